@@ -1,0 +1,29 @@
+using DiveAspire.AppHost;
+using DiveAspire.Topology;
+
+// Configuration problems (bad instance files, unknown codes, a missing redis-server) end the run with one clear
+// line instead of a stack trace. Under the test harness the exception propagates to the test instead.
+AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+{
+    if (e.ExceptionObject is TopologyException problem)
+    {
+        Console.Error.WriteLine($"dive: {problem.Message}");
+        Environment.Exit(1);
+    }
+};
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes);
+var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
+builder.EnsurePrerequisites(topology, runtime, options);
+
+var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
+
+foreach (var instance in topology.Instances)
+{
+    builder.AddDiveInstance(instance, topology, blacklist, runtime, options);
+}
+
+builder.Build().Run();

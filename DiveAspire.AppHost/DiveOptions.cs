@@ -1,0 +1,55 @@
+using DiveAspire.Topology;
+using Microsoft.Extensions.Configuration;
+
+namespace DiveAspire.AppHost;
+
+public enum DiveRuntime { Auto, Container, Process }
+
+/// <summary>The <c>Dive:*</c> settings of one AppHost run (appsettings, environment, or command-line arguments).</summary>
+public sealed record DiveOptions(
+    DiveRuntime RequestedRuntime,
+    string? Spokes,
+    string InstancesPath,
+    string DataPath,
+    bool Monitoring,
+    int BackendReplicas,
+    string RedisServerPath)
+{
+    public static DiveOptions From(IConfiguration config, string appHostDirectory)
+    {
+        var section = config.GetSection("Dive");
+        var runtimeText = section["Runtime"] ?? "auto";
+        if (!Enum.TryParse<DiveRuntime>(runtimeText, ignoreCase: true, out var runtime))
+        {
+            throw new TopologyException($"Dive:Runtime must be auto, container or process (got '{runtimeText}').");
+        }
+
+        var instances = section["InstancesPath"] is { Length: > 0 } path
+            ? Path.GetFullPath(path)
+            : DiveTopology.FindInstancesDirectory(appHostDirectory);
+        var repoRoot = Path.GetDirectoryName(instances)!;
+        var data = section["DataPath"] is { Length: > 0 } dataPath
+            ? Path.GetFullPath(dataPath)
+            : Path.Combine(repoRoot, ".dive", "data");
+
+        var replicasText = section["Replicas"] ?? "1";
+        if (!int.TryParse(replicasText, out var replicas) || replicas is < 1 or > 8)
+        {
+            throw new TopologyException($"Dive:Replicas must be a whole number from 1 to 8 (got '{replicasText}').");
+        }
+
+        return new DiveOptions(
+            runtime,
+            section["Spokes"],
+            instances,
+            data,
+            ParseBool(section["Monitoring"], "Dive:Monitoring", defaultValue: true),
+            replicas,
+            section["RedisServer"] is { Length: > 0 } server ? server : "redis-server");
+    }
+
+    private static bool ParseBool(string? text, string key, bool defaultValue) =>
+        text is null ? defaultValue
+        : bool.TryParse(text, out var value) ? value
+        : throw new TopologyException($"{key} must be true or false (got '{text}').");
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using DiveAspire.AppHost;
+using DiveAspire.Topology;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aspire.Hosting;
+
+public static class DiveRedisBuilderExtensions
+{
+    /// <summary>Adds one Redis of the federation, as a container or as a local redis-server process.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddDiveRedis(
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, DiveRuntime runtime, DiveOptions options)
+    {
+        var password = builder.AddRedisPassword(spec);
+        return runtime == DiveRuntime.Container
+            ? builder.AddRedisContainer(spec, password)
+            : builder.AddLocalRedis(spec, password, options);
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddRedisContainer(
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password)
+    {
+        // Aspire's Redis container runs `/bin/sh -c "redis-server --requirepass $REDIS_PASSWORD ..."`;
+        // the DIVE settings are appended to that one shell command.
+        var settings = string.Join(' ', spec.ServerArguments().Select(ShellQuote));
+        return builder.AddRedis(spec.ResourceName, spec.HostPort, password)
+            .WithVolume($"dive-{spec.ResourceName}-data", "/data")
+            .WithArgs(context =>
+            {
+                var index = context.Args.Count - 1;
+                if (index >= 0 && context.Args[index] is string command && command.StartsWith("redis-server", StringComparison.Ordinal))
+                {
+                    context.Args[index] = $"{command} {settings}";
+                }
+                else
+                {
+                    throw new InvalidOperationException($"Unexpected Redis container command for '{spec.ResourceName}'; cannot apply DIVE settings.");
+                }
+            });
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password, DiveOptions options)
+    {
+        var dataDirectory = Path.Combine(options.DataPath, spec.ResourceName);
+        Directory.CreateDirectory(dataDirectory);
+
+        var redis = new LocalRedisResource(spec.ResourceName, options.RedisServerPath, dataDirectory, password.Resource);
+        var healthCheckKey = $"{spec.ResourceName}_check";
+        // A DI singleton, so one multiplexer serves every check and is disposed with the AppHost.
+        builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new RedisPingHealthCheck(redis));
+        builder.Services.AddHealthChecks().Add(new(healthCheckKey, sp => sp.GetRequiredKeyedService<RedisPingHealthCheck>(healthCheckKey), failureStatus: null, tags: null));
+
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (_, ct) =>
+        {
+            var secret = await password.Resource.GetValueAsync(ct).ConfigureAwait(false);
+            await WriteSecretConfigAsync(redis.SecretConfigPath, secret!, ct).ConfigureAwait(false);
+        });
+
+        return builder.AddResource(redis)
+            .WithEndpoint(port: spec.HostPort, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
+            .WithArgs(context =>
+            {
+                context.Args.Add(redis.SecretConfigPath);
+                context.Args.Add("--port");
+                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+                context.Args.Add("--bind");
+                context.Args.Add("127.0.0.1");
+                context.Args.Add("--protected-mode");
+                context.Args.Add("yes");
+                context.Args.Add("--dir");
+                context.Args.Add(dataDirectory);
+                foreach (var arg in spec.ServerArguments())
+                {
+                    context.Args.Add(arg);
+                }
+            })
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    private static async Task WriteSecretConfigAsync(string path, string password, CancellationToken ct)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        await using var stream = new FileStream(path, options);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteLineAsync("# Written by the DiveAspire AppHost at each start. Do not commit.".AsMemory(), ct).ConfigureAwait(false);
+        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"requirepass \"{password}\"").AsMemory(), ct).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    private static string ShellQuote(string value) =>
+        value.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.') ? value : $"'{value.Replace("'", "'\\''")}'";
+}

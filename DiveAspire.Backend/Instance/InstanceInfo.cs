@@ -1,0 +1,16 @@
+namespace DiveAspire.Backend.Instance;
+
+/// <summary>Who this backend is: set by the AppHost through <c>Dive__InstanceCode</c>, <c>Dive__Role</c>, <c>Dive__Federation</c>.</summary>
+public sealed record InstanceInfo(string Code, string Role, IReadOnlyList<string> Federation, string Runtime)
+{
+    public static InstanceInfo From(IConfiguration config)
+    {
+        var section = config.GetSection("Dive");
+        var code = (section["InstanceCode"] ?? "USA").Trim().ToUpperInvariant();
+        var federation = (section["Federation"] ?? code)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(c => c.ToUpperInvariant())
+            .ToList();
+        return new InstanceInfo(code, (section["Role"] ?? "hub").ToLowerInvariant(), federation, section["Runtime"] ?? "process");
+    }
+}

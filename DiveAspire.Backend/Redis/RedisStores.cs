@@ -1,0 +1,50 @@
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.Redis;
+
+/// <summary>
+/// The backend's two Redis connections: <see cref="Cache"/> (this instance's own Redis) and
+/// <see cref="Blacklist"/> (the federation's shared revocation store). Connections never abort on failure:
+/// the multiplexer keeps reconnecting in the background, so a Redis that comes back is used again without a restart.
+/// </summary>
+public sealed class RedisStores : IAsyncDisposable
+{
+    public const string CacheName = "cache";
+    public const string BlacklistName = "blacklist";
+
+    public RedisStores(IConfiguration config, ILoggerFactory loggers)
+    {
+        Cache = Connect(config, CacheName, loggers);
+        Blacklist = Connect(config, BlacklistName, loggers);
+    }
+
+    public IConnectionMultiplexer Cache { get; }
+    public IConnectionMultiplexer Blacklist { get; }
+
+    public IConnectionMultiplexer Get(string name) => name == BlacklistName ? Blacklist : Cache;
+
+    private static ConnectionMultiplexer Connect(IConfiguration config, string name, ILoggerFactory loggers)
+    {
+        var connectionString = config.GetConnectionString(name)
+            ?? throw new InvalidOperationException($"Connection string '{name}' is not configured (the AppHost sets ConnectionStrings__{name}).");
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        options.AsyncTimeout = 2000;
+        options.ReconnectRetryPolicy = new LinearRetry(500);
+        options.ClientName = $"dive-{name}";
+        var connection = ConnectionMultiplexer.Connect(options);
+        var logger = loggers.CreateLogger($"DiveAspire.Redis.{name}");
+        // Endpoint only: the configuration string would include the password.
+        connection.ConnectionFailed += (_, e) => logger.LogWarning("Redis '{Store}' connection to {Endpoint} lost: {FailureType}", name, e.EndPoint, e.FailureType);
+        connection.ConnectionRestored += (_, e) => logger.LogInformation("Redis '{Store}' connection to {Endpoint} restored", name, e.EndPoint);
+        return connection;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cache.DisposeAsync();
+        await Blacklist.DisposeAsync();
+    }
+}

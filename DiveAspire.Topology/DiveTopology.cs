@@ -1,0 +1,89 @@
+namespace DiveAspire.Topology;
+
+/// <summary>The instances that run in one deployment: the hub, the enabled spokes and the shared revocation store.</summary>
+public sealed class DiveTopology
+{
+    public DiveTopology(InstanceDefinition hub, IReadOnlyList<InstanceDefinition> spokes)
+    {
+        Hub = hub;
+        Spokes = spokes;
+    }
+
+    public InstanceDefinition Hub { get; }
+    public IReadOnlyList<InstanceDefinition> Spokes { get; }
+    public IEnumerable<InstanceDefinition> Instances => Spokes.Prepend(Hub);
+    public RedisStoreSpec Blacklist => RedisStoreSpec.Blacklist;
+
+    /// <summary>The shared store first, then each instance's own Redis.</summary>
+    public IEnumerable<RedisStoreSpec> RedisStores => Instances.Select(RedisStoreSpec.ForInstance).Prepend(Blacklist);
+
+    public InstanceDefinition Get(string code)
+    {
+        var country = NatoCatalog.Get(code);
+        return Instances.FirstOrDefault(i => i.Code == country.Code)
+            ?? throw new TopologyException(
+                $"Instance '{country.Code}' is not deployed (no folder in instances/). Deployed: {string.Join(", ", Instances.Select(i => i.Code))}.");
+    }
+
+    /// <summary>Resolves an instance code or 'blacklist' to its Redis.</summary>
+    public RedisStoreSpec GetRedis(string target) =>
+        string.Equals(target?.Trim(), RedisStoreSpec.BlacklistLabel, StringComparison.OrdinalIgnoreCase)
+            ? Blacklist
+            : RedisStoreSpec.ForInstance(Get(target!));
+
+    /// <summary>
+    /// Loads instances/ and keeps only the listed spokes. <paramref name="spokeFilter"/> null runs every spoke;
+    /// an empty list or "none" runs the hub alone.
+    /// </summary>
+    public static DiveTopology Load(string instancesDirectory, string? spokeFilter = null)
+    {
+        var all = InstanceLoader.LoadAll(instancesDirectory);
+        var hubs = all.Where(i => i.Role == InstanceRole.Hub).ToList();
+        if (hubs.Count != 1)
+        {
+            throw new TopologyException(
+                $"instances/ must contain exactly one instance with role 'hub' (found {hubs.Count}: {string.Join(", ", hubs.Select(h => h.Code))}).");
+        }
+        var spokes = all.Where(i => i.Role == InstanceRole.Spoke).OrderBy(i => i.Country.Offset).ToList();
+        return new DiveTopology(hubs[0], Narrow(spokes, spokeFilter));
+    }
+
+    private static List<InstanceDefinition> Narrow(List<InstanceDefinition> spokes, string? filter)
+    {
+        if (filter is null)
+        {
+            return spokes;
+        }
+        var wanted = filter.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (wanted.Length == 0 || (wanted.Length == 1 && wanted[0].Equals("none", StringComparison.OrdinalIgnoreCase)))
+        {
+            return [];
+        }
+        var result = new List<InstanceDefinition>();
+        foreach (var code in wanted)
+        {
+            var country = NatoCatalog.Get(code);
+            var spoke = spokes.FirstOrDefault(s => s.Code == country.Code)
+                ?? throw new TopologyException(
+                    $"Spoke '{country.Code}' has no spoke folder in instances/. Available spokes: {string.Join(", ", spokes.Select(s => s.Code))}.");
+            if (!result.Contains(spoke))
+            {
+                result.Add(spoke);
+            }
+        }
+        return result.OrderBy(s => s.Country.Offset).ToList();
+    }
+
+    /// <summary>Walks up from <paramref name="start"/> to the folder holding DiveAspire.sln and returns its instances/.</summary>
+    public static string FindInstancesDirectory(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DiveAspire.sln")) && Directory.Exists(Path.Combine(dir.FullName, "instances")))
+            {
+                return Path.Combine(dir.FullName, "instances");
+            }
+        }
+        throw new TopologyException($"Could not find the DiveAspire repository (DiveAspire.sln with instances/) above '{start}'. Set Dive:InstancesPath.");
+    }
+}
