@@ -20,21 +20,15 @@ public static class DiveRedisBuilderExtensions
     private static IResourceBuilder<IResourceWithConnectionString> AddRedisContainer(
         this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password)
     {
-        // Aspire's Redis container runs `/bin/sh -c "redis-server --requirepass $REDIS_PASSWORD ..."`;
-        // the DIVE settings are appended to that one shell command.
-        var settings = string.Join(' ', spec.ServerArguments().Select(ShellQuote));
+        // Aspire's Redis container runs redis-server through /bin/sh with the password from $REDIS_PASSWORD;
+        // the DIVE settings follow as plain redis-server options.
         return builder.AddRedis(spec.ResourceName, spec.HostPort, password)
             .WithVolume($"dive-{spec.ResourceName}-data", "/data")
             .WithArgs(context =>
             {
-                var index = context.Args.Count - 1;
-                if (index >= 0 && context.Args[index] is string command && command.StartsWith("redis-server", StringComparison.Ordinal))
+                foreach (var arg in spec.ServerArguments())
                 {
-                    context.Args[index] = $"{command} {settings}";
-                }
-                else
-                {
-                    throw new InvalidOperationException($"Unexpected Redis container command for '{spec.ResourceName}'; cannot apply DIVE settings.");
+                    context.Args.Add(arg);
                 }
             });
     }
@@ -94,7 +88,4 @@ public static class DiveRedisBuilderExtensions
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
-
-    private static string ShellQuote(string value) =>
-        value.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.') ? value : $"'{value.Replace("'", "'\\''")}'";
 }

@@ -1,0 +1,127 @@
+using Aspire.Hosting;
+using DiveAspire.Topology;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace DiveAspire.Tests.Infrastructure;
+
+/// <summary>
+/// A real federation (hub USA + spokes ROU and BEL, process runtime, random host ports, private data directory)
+/// started once per test collection and always stopped, even when a test fails.
+/// </summary>
+public class FederationFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromMinutes(1);
+
+    private readonly string _data = Directory.CreateTempSubdirectory("dive-it-").FullName;
+
+    public virtual string Spokes => "rou,bel";
+    protected virtual IEnumerable<string> ExtraArgs => [];
+
+    public TestSecrets Secrets { get; } = new();
+    public DiveTopology Topology { get; private set; } = null!;
+    public DistributedApplication App { get; private set; } = null!;
+    public string DataPath => _data;
+
+    public IEnumerable<string> RedisNames => Topology.RedisStores.Select(s => s.ResourceName);
+    public IEnumerable<string> BackendNames => Topology.Instances.Select(i => i.BackendResourceName);
+
+    public async Task InitializeAsync()
+    {
+        Topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, Spokes);
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(
+            AppHostArgs.For("process", Spokes, _data, Secrets, [.. ExtraArgs]), cts.Token);
+
+        // No OTLP collector runs in tests; without this, backends retry exports and slow every shutdown.
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment(ctx => ctx.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
+
+        App = await builder.BuildAsync(cts.Token);
+        try
+        {
+            await App.StartAsync(cts.Token);
+            await Task.WhenAll(RedisNames.Concat(BackendNames).Select(name => WaitHealthyAsync(name, cts.Token)));
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task WaitHealthyAsync(string resource, CancellationToken ct) =>
+        App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(resource, ct);
+
+    public async Task WaitHealthyAsync(string resource, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await WaitHealthyAsync(resource, cts.Token);
+    }
+
+    public async Task<string> ConnectionStringAsync(string redis) =>
+        await App.GetConnectionStringAsync(redis) ?? throw new InvalidOperationException($"no connection string for {redis}");
+
+    public async Task<ConnectionMultiplexer> ConnectAsync(string redis)
+    {
+        var options = ConfigurationOptions.Parse(await ConnectionStringAsync(redis));
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 3000;
+        options.AllowAdmin = true;
+        return await ConnectionMultiplexer.ConnectAsync(options);
+    }
+
+    /// <summary>host:port of a Redis as seen from the test (through DCP's proxy).</summary>
+    public async Task<(string Host, int Port)> RedisEndpointAsync(string redis)
+    {
+        var endpoint = ConfigurationOptions.Parse(await ConnectionStringAsync(redis)).EndPoints[0];
+        return endpoint switch
+        {
+            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
+            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            _ => throw new InvalidOperationException($"unexpected endpoint {endpoint}"),
+        };
+    }
+
+    public HttpClient Backend(string code) => App.CreateHttpClient($"backend-{code.ToLowerInvariant()}", "http");
+
+    public async Task ExecuteCommandAsync(string resource, string command, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var result = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, command, cts.Token);
+        Assert.True(result.Success, $"{command} on {resource} failed: {result.Message}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            try
+            {
+                await App.StopAsync().WaitAsync(StopTimeout);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                // DisposeAsync below still tears down DCP and every process it started.
+            }
+            await App.DisposeAsync().AsTask().WaitAsync(StopTimeout);
+        }
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A Redis that was just killed may still be closing its files; the temp folder is harmless.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FederationCollection : ICollectionFixture<FederationFixture>
+{
+    public const string Name = "federation";
+}

@@ -1,0 +1,25 @@
+using System.Security.Cryptography;
+using DiveAspire.Topology;
+
+namespace DiveAspire.Tests.Infrastructure;
+
+/// <summary>Fresh random Redis passwords per test run, passed to the AppHost as parameters, so tests never touch a developer's user secrets.</summary>
+public sealed class TestSecrets
+{
+    private readonly Dictionary<string, string> _passwords = new();
+
+    public string For(RedisStoreSpec spec)
+    {
+        if (!_passwords.TryGetValue(spec.PasswordParameterName, out var value))
+        {
+            value = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+            _passwords[spec.PasswordParameterName] = value;
+        }
+        return value;
+    }
+
+    public IEnumerable<string> AllValues => _passwords.Values;
+
+    public IEnumerable<string> AsArguments(DiveTopology topology) =>
+        topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}");
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using DiveAspire.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace DiveAspire.Tests.Integration;
+
+[Collection(FederationCollection.Name)]
+public sealed class FoundationTests(FederationFixture federation)
+{
+    [Fact]
+    public void Hub_and_two_spokes_reached_healthy() =>
+        // The fixture waited for every resource to be Healthy within its timeout; here we only name them.
+        Assert.Equal(["redis-blacklist", "redis-usa", "redis-bel", "redis-rou"], federation.RedisNames);
+
+    [Theory]
+    [InlineData("usa")]
+    [InlineData("rou")]
+    [InlineData("bel")]
+    public async Task Every_backend_reports_both_redis_connections_up(string code)
+    {
+        using var http = federation.Backend(code);
+        var response = await http.GetAsync("/health/redis");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("up", body.GetProperty("status").GetString());
+        foreach (var store in new[] { "cache", "blacklist" })
+        {
+            var detail = body.GetProperty("details").GetProperty(store);
+            Assert.Equal("up", detail.GetProperty("status").GetString());
+            Assert.True(detail.GetProperty("responseTimeMs").GetDouble() >= 0);
+        }
+
+        var health = JsonDocument.Parse(await http.GetStringAsync("/health")).RootElement;
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        Assert.Equal(code.ToUpperInvariant(), health.GetProperty("instance").GetString());
+        Assert.Equal(code == "usa" ? "hub" : "spoke", health.GetProperty("role").GetString());
+    }
+
+    [Theory]
+    [InlineData("redis-usa")]
+    [InlineData("redis-rou")]
+    [InlineData("redis-blacklist")]
+    public async Task Redis_refuses_a_missing_or_wrong_password(string redis)
+    {
+        var (host, port) = await federation.RedisEndpointAsync(redis);
+        foreach (var password in new string?[] { null, "wrong-password" })
+        {
+            var options = new ConfigurationOptions { EndPoints = { { host, port } }, Password = password, AbortOnConnectFail = true, ConnectTimeout = 3000 };
+            var ex = await Assert.ThrowsAnyAsync<RedisException>(async () =>
+            {
+                await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+                await connection.GetDatabase().PingAsync();
+            });
+            Assert.Matches("NOAUTH|WRONGPASS|Authentication|AuthenticationFailure", ex.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task Blacklist_store_never_evicts_and_fsyncs_every_write()
+    {
+        await using var connection = await federation.ConnectAsync("redis-blacklist");
+        var server = connection.GetServers()[0];
+        Assert.Equal("noeviction", (await server.ConfigGetAsync("maxmemory-policy")).Single().Value);
+        Assert.Equal("always", (await server.ConfigGetAsync("appendfsync")).Single().Value);
+        Assert.Equal("yes", (await server.ConfigGetAsync("appendonly")).Single().Value);
+        Assert.Equal((256L * 1024 * 1024).ToString(), (await server.ConfigGetAsync("maxmemory")).Single().Value);
+    }
+
+    [Fact]
+    public async Task Hub_redis_runs_with_the_original_settings_on_loopback()
+    {
+        await using var connection = await federation.ConnectAsync("redis-usa");
+        var server = connection.GetServers()[0];
+        string Get(string key) => server.ConfigGet(key).Single().Value;
+        Assert.Equal("allkeys-lru", Get("maxmemory-policy"));
+        Assert.Equal("everysec", Get("appendfsync"));
+        Assert.Equal((512L * 1024 * 1024).ToString(), Get("maxmemory"));
+        Assert.Equal("900 1 300 10 60 10000", Get("save"));
+        Assert.Equal("300", Get("tcp-keepalive"));
+        Assert.Equal("127.0.0.1", Get("bind"));
+        Assert.Equal("yes", Get("protected-mode"));
+    }
+
+    [Fact]
+    public async Task A_key_survives_a_restart_of_its_redis_resource()
+    {
+        var key = $"dive:test:persist:{Guid.NewGuid():N}";
+        await using (var connection = await federation.ConnectAsync("redis-bel"))
+        {
+            await connection.GetDatabase().StringSetAsync(key, "kept");
+        }
+
+        await federation.ExecuteCommandAsync("redis-bel", KnownResourceCommands.RestartCommand, TimeSpan.FromSeconds(60));
+        await federation.WaitHealthyAsync("redis-bel", TimeSpan.FromSeconds(60));
+
+        await using var after = await federation.ConnectAsync("redis-bel");
+        Assert.Equal("kept", (string?)await after.GetDatabase().StringGetAsync(key));
+    }
+}

@@ -1,0 +1,167 @@
+using DiveAspire.Tests.Infrastructure;
+using DiveAspire.Topology;
+using static DiveAspire.Tests.Infrastructure.ModelInspection;
+
+namespace DiveAspire.Tests.Model;
+
+/// <summary>The resource graph, built but not started, in both runtimes.</summary>
+public sealed class GraphModelTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("dive-model-").FullName;
+    private readonly TestSecrets _secrets = new();
+
+    private async Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, string spokes, params string[] extra)
+    {
+        var args = AppHostArgs.For(runtime, spokes, _data, _secrets, extra).Where(a => !a.StartsWith("DcpPublisher", StringComparison.Ordinal)).ToArray();
+        return await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(args);
+    }
+
+    private static IResource Get(IDistributedApplicationTestingBuilder builder, string name) =>
+        Assert.Single(builder.Resources, r => r.Name == name);
+
+    private static EndpointAnnotation Endpoint(IResource resource) =>
+        Assert.Single(resource.Annotations.OfType<EndpointAnnotation>());
+
+    [Theory]
+    [InlineData("process")]
+    [InlineData("container")]
+    public async Task Hub_and_two_spokes_produce_exactly_the_expected_resources_and_host_ports(string runtime)
+    {
+        await using var builder = await BuildAsync(runtime, "rou,bel");
+        var names = builder.Resources.Where(r => r is ProjectResource or (IResourceWithConnectionString and not ParameterResource)).Select(r => r.Name).Order().ToList();
+        Assert.Equal(["backend-bel", "backend-rou", "backend-usa", "redis-bel", "redis-blacklist", "redis-rou", "redis-usa"], names);
+
+        var passwords = builder.Resources.OfType<ParameterResource>().ToList();
+        Assert.Equal(["redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"], passwords.Select(p => p.Name).Order());
+        Assert.All(passwords, p => Assert.True(p.Secret));
+
+        Assert.Equal(6379, Endpoint(Get(builder, "redis-usa")).Port);
+        Assert.Equal(6404, Endpoint(Get(builder, "redis-rou")).Port);
+        Assert.Equal(6381, Endpoint(Get(builder, "redis-bel")).Port);
+        Assert.Equal(6479, Endpoint(Get(builder, "redis-blacklist")).Port);
+        Assert.Equal(4000, Endpoint(Get(builder, "backend-usa")).Port);
+        Assert.Equal(4025, Endpoint(Get(builder, "backend-rou")).Port);
+        Assert.Equal(4002, Endpoint(Get(builder, "backend-bel")).Port);
+
+        var redisType = runtime == "process" ? typeof(LocalRedisResource) : typeof(RedisResource);
+        Assert.All(builder.Resources.Where(r => r.Name.StartsWith("redis-", StringComparison.Ordinal) && r is IResourceWithConnectionString),
+            r => Assert.IsType(redisType, r));
+    }
+
+    [Theory]
+    [InlineData("process")]
+    [InlineData("container")]
+    public async Task Backends_reference_and_wait_for_their_own_redis_and_the_shared_store(string runtime)
+    {
+        await using var builder = await BuildAsync(runtime, "rou");
+        foreach (var (code, role) in new[] { ("usa", "hub"), ("rou", "spoke") })
+        {
+            var backend = Get(builder, $"backend-{code}");
+            var waits = backend.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order().ToList();
+            Assert.Equal(["redis-blacklist", $"redis-{code}"], waits);
+
+            var env = await EnvironmentAsync(backend);
+            Assert.Equal(code.ToUpperInvariant(), env["Dive__InstanceCode"]);
+            Assert.Equal(role, env["Dive__Role"]);
+            Assert.Equal(runtime, env["Dive__Runtime"]);
+            Assert.Equal("USA,ROU", env["Dive__Federation"]);
+            Assert.Same(Get(builder, $"redis-{code}"), Assert.IsAssignableFrom<IResourceWithConnectionString>(((ConnectionStringReference)env["ConnectionStrings__cache"]).Resource));
+            Assert.Same(Get(builder, "redis-blacklist"), ((ConnectionStringReference)env["ConnectionStrings__blacklist"]).Resource);
+
+            Assert.Contains(backend.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+            Assert.Contains(Get(builder, $"redis-{code}").Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+
+            var parent = Assert.Single(Get(builder, $"redis-{code}").Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Type == "Parent");
+            Assert.Same(backend, parent.Resource);
+        }
+    }
+
+    public static TheoryData<string, string, string, string, string> RedisSettings => new()
+    {
+        { "redis-usa", "512mb", "allkeys-lru", "everysec", "900 1 300 10 60 10000" },
+        { "redis-rou", "256mb", "allkeys-lru", "everysec", "900 1 300 10 60 10000" },
+        { "redis-blacklist", "256mb", "noeviction", "always", "900 1 300 10 60 10000" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RedisSettings))]
+    public async Task Process_redis_arguments_carry_the_settings_and_no_password(string name, string maxMemory, string policy, string fsync, string save)
+    {
+        await using var builder = await BuildAsync("process", "rou");
+        var redis = Assert.IsType<LocalRedisResource>(Get(builder, name));
+        var raw = await ArgsAsync(redis);
+        var args = Strings(raw);
+
+        Assert.Equal(redis.SecretConfigPath, args[0]);
+        Assert.Equal("yes", ValueAfter(args, "--appendonly"));
+        Assert.Equal(fsync, ValueAfter(args, "--appendfsync"));
+        Assert.Equal(maxMemory, ValueAfter(args, "--maxmemory"));
+        Assert.Equal(policy, ValueAfter(args, "--maxmemory-policy"));
+        Assert.Equal(save, ValueAfter(args, "--save"));
+        Assert.Equal("127.0.0.1", ValueAfter(args, "--bind"));
+        Assert.Equal("yes", ValueAfter(args, "--protected-mode"));
+        Assert.Equal(Path.Combine(_data, name), ValueAfter(args, "--dir"));
+        Assert.IsType<EndpointReferenceExpression>(raw[args.IndexOf("--port") + 1]);
+        Assert.DoesNotContain("--requirepass", args);
+        Assert.All(_secrets.AllValues, secret => Assert.DoesNotContain(args, a => a.Contains(secret, StringComparison.Ordinal)));
+        Assert.Equal("redis-server", redis.Command);
+        Assert.Equal($"redis-password-{name["redis-".Length..]}", redis.PasswordParameter.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(RedisSettings))]
+    public async Task Container_redis_command_carries_the_settings_with_the_password_from_the_environment(string name, string maxMemory, string policy, string fsync, string save)
+    {
+        await using var builder = await BuildAsync("container", "rou");
+        var redis = Assert.IsType<RedisResource>(Get(builder, name));
+        var args = Strings(await ArgsAsync(redis));
+        Assert.Equal("/bin/sh", redis.Entrypoint);
+        Assert.Equal(["redis-server", "--requirepass", "$REDIS_PASSWORD"], args.Take(3));
+        Assert.Equal("yes", ValueAfter(args, "--appendonly"));
+        Assert.Equal(fsync, ValueAfter(args, "--appendfsync"));
+        Assert.Equal(maxMemory, ValueAfter(args, "--maxmemory"));
+        Assert.Equal(policy, ValueAfter(args, "--maxmemory-policy"));
+        Assert.Equal(save, ValueAfter(args, "--save"));
+        Assert.All(_secrets.AllValues, secret => Assert.DoesNotContain(args, a => a.Contains(secret, StringComparison.Ordinal)));
+
+        var env = await EnvironmentAsync(redis);
+        Assert.Equal($"redis-password-{name["redis-".Length..]}", Assert.IsType<ParameterResource>(env["REDIS_PASSWORD"]).Name);
+        var volume = Assert.Single(redis.Annotations.OfType<ContainerMountAnnotation>());
+        Assert.Equal($"dive-{name}-data", volume.Source);
+        Assert.Equal("/data", volume.Target);
+    }
+
+    [Fact]
+    public async Task Spokes_default_to_every_folder_in_instances()
+    {
+        var args = new[] { "Dive:Runtime=process", $"Dive:DataPath={_data}", "Dive:Monitoring=false" };
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(args);
+        Assert.Equal(["backend-bel", "backend-dnk", "backend-rou", "backend-usa"],
+            builder.Resources.OfType<ProjectResource>().Select(p => p.Name).Order());
+    }
+
+    [Fact]
+    public async Task Replicas_setting_runs_each_backend_with_that_many_replicas()
+    {
+        await using var builder = await BuildAsync("process", "rou", "Dive:Replicas=2");
+        Assert.Equal(2, Get(builder, "backend-rou").GetReplicaCount());
+    }
+
+    [Fact]
+    public async Task Unknown_spoke_and_bad_runtime_fail_with_clear_errors()
+    {
+        var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("process", "xyz"));
+        Assert.Contains("Valid codes", ex.Message);
+        var runtime = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("kubernetes", "rou"));
+        Assert.Contains("Dive:Runtime must be auto, container or process", runtime.Message);
+    }
+
+    [Fact]
+    public async Task Missing_redis_server_binary_stops_the_apphost_with_what_to_install()
+    {
+        var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("process", "rou", "Dive:RedisServer=/nonexistent/redis-server"));
+        Assert.Contains("apt-get install -y redis-server", ex.Message);
+    }
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+}
