@@ -20,10 +20,12 @@ var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Co
 builder.EnsurePrerequisites(topology, runtime, options);
 
 var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
+var signingKey = builder.AddDevSigningKey(runtime);
 
 foreach (var instance in topology.Instances)
 {
-    builder.AddDiveInstance(instance, topology, blacklist, runtime, options);
+    builder.AddDiveInstance(instance, topology, blacklist, runtime, options)
+        .WithDevSigningKey(signingKey);
 }
 
 builder.Build().Run();

@@ -1,3 +1,4 @@
+using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Redis;
@@ -6,13 +7,28 @@ using Prometheus;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.Services.AddSingleton(InstanceInfo.From(builder.Configuration));
+var instance = InstanceInfo.From(builder.Configuration);
+builder.Services.AddSingleton(instance);
+builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.Services.AddSingleton<RedisStores>();
 builder.Services.AddDiveHealthChecks();
 
 var app = builder.Build();
 
+app.UseAuthentication();
+app.UseAuthorization();
+
 app.MapDiveHealth();
+app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
+{
+    user = http.User.UserId(),
+    jti = http.User.Jti(),
+    clearance = http.User.Clearance(),
+    country = http.User.CountryOfAffiliation(),
+    coi = http.User.Cois(),
+    issuer = http.User.FindFirst("iss")?.Value,
+    instance = instance.Code,
+})).RequireAuthorization();
 app.MapMetrics("/metrics");
 
 app.Run();

@@ -15,6 +15,7 @@ public static class DiveCli
             InstancesCommands.Instances(cli),
             InstancesCommands.Ports(cli),
             PreflightCommand.Create(cli),
+            TokenCommands.Create(cli),
         };
         return root;
     }

@@ -1,8 +1,13 @@
+using DiveAspire.Topology;
+
 namespace DiveAspire.Backend.Instance;
 
 /// <summary>Who this backend is: set by the AppHost through <c>Dive__InstanceCode</c>, <c>Dive__Role</c>, <c>Dive__Federation</c>.</summary>
 public sealed record InstanceInfo(string Code, string Role, IReadOnlyList<string> Federation, string Runtime)
 {
+    /// <summary>Token issuers this backend trusts: every instance of the federation.</summary>
+    public IReadOnlyList<string> Issuers => Federation.Select(code => DiveAspire.Topology.Federation.Issuer(NatoCatalog.Get(code))).ToList();
+
     public static InstanceInfo From(IConfiguration config)
     {
         var section = config.GetSection("Dive");

@@ -86,6 +86,21 @@ public class FederationFixture : IAsyncLifetime
         };
     }
 
+    /// <summary>A development token signed with this run's key, as `dive token mint` would print it.</summary>
+    public string Mint(string issuer, string user, string clearance = "SECRET", TimeSpan? ttl = null, string? jti = null, string? country = null, IReadOnlyList<string>? coi = null) =>
+        DiveAspire.Cli.Tokens.DevTokenMinter.Mint(
+            new(NatoCatalog.Get(issuer), user, clearance, ttl, country, coi, jti), Secrets.DevSigningKey);
+
+    public HttpClient Backend(string code, string? token)
+    {
+        var client = Backend(code);
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        }
+        return client;
+    }
+
     public HttpClient Backend(string code) => App.CreateHttpClient($"backend-{code.ToLowerInvariant()}", "http");
 
     public async Task ExecuteCommandAsync(string resource, string command, TimeSpan timeout)

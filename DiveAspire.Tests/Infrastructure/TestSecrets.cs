@@ -18,8 +18,11 @@ public sealed class TestSecrets
         return value;
     }
 
-    public IEnumerable<string> AllValues => _passwords.Values;
+    public string DevSigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+
+    public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey);
 
     public IEnumerable<string> AsArguments(DiveTopology topology) =>
-        topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}");
+        topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}")
+            .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}");
 }

@@ -1,0 +1,18 @@
+namespace DiveAspire.Topology;
+
+/// <summary>Names shared by the AppHost, the backends and the CLI for the federation's identity.</summary>
+public static class Federation
+{
+    /// <summary>The AppHost's user-secrets id; the CLI reads the generated secrets from there.</summary>
+    public const string AppHostUserSecretsId = "dive-aspire-apphost-7d3f2c1e";
+
+    /// <summary>Secret parameter holding the development signing key (process runtime only).</summary>
+    public const string DevSigningKeyParameter = "dive-dev-signing-key";
+
+    public const string Audience = "dive-v3-backend";
+
+    public static string Realm(Country country) => $"dive-v3-broker-{country.LowerCode}";
+
+    /// <summary>The issuer of an instance's tokens: its Keycloak realm URL (the same string in both runtimes).</summary>
+    public static string Issuer(Country country) => $"https://localhost:{PortPlan.KeycloakHttps(country)}/realms/{Realm(country)}";
+}
