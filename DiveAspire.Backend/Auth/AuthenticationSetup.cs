@@ -11,6 +11,9 @@ namespace DiveAspire.Backend.Auth;
 /// </summary>
 public static class AuthenticationSetup
 {
+    /// <summary>Policy for operator endpoints: `.RequireAuthorization(AuthenticationSetup.AdminPolicy)`.</summary>
+    public const string AdminPolicy = "dive-admin";
+
     public static IServiceCollection AddDiveAuthentication(this IServiceCollection services, IConfiguration config, InstanceInfo instance)
     {
         var devKey = config["Dive:Auth:DevSigningKey"];
@@ -51,7 +54,8 @@ public static class AuthenticationSetup
                     },
                 };
             });
-        services.AddAuthorization();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, policy => policy.RequireClaim(DiveClaims.Roles, DiveClaims.AdminRole));
         return services;
     }
 

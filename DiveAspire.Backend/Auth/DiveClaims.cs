@@ -13,6 +13,10 @@ public static class DiveClaims
     public const string ClearanceClaim = "clearance";
     public const string Country = "countryOfAffiliation";
     public const string Coi = "acpCOI";
+    public const string Roles = "roles";
+
+    /// <summary>Realm role that admin endpoints (stats, sync, rate-limit reset) require.</summary>
+    public const string AdminRole = "dive-admin";
 
     public static string? UserId(this ClaimsPrincipal user) =>
         user.FindFirstValue(UniqueId) ?? user.FindFirstValue(PreferredUsername) ?? user.FindFirstValue(Subject);
@@ -25,6 +29,8 @@ public static class DiveClaims
     public static string Clearance(this ClaimsPrincipal user) => user.FindFirstValue(ClearanceClaim) ?? "UNCLASSIFIED";
 
     public static string? CountryOfAffiliation(this ClaimsPrincipal user) => user.FindFirstValue(Country);
+
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.FindAll(Roles).Any(r => r.Value == AdminRole);
 
     public static IReadOnlyList<string> Cois(this ClaimsPrincipal user) => user.FindAll(Coi).Select(c => c.Value).ToList();
 }

@@ -12,10 +12,10 @@ public sealed class RedisStores : IAsyncDisposable
     public const string CacheName = "cache";
     public const string BlacklistName = "blacklist";
 
-    public RedisStores(IConfiguration config, ILoggerFactory loggers)
+    public RedisStores(IConfiguration config, ILoggerFactory loggers, Instance.InstanceInfo instance)
     {
-        Cache = Connect(config, CacheName, loggers);
-        Blacklist = Connect(config, BlacklistName, loggers);
+        Cache = Connect(config, CacheName, loggers, instance);
+        Blacklist = Connect(config, BlacklistName, loggers, instance);
     }
 
     public IConnectionMultiplexer Cache { get; }
@@ -23,7 +23,10 @@ public sealed class RedisStores : IAsyncDisposable
 
     public IConnectionMultiplexer Get(string name) => name == BlacklistName ? Blacklist : Cache;
 
-    private static ConnectionMultiplexer Connect(IConfiguration config, string name, ILoggerFactory loggers)
+    /// <summary>CLIENT SETNAME of a backend's connections, so `CLIENT LIST` tells which backend is connected (and subscribed).</summary>
+    public static string ClientName(string instanceCode, string store) => $"dive-backend-{instanceCode.ToLowerInvariant()}-{store}";
+
+    private static ConnectionMultiplexer Connect(IConfiguration config, string name, ILoggerFactory loggers, Instance.InstanceInfo instance)
     {
         var connectionString = config.GetConnectionString(name)
             ?? throw new InvalidOperationException($"Connection string '{name}' is not configured (the AppHost sets ConnectionStrings__{name}).");
@@ -33,7 +36,7 @@ public sealed class RedisStores : IAsyncDisposable
         options.SyncTimeout = 2000;
         options.AsyncTimeout = 2000;
         options.ReconnectRetryPolicy = new LinearRetry(500);
-        options.ClientName = $"dive-{name}";
+        options.ClientName = ClientName(instance.Code, name);
         var connection = ConnectionMultiplexer.Connect(options);
         var logger = loggers.CreateLogger($"DiveAspire.Redis.{name}");
         // Endpoint only: the configuration string would include the password.

@@ -24,7 +24,8 @@ public static class DevTokenMinter
         IReadOnlyList<string>? Coi = null,
         string? Jti = null,
         DateTimeOffset? Now = null,
-        string? Issuer = null);
+        string? Issuer = null,
+        IReadOnlyList<string>? Roles = null);
 
     public static string Mint(Request request, string signingKey)
     {
@@ -43,6 +44,10 @@ public static class DevTokenMinter
             ["countryOfAffiliation"] = request.Country ?? request.Instance.Code,
             ["acpCOI"] = request.Coi ?? ["NATO"],
         };
+        if (request.Roles is { Count: > 0 } roles)
+        {
+            claims["roles"] = roles;
+        }
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = request.Issuer ?? Federation.Issuer(request.Instance),

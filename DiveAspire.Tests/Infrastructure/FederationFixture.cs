@@ -87,9 +87,13 @@ public class FederationFixture : IAsyncLifetime
     }
 
     /// <summary>A development token signed with this run's key, as `dive token mint` would print it.</summary>
-    public string Mint(string issuer, string user, string clearance = "SECRET", TimeSpan? ttl = null, string? jti = null, string? country = null, IReadOnlyList<string>? coi = null) =>
+    public string Mint(string issuer, string user, string clearance = "SECRET", TimeSpan? ttl = null, string? jti = null, string? country = null,
+        IReadOnlyList<string>? coi = null, IReadOnlyList<string>? roles = null) =>
         DiveAspire.Cli.Tokens.DevTokenMinter.Mint(
-            new(NatoCatalog.Get(issuer), user, clearance, ttl, country, coi, jti), Secrets.DevSigningKey);
+            new(NatoCatalog.Get(issuer), user, clearance, ttl, country, coi, jti, Roles: roles), Secrets.DevSigningKey);
+
+    /// <summary>A token with the dive-admin role, for operator endpoints.</summary>
+    public string MintAdmin(string issuer = "usa") => Mint(issuer, "operator-" + issuer, roles: ["dive-admin"]);
 
     public HttpClient Backend(string code, string? token)
     {
