@@ -1,6 +1,7 @@
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
+using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.Redis;
 using Prometheus;
 
@@ -14,6 +15,7 @@ builder.Services.AddSingleton<RedisStores>();
 builder.Services.AddDiveHealthChecks();
 
 var app = builder.Build();
+DiveMetrics.Initialize();
 
 app.UseAuthentication();
 app.UseAuthorization();

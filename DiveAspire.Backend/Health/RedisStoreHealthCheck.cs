@@ -1,15 +1,14 @@
 using System.Diagnostics;
 using DiveAspire.Backend.Redis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Prometheus;
+using DiveAspire.Backend.Metrics;
 
 namespace DiveAspire.Backend.Health;
 
 /// <summary>PINGs one of the backend's Redis stores and reports the round-trip time; also feeds dive_v3_redis_health.</summary>
 public sealed class RedisStoreHealthCheck(RedisStores stores, string store) : IHealthCheck
 {
-    private static readonly Gauge Up = Metrics.CreateGauge(
-        "dive_v3_redis_health", "1 when the backend's Redis store answers PING, else 0.", "cluster");
+    private static readonly Gauge Up = DiveMetrics.RedisHealth;
 
     public static string ClusterLabel(string store) => store == RedisStores.BlacklistName ? "blacklist" : "cache";
 
