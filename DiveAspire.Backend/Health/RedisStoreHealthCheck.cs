@@ -8,7 +8,7 @@ namespace DiveAspire.Backend.Health;
 /// <summary>PINGs one of the backend's Redis stores and reports the round-trip time; also feeds dive_v3_redis_health.</summary>
 public sealed class RedisStoreHealthCheck(RedisStores stores, string store) : IHealthCheck
 {
-    private static readonly Gauge Up = DiveMetrics.RedisHealth;
+    private static readonly Prometheus.Gauge Up = DiveMetrics.RedisHealth;
 
     public static string ClusterLabel(string store) => store == RedisStores.BlacklistName ? "blacklist" : "cache";
 
