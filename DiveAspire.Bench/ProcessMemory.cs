@@ -1,0 +1,83 @@
+namespace DiveAspire.Bench;
+
+/// <summary>
+/// Memory of a whole Aspire app: the AppHost's process tree plus DCP, which detaches from the AppHost and is tied to it
+/// only by `--monitor &lt;pid&gt;` arguments. RSS double-counts pages shared between processes; PSS divides them.
+/// </summary>
+public static class ProcessMemory
+{
+    public sealed record Usage(int Processes, double RssMb, double PssMb);
+
+    public static Usage OfAppTree(int appHostPid)
+    {
+        var processes = AllProcesses();
+        var members = new HashSet<int> { appHostPid };
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var p in processes)
+            {
+                if (members.Contains(p.Pid))
+                {
+                    continue;
+                }
+                if (members.Contains(p.ParentPid) || p.Monitors.Any(members.Contains))
+                {
+                    members.Add(p.Pid);
+                    grew = true;
+                }
+            }
+        }
+        while (grew);
+
+        double rss = 0, pss = 0;
+        foreach (var pid in members)
+        {
+            rss += ReadKb($"/proc/{pid}/status", "VmRSS:");
+            pss += ReadKb($"/proc/{pid}/smaps_rollup", "Pss:");
+        }
+        return new Usage(members.Count, rss / 1024, pss / 1024);
+    }
+
+    private sealed record ProcInfo(int Pid, int ParentPid, int[] Monitors);
+
+    private static List<ProcInfo> AllProcesses()
+    {
+        var result = new List<ProcInfo>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                var monitors = args.Select((a, i) => a == "--monitor" && i + 1 < args.Length && int.TryParse(args[i + 1], out var m) ? m : -1)
+                    .Where(m => m > 0).ToArray();
+                result.Add(new ProcInfo(pid, int.Parse(fields[1]), monitors));
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+        return result;
+    }
+
+    private static double ReadKb(string file, string key)
+    {
+        try
+        {
+            var line = File.ReadLines(file).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line[key.Length..].Trim().Split(' ')[0]);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
