@@ -66,11 +66,12 @@ public sealed class MonitoringIntegrationTests(MonitoringFixture monitoring, ITe
         }
         finally
         {
+            clock.Restart();
             await monitoring.ExecuteCommandAsync("redis-bel", KnownResourceCommands.StartCommand, FederationFixture.StopTimeout);
             await monitoring.WaitHealthyAsync("redis-bel", FederationFixture.StartTimeout);
         }
 
-        clock.Restart();
+        output.WriteLine($"redis-bel healthy again {clock.Elapsed.TotalSeconds:F1} s after the start");
         await monitoring.QueryUntilAsync("redis_up{instance=\"BEL\"}", r => r.Count == 1 && r[0].Value == "1", ScrapeWait);
         await monitoring.QueryUntilAsync(firing, r => r.Count == 0, ScrapeWait);
         output.WriteLine($"RedisDown resolved in Prometheus {clock.Elapsed.TotalSeconds:F1} s after the start");
