@@ -27,5 +27,6 @@ foreach (var instance in topology.Instances)
     builder.AddDiveInstance(instance, topology, blacklist, runtime, options)
         .WithDevSigningKey(signingKey);
 }
+builder.AddDiveMonitoring(topology, runtime, options);
 
 builder.Build().Run();

@@ -1,0 +1,82 @@
+using DiveAspire.AppHost.Monitoring;
+using DiveAspire.Topology;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// The monitoring stack as official images (container runtime). Generated files are copied into the containers at
+/// creation (owned by the image's user), so no host file with passwords is bind-mounted.
+/// </summary>
+internal static class ContainerMonitoringBuilderExtensions
+{
+    private const string ExporterConfigDirectory = "/etc/redis-exporter";
+    private const string PrometheusConfigDirectory = "/etc/prometheus/dive";
+    private const string AlertmanagerConfigDirectory = "/etc/alertmanager/dive";
+
+    public static void AddMonitoringContainers(this IDistributedApplicationBuilder builder, MonitoringSettings settings, MonitoringPaths paths, MonitoringTargets targets)
+    {
+        var exporter = builder.AddContainer(MonitoringNames.RedisExporter, MonitoringImageTags.RedisExporterImage, MonitoringImageTags.RedisExporterTag)
+            .WithImageRegistry(MonitoringImageTags.Registry)
+            .WithHttpEndpoint(port: PortPlan.RedisExporter, targetPort: 9121, name: "http")
+            .WithArgs("-redis.addr=", "-redis.password-file", $"{ExporterConfigDirectory}/passwords.json", $"-connection-timeout={settings.ExporterConnectionTimeout}")
+            .WithContainerFiles(ExporterConfigDirectory, async (_, ct) =>
+                [new ContainerFile { Name = "passwords.json", Contents = await targets.ExporterPasswordFileAsync(ct).ConfigureAwait(false), Mode = UnixFileMode.UserRead }],
+                defaultOwner: MonitoringImageTags.RedisExporterUid, defaultGroup: MonitoringImageTags.RedisExporterUid)
+            .WithHttpHealthCheck("/metrics");
+
+        var alertmanager = builder.AddContainer(MonitoringNames.Alertmanager, MonitoringImageTags.AlertmanagerImage, MonitoringImageTags.AlertmanagerTag)
+            .WithImageRegistry(MonitoringImageTags.Registry)
+            .WithHttpEndpoint(port: PortPlan.Alertmanager, targetPort: 9093, name: "http")
+            .WithVolume("dive-alertmanager-data", "/alertmanager")
+            .WithArgs(
+                $"--config.file={AlertmanagerConfigDirectory}/alertmanager.yml",
+                "--storage.path=/alertmanager",
+                "--cluster.listen-address=",
+                "--log.level=debug")
+            .WithContainerFiles(AlertmanagerConfigDirectory,
+                [new ContainerFile { Name = "alertmanager.yml", Contents = AlertmanagerConfig.Render(settings.WebhookUrl), Mode = UnixFileMode.UserRead }],
+                defaultOwner: MonitoringImageTags.NobodyUid, defaultGroup: MonitoringImageTags.NobodyUid)
+            .WithHttpHealthCheck("/-/ready");
+
+        var prometheus = builder.AddContainer(MonitoringNames.Prometheus, MonitoringImageTags.PrometheusImage, MonitoringImageTags.PrometheusTag)
+            .WithImageRegistry(MonitoringImageTags.Registry)
+            .WithHttpEndpoint(port: PortPlan.Prometheus, targetPort: 9090, name: "http")
+            .WithVolume("dive-prometheus-data", "/prometheus")
+            .WithArgs(
+                $"--config.file={PrometheusConfigDirectory}/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                "--storage.tsdb.retention.time=7d")
+            .WithHttpHealthCheck("/-/ready");
+        prometheus.WithContainerFiles(PrometheusConfigDirectory, async (_, ct) =>
+            {
+                var config = PrometheusConfig.Render(
+                    settings.ScrapeInterval,
+                    $"{PrometheusConfigDirectory}/rules/*.yml",
+                    await MonitoringTargets.HostAndPortAsync(targets.Reach(exporter.Resource, "http"), ct).ConfigureAwait(false),
+                    await MonitoringTargets.HostAndPortAsync(targets.Reach(alertmanager.Resource, "http"), ct).ConfigureAwait(false),
+                    await targets.RedisAsync(ct).ConfigureAwait(false),
+                    await targets.BackendsAsync(ct).ConfigureAwait(false));
+                var rules = MonitoringRules.Load(paths.RulesSource, settings.AlertFor)
+                    .Select(rule => (ContainerFileSystemItem)new ContainerFile { Name = rule.Name, Contents = rule.Text });
+                return [new ContainerFile { Name = "prometheus.yml", Contents = config }, new ContainerDirectory { Name = "rules", Entries = rules.ToList() }];
+            },
+            defaultOwner: MonitoringImageTags.NobodyUid, defaultGroup: MonitoringImageTags.NobodyUid);
+
+        var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+        var grafana = builder.AddContainer(MonitoringNames.Grafana, MonitoringImageTags.GrafanaImage, MonitoringImageTags.GrafanaTag)
+            .WithImageRegistry(MonitoringImageTags.Registry)
+            .WithHttpEndpoint(port: PortPlan.Grafana, targetPort: 3000, name: "http")
+            .WithBindMount(paths.GrafanaProvisioning, "/etc/grafana/provisioning", isReadOnly: true)
+            .WithBindMount(paths.GrafanaDashboards, "/var/lib/grafana/dashboards", isReadOnly: true)
+            .WithEnvironment("GF_SECURITY_ADMIN_PASSWORD", grafanaPassword)
+            .WithEnvironment("GF_AUTH_ANONYMOUS_ENABLED", "true")
+            .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
+            .WithEnvironment("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", "/var/lib/grafana/dashboards/dive-redis.json")
+            .WaitFor(prometheus)
+            .WithHttpHealthCheck("/api/health");
+
+        exporter.WithParentRelationship(prometheus);
+        alertmanager.WithParentRelationship(prometheus);
+        grafana.WithParentRelationship(prometheus);
+    }
+}

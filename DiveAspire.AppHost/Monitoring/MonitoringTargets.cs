@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using DiveAspire.Topology;
+
+namespace DiveAspire.AppHost.Monitoring;
+
+/// <summary>A Redis as the exporter reaches it (<c>redis://host:port</c>), with the labels it gets in Prometheus.</summary>
+public sealed record RedisScrapeTarget(string Address, string Instance, string RedisType);
+
+/// <summary>A backend's <c>/metrics</c> as Prometheus reaches it.</summary>
+public sealed record BackendScrapeTarget(string HostAndPort, string Instance, string Role);
+
+/// <summary>
+/// The monitored part of the resource graph. Addresses are resolved only when a monitoring resource starts, so they
+/// are the ports actually allocated (fixed ports in a normal run, random ones in tests), seen from the network the
+/// monitoring runs in: the host in the process runtime, the Aspire container network in the container runtime.
+/// </summary>
+public sealed class MonitoringTargets
+{
+    private readonly List<(RedisStoreSpec Spec, EndpointReference Endpoint, ParameterResource Password)> _redis = [];
+    private readonly List<(InstanceDefinition Instance, EndpointReference Endpoint)> _backends = [];
+    private readonly NetworkIdentifier? _network;
+
+    public MonitoringTargets(IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime)
+    {
+        _network = runtime == DiveRuntime.Container ? KnownNetworkIdentifiers.DefaultAspireContainerNetwork : null;
+        foreach (var spec in topology.RedisStores)
+        {
+            var redis = Find<IResourceWithEndpoints>(builder, spec.ResourceName);
+            var password = Find<ParameterResource>(builder, spec.PasswordParameterName);
+            _redis.Add((spec, new EndpointReference(redis, LocalRedisResource.PrimaryEndpointName, _network), password));
+        }
+        foreach (var instance in topology.Instances)
+        {
+            var backend = Find<IResourceWithEndpoints>(builder, instance.BackendResourceName);
+            _backends.Add((instance, new EndpointReference(backend, "http", _network)));
+        }
+    }
+
+    public EndpointReference Reach(IResourceWithEndpoints resource, string endpointName) => new(resource, endpointName, _network);
+
+    public async Task<IReadOnlyList<RedisScrapeTarget>> RedisAsync(CancellationToken ct)
+    {
+        var targets = new List<RedisScrapeTarget>();
+        foreach (var (spec, endpoint, _) in _redis)
+        {
+            targets.Add(new($"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}", spec.Label, spec.TypeLabel));
+        }
+        return targets;
+    }
+
+    public async Task<IReadOnlyList<BackendScrapeTarget>> BackendsAsync(CancellationToken ct)
+    {
+        var targets = new List<BackendScrapeTarget>();
+        foreach (var (instance, endpoint) in _backends)
+        {
+            targets.Add(new(await HostAndPortAsync(endpoint, ct).ConfigureAwait(false), instance.Code, instance.RoleName));
+        }
+        return targets;
+    }
+
+    /// <summary>
+    /// The exporter's <c>-redis.password-file</c>: one JSON map for all Redis servers, keyed exactly like the
+    /// scrape targets, because a single <c>-redis.password</c> would apply to every target.
+    /// </summary>
+    public async Task<string> ExporterPasswordFileAsync(CancellationToken ct)
+    {
+        var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (_, endpoint, password) in _redis)
+        {
+            map[$"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}"] =
+                await password.GetValueAsync(ct).ConfigureAwait(false)
+                ?? throw new TopologyException($"The secret parameter {password.Name} has no value.");
+        }
+        return JsonSerializer.Serialize(map);
+    }
+
+    public static async Task<string> HostAndPortAsync(EndpointReference endpoint, CancellationToken ct) =>
+        await endpoint.Property(EndpointProperty.HostAndPort).GetValueAsync(ct).ConfigureAwait(false)
+        ?? throw new InvalidOperationException($"{endpoint.Resource.Name}/{endpoint.EndpointName} has no address.");
+
+    private static T Find<T>(IDistributedApplicationBuilder builder, string name) where T : IResource =>
+        builder.Resources.OfType<T>().SingleOrDefault(r => r.Name == name)
+        ?? throw new InvalidOperationException($"AddDiveMonitoring must run after the resource '{name}' was added.");
+}
