@@ -52,6 +52,7 @@ public static class AuthenticationSetup
                         };
                         await WriteUnauthorizedAsync(context.Response, message);
                     },
+                    OnForbidden = context => context.Response.WriteAsJsonAsync(new { error = "Forbidden", message = "This endpoint requires the dive-admin role" }),
                 };
             });
         services.AddAuthorizationBuilder()
