@@ -15,6 +15,7 @@ public sealed record RevocationMessage(string Type, string Identifier, string Re
     public const string TokenType = "token";
     public const string UserType = "user";
 
+    [JsonIgnore]
     public RevocationKind Kind => Type == UserType ? RevocationKind.User : RevocationKind.Token;
 
     public string ToJson() => JsonSerializer.Serialize(this, RevocationJson.Options);
