@@ -8,7 +8,7 @@ public static class PrerequisiteExtensions
     /// <summary>Fails fast, before anything starts, on a port plan collision or a missing redis-server binary.</summary>
     public static void EnsurePrerequisites(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime, DiveOptions options)
     {
-        PortPlan.EnsureNoCollisions(PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: false)));
+        PortPlan.EnsureNoCollisions(PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: false, Keycloak: runtime == DiveRuntime.Container)));
 
         if (runtime == DiveRuntime.Process && FindExecutable(options.RedisServerPath) is null)
         {
