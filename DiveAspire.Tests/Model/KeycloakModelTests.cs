@@ -79,7 +79,7 @@ public sealed class KeycloakModelTests : IDisposable
             Assert.Equal(Federation.Issuer(NatoCatalog.Get(code)), env["Dive__Auth__Authority"]);
             var metadata = Assert.IsType<ReferenceExpression>(env["Dive__Auth__MetadataAddress"]);
             Assert.EndsWith($"/realms/dive-v3-broker-{code}/.well-known/openid-configuration", metadata.Format);
-            Assert.Same(Get<KeycloakResource>(builder, $"keycloak-{code}"), Assert.IsType<EndpointReference>(Assert.Single(metadata.ValueProviders)).Resource);
+            Assert.Same(Get<KeycloakResource>(builder, $"keycloak-{code}"), Assert.IsType<EndpointReferenceExpression>(Assert.Single(metadata.ValueProviders)).Endpoint.Resource);
             Assert.DoesNotContain("Dive__Auth__DevSigningKey", env.Keys);
             Assert.Contains(backend.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == $"keycloak-{code}");
         }
