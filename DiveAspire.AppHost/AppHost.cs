@@ -21,11 +21,16 @@ builder.EnsurePrerequisites(topology, runtime, options);
 
 var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
 var signingKey = builder.AddDevSigningKey(runtime);
+var keycloakSecrets = runtime == DiveRuntime.Container ? builder.AddKeycloakSecrets() : null;
 
 foreach (var instance in topology.Instances)
 {
-    builder.AddDiveInstance(instance, topology, blacklist, runtime, options)
+    var backend = builder.AddDiveInstance(instance, topology, blacklist, runtime, options)
         .WithDevSigningKey(signingKey);
+    if (keycloakSecrets is not null)
+    {
+        backend.WithKeycloakAuthority(builder.AddDiveKeycloak(instance, keycloakSecrets), instance);
+    }
 }
 builder.AddDiveMonitoring(topology, runtime, options);
 

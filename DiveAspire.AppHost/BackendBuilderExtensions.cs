@@ -31,6 +31,14 @@ public static class BackendBuilderExtensions
             .WaitFor(blacklist)
             .WithHttpHealthCheck("/health/ready");
 
+        // Dive:Revocation:FailureMode (open|closed) of this run reaches every backend; unset = the backend's default.
+        if (builder.Configuration["Dive:Revocation:FailureMode"] is { Length: > 0 } failureMode)
+        {
+            backend.WithEnvironment("Dive__Revocation__FailureMode", failureMode.Trim().ToLowerInvariant() is "open" or "closed"
+                ? failureMode.Trim().ToLowerInvariant()
+                : throw new TopologyException($"Dive:Revocation:FailureMode must be open or closed (got '{failureMode}')."));
+        }
+
         if (options.BackendReplicas > 1)
         {
             backend.WithReplicas(options.BackendReplicas);

@@ -8,7 +8,9 @@ public static class PrerequisiteExtensions
     /// <summary>Fails fast, before anything starts, on a port plan collision (monitoring ports included) or a missing redis-server binary.</summary>
     public static void EnsurePrerequisites(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime, DiveOptions options)
     {
-        PortPlan.EnsureNoCollisions(PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: options.Monitoring, Grafana: options.Monitoring && runtime == DiveRuntime.Container)));
+        var container = runtime == DiveRuntime.Container;
+        PortPlan.EnsureNoCollisions(PortPlan.Allocate(topology,
+            new PortPlanOptions(Monitoring: options.Monitoring, Grafana: options.Monitoring && container, Keycloak: container)));
 
         if (runtime == DiveRuntime.Process && FindExecutable(options.RedisServerPath) is null)
         {

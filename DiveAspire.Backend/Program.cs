@@ -3,6 +3,8 @@ using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.Redis;
+using DiveAspire.Backend.Resources;
+using DiveAspire.Backend.Revocation;
 using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,11 +15,13 @@ builder.Services.AddSingleton(instance);
 builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.Services.AddSingleton<RedisStores>();
 builder.Services.AddDiveHealthChecks();
+builder.Services.AddDiveRevocation(builder.Configuration);
 
 var app = builder.Build();
 DiveMetrics.Initialize();
 
 app.UseAuthentication();
+app.UseRevocationCheck();
 app.UseAuthorization();
 
 app.MapDiveHealth();
@@ -31,6 +35,8 @@ app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
     issuer = http.User.FindFirst("iss")?.Value,
     instance = instance.Code,
 })).RequireAuthorization();
+app.MapRevocation();
+app.MapResources();
 app.MapMetrics("/metrics");
 
 app.Run();

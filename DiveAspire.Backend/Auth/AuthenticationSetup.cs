@@ -31,6 +31,15 @@ public static class AuthenticationSetup
                     RequireExpirationTime = true,
                     NameClaimType = DiveClaims.PreferredUsername,
                 };
+                // Container runtime: the instance's Keycloak realm (the AppHost sets these only there).
+                if (config["Dive:Auth:Authority"] is { Length: > 0 } authority)
+                {
+                    options.Authority = authority;
+                }
+                if (config["Dive:Auth:MetadataAddress"] is { Length: > 0 } metadata)
+                {
+                    options.MetadataAddress = metadata;
+                }
                 if (!string.IsNullOrEmpty(devKey))
                 {
                     options.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(devKey));
@@ -52,6 +61,7 @@ public static class AuthenticationSetup
                         };
                         await WriteUnauthorizedAsync(context.Response, message);
                     },
+                    OnForbidden = context => context.Response.WriteAsJsonAsync(new { error = "Forbidden", message = "This endpoint requires the dive-admin role" }),
                 };
             });
         services.AddAuthorizationBuilder()

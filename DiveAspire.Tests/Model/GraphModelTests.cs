@@ -34,7 +34,8 @@ public sealed class GraphModelTests : IDisposable
         var secrets = builder.Resources.OfType<ParameterResource>().ToList();
         string[] expected = ["redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
         // The development signing key exists only in process runtime; container runtime trusts Keycloak instead.
-        Assert.Equal(runtime == "process" ? ["dive-dev-signing-key", .. expected] : expected, secrets.Select(p => p.Name).Order());
+        Assert.Equal(runtime == "process" ? ["dive-dev-signing-key", .. expected] : ["keycloak-admin-password", "keycloak-test-user-password", .. expected],
+            secrets.Select(p => p.Name).Order());
         Assert.All(secrets, p => Assert.True(p.Secret));
 
         Assert.Equal(6379, Endpoint(Get(builder, "redis-usa")).Port);
@@ -60,7 +61,8 @@ public sealed class GraphModelTests : IDisposable
         {
             var backend = Get(builder, $"backend-{code}");
             var waits = backend.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order().ToList();
-            Assert.Equal(["redis-blacklist", $"redis-{code}"], waits);
+            // Container runtime: the backend also waits for its Keycloak (see KeycloakModelTests).
+            Assert.Equal(runtime == "container" ? [$"keycloak-{code}", "redis-blacklist", $"redis-{code}"] : ["redis-blacklist", $"redis-{code}"], waits);
 
             var env = await EnvironmentAsync(backend);
             Assert.Equal(code.ToUpperInvariant(), env["Dive__InstanceCode"]);

@@ -1,0 +1,62 @@
+using DiveAspire.Topology;
+
+namespace Aspire.Hosting;
+
+public static class KeycloakBuilderExtensions
+{
+    public const string AdminPasswordParameter = "keycloak-admin-password";
+    public const string TestUserPasswordParameter = "keycloak-test-user-password";
+    /// <summary>The placeholder the committed realm files use for every test user's password (Keycloak substitutes it at import).</summary>
+    public const string TestUserPasswordVariable = "DIVE_TEST_USER_PASSWORD";
+    public const string RealmFileName = "realm.json";
+
+    /// <summary>The two generated secrets every Keycloak shares (container runtime only).</summary>
+    public sealed record KeycloakSecrets(IResourceBuilder<ParameterResource> AdminPassword, IResourceBuilder<ParameterResource> TestUserPassword);
+
+    public static KeycloakSecrets AddKeycloakSecrets(this IDistributedApplicationBuilder builder)
+    {
+        var generated = new GenerateParameterDefault { MinLength = 24, Special = false };
+        return new(
+            builder.AddParameter(AdminPasswordParameter, generated, secret: true, persist: true),
+            builder.AddParameter(TestUserPasswordParameter, generated, secret: true, persist: true));
+    }
+
+    /// <summary>
+    /// The instance's Keycloak: realm dive-v3-broker-&lt;code&gt; imported from instances/&lt;code&gt;/realm.json, host ports
+    /// from the port plan, tokens issued as https://localhost:&lt;KeycloakHttps&gt;/realms/&lt;realm&gt; (= Federation.Issuer).
+    /// </summary>
+    public static IResourceBuilder<KeycloakResource> AddDiveKeycloak(this IDistributedApplicationBuilder builder, InstanceDefinition instance, KeycloakSecrets secrets)
+    {
+        var realmFile = Path.Combine(instance.Directory, RealmFileName);
+        if (!File.Exists(realmFile))
+        {
+            throw new TopologyException($"{realmFile} is missing: the container runtime imports each instance's Keycloak realm from it.");
+        }
+        var country = instance.Country;
+        var keycloak = new KeycloakResource($"keycloak-{instance.LowerCode}", Federation.Realm(country), secrets.AdminPassword.Resource);
+        return builder.AddResource(keycloak)
+            .WithImage(KeycloakImageTags.Image, KeycloakImageTags.Tag)
+            .WithImageRegistry(KeycloakImageTags.Registry)
+            .WithHttpEndpoint(port: PortPlan.KeycloakHttp(country), targetPort: KeycloakResource.HttpTargetPort, name: KeycloakResource.HttpEndpointName)
+            .WithHttpsEndpoint(port: PortPlan.KeycloakHttps(country), targetPort: KeycloakResource.HttpsTargetPort, name: KeycloakResource.HttpsEndpointName)
+            .WithHttpEndpoint(targetPort: KeycloakResource.ManagementTargetPort, name: KeycloakResource.ManagementEndpointName)
+            .WithEnvironment("KC_BOOTSTRAP_ADMIN_USERNAME", KeycloakResource.AdminUser)
+            .WithEnvironment("KC_BOOTSTRAP_ADMIN_PASSWORD", secrets.AdminPassword)
+            .WithEnvironment("KC_HEALTH_ENABLED", "true")
+            .WithEnvironment("KC_HOSTNAME", "https://localhost:" + PortPlan.KeycloakHttps(country).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            // The backend fetches metadata and keys over the plain HTTP port; the issuer stays the public https URL.
+            .WithEnvironment("KC_HOSTNAME_BACKCHANNEL_DYNAMIC", "true")
+            .WithEnvironment(TestUserPasswordVariable, secrets.TestUserPassword)
+            .WithBindMount(realmFile, $"{KeycloakResource.RealmImportDirectory}/{RealmFileName}", isReadOnly: true)
+            .WithArgs("start-dev", "--import-realm")
+            .WithHttpHealthCheck("/health/ready", endpointName: KeycloakResource.ManagementEndpointName);
+    }
+
+    /// <summary>The backend trusts its instance's realm: Authority = the realm's issuer, keys from the realm's metadata.</summary>
+    public static IResourceBuilder<ProjectResource> WithKeycloakAuthority(
+        this IResourceBuilder<ProjectResource> backend, IResourceBuilder<KeycloakResource> keycloak, InstanceDefinition instance) =>
+        backend
+            .WithEnvironment("Dive__Auth__Authority", Federation.Issuer(instance.Country))
+            .WithEnvironment("Dive__Auth__MetadataAddress", keycloak.Resource.MetadataAddress)
+            .WaitFor(keycloak);
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using DiveAspire.Backend.Auth;
+using DiveAspire.Backend.Metrics;
+
+namespace DiveAspire.Backend.Revocation;
+
+/// <summary>
+/// Runs after authentication on every request that carries a valid token: rejects a revoked jti or a revoked user
+/// from the local cache (no Redis round trip). When the cache is not synchronised with the store, a token it knows
+/// nothing about is served (failure mode open) or refused with 503 (closed).
+/// </summary>
+public sealed class RevocationCheckMiddleware(RequestDelegate next, RevocationCache cache, RevocationSubscriber sync, RevocationOptions options)
+{
+    public const string TokenRevoked = "Token has been revoked";
+    public const string UserTerminated = "User session has been terminated";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.User.Identity?.IsAuthenticated == true)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var jti = context.User.Jti();
+            var userId = context.User.UserId();
+            var tokenRevoked = jti is not null && cache.IsTokenRevoked(jti);
+            var userRevoked = !tokenRevoked && userId is not null && cache.IsUserRevoked(userId);
+            DiveMetrics.RevocationCheckDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+
+            if (tokenRevoked || userRevoked)
+            {
+                await AuthenticationSetup.WriteUnauthorizedAsync(context.Response, tokenRevoked ? TokenRevoked : UserTerminated);
+                return;
+            }
+            if (options.FailureMode == RevocationFailureMode.Closed && !sync.Synchronised)
+            {
+                context.Response.Headers.RetryAfter = "5";
+                await RevocationResults.Unavailable("Token revocation status cannot be verified: the shared revocation store is unreachable")
+                    .ExecuteAsync(context);
+                return;
+            }
+        }
+        await next(context);
+    }
+}

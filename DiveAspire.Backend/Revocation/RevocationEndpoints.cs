@@ -1,0 +1,191 @@
+using System.Security.Claims;
+using DiveAspire.Backend.Auth;
+using DiveAspire.Backend.Instance;
+
+namespace DiveAspire.Backend.Revocation;
+
+public static class RevocationEndpoints
+{
+    private const int MaxReasonBytes = 256;
+    private const long MaxUserTtlSeconds = 24 * 3600;
+
+    public static IEndpointRouteBuilder MapRevocation(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
+        auth.MapPost("/logout", LogoutAsync);
+        auth.MapPost("/revoke", RevokeUserAsync);
+        auth.MapPost("/blacklist-token", BlacklistTokenAsync);
+        auth.MapGet("/check-blacklist/{jti?}", async (string? jti, RevocationCache cache, RevocationStore store) =>
+            RevocationRequest.ValidateIdentifier(jti, "jti")
+            ?? Results.Json(new { jti, blacklisted = await IsBlacklistedAsync(jti!, cache, store) }));
+
+        var blacklist = app.MapGroup("/api/blacklist").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
+        blacklist.MapPost("/check", CheckAsync);
+        blacklist.MapGet("/stats", StatsAsync).RequireAuthorization(AuthenticationSetup.AdminPolicy);
+        blacklist.MapPost("/sync", async (RevocationSubscriber sync, InstanceInfo instance, CancellationToken ct) =>
+        {
+            var (tokens, users) = await sync.ResyncAsync(ct);
+            return Results.Json(new { instance = instance.Code, tokens, users });
+        }).RequireAuthorization(AuthenticationSetup.AdminPolicy);
+        return app;
+    }
+
+    /// <summary>Revokes this token and every token of the user for 900 s, atomically.</summary>
+    private static async Task<IResult> LogoutAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store, InstanceInfo instance)
+    {
+        var (body, error) = await RevocationRequest.ReadAsync(request, required: false);
+        if (error is not null)
+        {
+            return error;
+        }
+        var (reason, reasonError) = body!.OptionalString("reason", MaxReasonBytes);
+        if (reasonError is not null)
+        {
+            return reasonError;
+        }
+        var userId = user.UserId();
+        if (userId is null)
+        {
+            return RevocationResults.BadRequest("The token identifies no user (no uniqueID, preferred_username or sub)");
+        }
+        var jti = user.Jti();
+        var records = await store.RevokeSessionAsync(jti, user.ExpiresAt(), userId, reason);
+        return Results.Json(new
+        {
+            message = "Logged out: this token and all of the user's sessions are revoked across the federation",
+            jti,
+            user = userId,
+            instance = instance.Code,
+            revokedAt = records[0].RevokedAt,
+            tokenRevokedUntil = jti is null ? (DateTimeOffset?)null : records[0].ExpiresAt,
+            userRevokedUntil = records[^1].ExpiresAt,
+        });
+    }
+
+    /// <summary>Terminates every session of a user (the caller, or anyone for an admin) for ttlSeconds (900 by default).</summary>
+    private static async Task<IResult> RevokeUserAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store)
+    {
+        var (body, error) = await RevocationRequest.ReadAsync(request, required: false);
+        if (error is not null)
+        {
+            return error;
+        }
+        var (target, targetError) = body!.OptionalString("uniqueID", RevocationKeys.MaxIdentifierBytes);
+        var (reason, reasonError) = body.OptionalString("reason", MaxReasonBytes);
+        var (ttl, ttlError) = body.OptionalNumber("ttlSeconds", 1, MaxUserTtlSeconds);
+        if ((targetError ?? reasonError ?? ttlError) is { } invalid)
+        {
+            return invalid;
+        }
+        var caller = user.UserId();
+        target = string.IsNullOrWhiteSpace(target) ? caller : target;
+        if (target is null)
+        {
+            return RevocationResults.BadRequest("'uniqueID' is required (the token identifies no user)");
+        }
+        if (target != caller && !user.IsAdmin())
+        {
+            return RevocationResults.Forbidden("Only a dive-admin may revoke another user's sessions");
+        }
+        var record = await store.RevokeUserAsync(target, ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null, reason);
+        return Results.Json(new { revoked = true, type = "user", uniqueID = target, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance });
+    }
+
+    /// <summary>Blacklists one jti: the caller's own, or any for an admin (who then gives the token's exp).</summary>
+    private static async Task<IResult> BlacklistTokenAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store)
+    {
+        var (body, error) = await RevocationRequest.ReadAsync(request, required: true);
+        if (error is not null)
+        {
+            return error;
+        }
+        var (jti, jtiError) = body!.RequiredIdentifier("jti");
+        var (reason, reasonError) = body.OptionalString("reason", MaxReasonBytes);
+        var (exp, expError) = body.OptionalNumber("exp", 0, DateTimeOffset.MaxValue.ToUnixTimeSeconds());
+        if ((jtiError ?? reasonError ?? expError) is { } invalid)
+        {
+            return invalid;
+        }
+        var own = jti == user.Jti();
+        if (!own && !user.IsAdmin())
+        {
+            return RevocationResults.Forbidden("Only a dive-admin may blacklist another token");
+        }
+        DateTimeOffset? expiresAt = exp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : own ? user.ExpiresAt() : null;
+        if (expiresAt is null)
+        {
+            return RevocationResults.BadRequest("'exp' (the token's expiry, Unix seconds) is required to blacklist another token");
+        }
+        var record = await store.RevokeTokenAsync(jti!, expiresAt, reason);
+        return Results.Json(new { blacklisted = true, jti, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance });
+    }
+
+    private static async Task<IResult> CheckAsync(HttpRequest request, RevocationCache cache, RevocationStore store)
+    {
+        var (body, error) = await RevocationRequest.ReadAsync(request, required: true);
+        if (error is not null)
+        {
+            return error;
+        }
+        var (jti, jtiError) = body!.RequiredIdentifier("jti");
+        return jtiError ?? Results.Json(new { jti, isBlacklisted = await IsBlacklistedAsync(jti!, cache, store) });
+    }
+
+    /// <summary>The local cache first; the store (authoritative) when reachable, else the cache's answer.</summary>
+    private static async Task<bool> IsBlacklistedAsync(string jti, RevocationCache cache, RevocationStore store)
+    {
+        if (cache.IsTokenRevoked(jti))
+        {
+            return true;
+        }
+        try
+        {
+            return await store.ExistsAsync(RevocationKind.Token, jti);
+        }
+        catch (RevocationStoreUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<IResult> StatsAsync(RevocationStore store, RevocationCache cache, RevocationSubscriber sync, RevocationOptions options,
+        InstanceInfo instance, CancellationToken ct)
+    {
+        object? shared = null;
+        try
+        {
+            shared = new
+            {
+                tokens = await store.CountAsync(RevocationKind.Token, ct),
+                users = await store.CountAsync(RevocationKind.User, ct),
+            };
+        }
+        catch (RevocationStoreUnavailableException)
+        {
+            // Still report this backend's own view below.
+        }
+        return Results.Json(new
+        {
+            instance = instance.Code,
+            storeReachable = shared is not null,
+            store = shared,
+            local = new { tokens = cache.TokenCount, users = cache.UserCount },
+            subscription = new { live = sync.SubscriptionLive, synchronised = sync.Synchronised, lastSync = sync.LastSync },
+            failureMode = options.FailureMode.ToString().ToLowerInvariant(),
+            keyPatterns = new[] { RevocationKeys.TokenPrefix + "*", RevocationKeys.UserPrefix + "*" },
+        });
+    }
+
+    private static async ValueTask<object?> StoreUnavailableAs503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (RevocationStoreUnavailableException ex)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return RevocationResults.Unavailable(ex.Message);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace DiveAspire.Backend.Revocation;
+
+public static class RevocationSetup
+{
+    public static IServiceCollection AddDiveRevocation(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton(RevocationOptions.From(config));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RevocationCache>();
+        services.AddSingleton<RevocationStore>();
+        services.AddSingleton<RevocationSubscriber>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationSubscriber>());
+        services.AddHealthChecks().AddCheck<RevocationHealthCheck>("revocation", HealthStatus.Degraded);
+        return services;
+    }
+
+    /// <summary>Place right after UseAuthentication: every authenticated request is checked against revocations.</summary>
+    public static IApplicationBuilder UseRevocationCheck(this IApplicationBuilder app) => app.UseMiddleware<RevocationCheckMiddleware>();
+}

@@ -1,0 +1,191 @@
+using System.Threading.Channels;
+using DiveAspire.Backend.Metrics;
+using DiveAspire.Backend.Redis;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.Revocation;
+
+/// <summary>
+/// Feeds the local <see cref="RevocationCache"/>: subscribes to both revocation channels, and because pub/sub drops
+/// whatever is published while a subscriber is disconnected, rebuilds the cache from the store (SCAN) at start and
+/// after every reconnect. Until that resync succeeds the cache is not <see cref="Synchronised"/>.
+/// </summary>
+public sealed class RevocationSubscriber(
+    RedisStores stores, RevocationStore store, RevocationCache cache, TimeProvider clock, ILogger<RevocationSubscriber> logger) : BackgroundService
+{
+    /// <summary>How long a received revocation is kept when its exact TTL cannot be read from the store.</summary>
+    private static readonly TimeSpan ProvisionalTokenTtl = TimeSpan.FromHours(24);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
+
+    private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private volatile bool _synchronised;
+    private volatile bool _subscribed;
+
+    private ISubscriber Subscriber => stores.Blacklist.GetSubscriber();
+
+    public bool SubscriptionLive => _subscribed && Subscriber.IsConnected(RedisChannel.Literal(RevocationKeys.TokenChannel));
+
+    /// <summary>True while the cache holds everything the store holds: subscribed and resynchronised since the last disconnect.</summary>
+    public bool Synchronised => _synchronised && SubscriptionLive;
+
+    public DateTimeOffset? LastSync { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        stores.Blacklist.ConnectionFailed += OnConnectionFailed;
+        stores.Blacklist.ConnectionRestored += OnConnectionRestored;
+        _ = SweepAsync(stoppingToken);
+        try
+        {
+            await SubscribeAsync(stoppingToken);
+            RequestResync();
+            await foreach (var _ in _resyncRequests.Reader.ReadAllAsync(stoppingToken))
+            {
+                await ResyncUntilDoneAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            stores.Blacklist.ConnectionFailed -= OnConnectionFailed;
+            stores.Blacklist.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    public void RequestResync() => _resyncRequests.Writer.TryWrite(true);
+
+    /// <summary>Rebuilds the cache from the store now (the operator's `dive redis blacklist sync`).</summary>
+    public async Task<(int Tokens, int Users)> ResyncAsync(CancellationToken ct)
+    {
+        var scanStartedAt = clock.GetUtcNow();
+        var tokens = await store.SnapshotAsync(RevocationKind.Token, ct);
+        var users = await store.SnapshotAsync(RevocationKind.User, ct);
+        cache.ReplaceWith(tokens, users, scanStartedAt);
+        LastSync = clock.GetUtcNow();
+        _synchronised = SubscriptionLive;
+        DiveMetrics.RevocationSubscriberConnected.Set(SubscriptionLive ? 1 : 0);
+        logger.LogInformation("Revocation cache resynchronised from the shared store: {Tokens} tokens, {Users} users", tokens.Count, users.Count);
+        return (tokens.Count, users.Count);
+    }
+
+    private async Task SubscribeAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            // Subscribing while disconnected would only queue and time out; wait for the store first.
+            if (stores.Blacklist.IsConnected)
+            {
+                try
+                {
+                    await Subscriber.SubscribeAsync(RedisChannel.Literal(RevocationKeys.TokenChannel), OnMessage);
+                    await Subscriber.SubscribeAsync(RedisChannel.Literal(RevocationKeys.UserChannel), OnMessage);
+                    _subscribed = true;
+                    DiveMetrics.RevocationSubscriberConnected.Set(1);
+                    logger.LogInformation("Subscribed to {TokenChannel} and {UserChannel}", RevocationKeys.TokenChannel, RevocationKeys.UserChannel);
+                    return;
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    logger.LogWarning("Revocation subscription failed, retrying: {Error}", ex.GetType().Name);
+                }
+            }
+            await Task.Delay(RetryDelay, ct);
+        }
+    }
+
+    private async Task ResyncUntilDoneAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            // A resync before the subscription is back could miss a message sent in between; wait for it.
+            if (SubscriptionLive)
+            {
+                try
+                {
+                    await ResyncAsync(ct);
+                    return;
+                }
+                catch (RevocationStoreUnavailableException ex)
+                {
+                    logger.LogWarning("Revocation resync failed, retrying: {Error}", ex.InnerException?.GetType().Name ?? ex.Message);
+                }
+            }
+            await Task.Delay(RetryDelay, ct);
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue value)
+    {
+        var message = RevocationMessage.TryParse(value);
+        if (message is null)
+        {
+            logger.LogWarning("Ignored a malformed message on {Channel}", channel.ToString());
+            return;
+        }
+        DiveMetrics.RevocationsReceived.WithLabels(message.Type).Inc();
+        var now = clock.GetUtcNow();
+        var provisional = message.Kind == RevocationKind.User
+            ? (message.Timestamp > now ? message.Timestamp : now) + RevocationKeys.DefaultUserTtl
+            : now + ProvisionalTokenTtl;
+        // Enforced at once; the exact expiry follows from the key's TTL.
+        cache.Add(message.Kind, message.Identifier, provisional);
+        _ = RefineExpiryAsync(message.Kind, message.Identifier);
+    }
+
+    private async Task RefineExpiryAsync(RevocationKind kind, string identifier)
+    {
+        try
+        {
+            if (await store.ExpiryAsync(kind, identifier) is { } expiresAt)
+            {
+                cache.Add(kind, identifier, expiresAt);
+            }
+            else
+            {
+                cache.Remove(kind, identifier);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Keep the provisional expiry: a revocation kept too long is harmless, one dropped too early is not.
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            _synchronised = false;
+            DiveMetrics.RevocationSubscriberConnected.Set(0);
+        }
+        DiveMetrics.RevocationStoreUp.Set(stores.Blacklist.IsConnected ? 1 : 0);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            DiveMetrics.RevocationPubSubReconnects.Inc();
+            _synchronised = false;
+        }
+        DiveMetrics.RevocationStoreUp.Set(stores.Blacklist.IsConnected ? 1 : 0);
+        RequestResync();
+    }
+
+    private async Task SweepAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                cache.Sweep();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
