@@ -6,8 +6,9 @@
 #   3. builds LOCAL STAND-IN images under the exact names and tags the AppHost graph asks for, from this
 #      machine's Debian binaries (FROM scratch: the binary, the libraries ldd lists, a /bin/sh).
 # Real users pull the official images; these stand-ins exist only so the tests can run without a registry.
-# An image that already exists under a name and is not one of our stand-ins (e.g. a pulled official image) is
-# left alone. Idempotent: a stand-in is rebuilt only when the binary it was built from changed.
+# Where a registry answers, the official image is pulled instead; an official image already present is never
+# replaced. Idempotent and fast: a stand-in is rebuilt only when a binary it was built from (or this script) changed.
+# Adding an image = one function calling standin_image, and one call in main.
 #
 # Output: stdout carries only the environment to use, as shell assignments (eval-able):
 #   CONTAINERS_CONF=<repo>/.dive/podman/containers.conf
@@ -65,13 +66,13 @@ check_runtime() {
   [[ $out == runc ]] || fail "podman uses '$out' instead of runc; is CONTAINERS_CONF honoured?"
 }
 
-# Copies an executable and every shared library it loads into a root file system folder, at the same paths.
+# Copies an executable and every shared library it loads into a root file system folder (libraries at their own paths).
 copy_with_libs() {
-  local binary=$1 rootfs=$2 target=${3:-$1} lib
+  local binary=$1 rootfs=$2 target=$3 lib
   install -D -m 0755 "$(readlink -f "$binary")" "$rootfs$target"
   while read -r lib; do
     [[ -e $rootfs$lib ]] || install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$lib"
-  done < <(ldd "$binary" | grep -oE '/[^ ]+' | sort -u)
+  done < <(ldd "$binary" 2>/dev/null | grep -oE '/[^ ]+' | sort -u)
 }
 
 # True when <image> needs building: absent, or a stand-in built from other inputs. An image under that name that is
@@ -81,46 +82,54 @@ needs_build() {
   podman image exists "$image" || return 0
   current=$(podman image inspect --format "{{index .Labels \"$STANDIN_LABEL\"}}" "$image" 2>/dev/null || true)
   if [[ -z $current || $current == "<no value>" ]]; then
-    say "$image exists and is not a stand-in (an official image?): left as it is."
+    say "$image is present and is not a stand-in (an official image): used as it is."
     return 1
   fi
   [[ $current != "$print" ]]
 }
 
-# build_standin IMAGE INPUTS... -- PREPARE_FUNCTION CONTAINERFILE_LINES
-# PREPARE_FUNCTION fills the rootfs folder given as its argument; the image is FROM scratch with that rootfs.
-build_standin() {
-  local image=$1; shift
-  local inputs=()
-  while [[ $1 != -- ]]; do inputs+=("$1"); shift; done
-  local prepare=$2 body=$3 print dir
-  print=$(cat "${inputs[@]}" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+# standin_image IMAGE "HOST_BINARY:IMAGE_PATH ..." CONTAINERFILE_LINES
+# With registry access the official image is pulled and used. Otherwise: a FROM scratch image holding each binary at
+# IMAGE_PATH with the libraries it links, plus CONTAINERFILE_LINES (ENV/WORKDIR/ENTRYPOINT ...). The label records a
+# fingerprint of the binaries and of this script, so an unchanged stand-in is not rebuilt.
+standin_image() {
+  local image=$1 pairs=$2 body=$3 pair host print dir
+  local hosts=()
+  for pair in $pairs; do
+    host=${pair%%:*}
+    [[ -x $host ]] || fail "$host is missing: it is needed for the stand-in $image."
+    hosts+=("$(readlink -f "$host")")
+  done
+  print=$(cat "${hosts[@]}" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
   needs_build "$image" "$print" || return 0
-  say "building stand-in $image ..."
+  if ! podman image exists "$image" && [[ -z ${DIVE_STANDIN_NO_PULL:-} ]] \
+    && timeout 300 podman pull --quiet "$image" >/dev/null 2>&1; then
+    say "pulled the official $image."
+    return 0
+  fi
+  say "no registry: building the stand-in $image from this machine's binaries ..."
   dir=$(mktemp -d "$STATE/build.XXXXXX")
   trap 'rm -rf "$STATE"/build.*' EXIT
-  mkdir -p "$dir/rootfs"
-  "$prepare" "$dir/rootfs"
+  mkdir -p "$dir/rootfs/tmp"
+  chmod 1777 "$dir/rootfs/tmp"
+  for pair in $pairs; do
+    copy_with_libs "${pair%%:*}" "$dir/rootfs" "${pair#*:}"
+  done
   printf 'FROM scratch\nCOPY rootfs/ /\nLABEL %s="%s"\n%s\n' "$STANDIN_LABEL" "$print" "$body" >"$dir/Containerfile"
   podman build --quiet --tag "$image" --file "$dir/Containerfile" "$dir" >/dev/null || fail "podman build of $image failed."
   rm -rf "$dir"
-  say "built $image ($(podman image inspect --format '{{.Size}}' "$image" | numfmt --to=iec))"
+  say "built $image ($(podman image inspect --format '{{.Size}}' "$image" | numfmt --to=iec))."
 }
 
-# ---- one function per image ------------------------------------------------------------------------------------
+# ---- one function per image the graph asks for -------------------------------------------------------------------
 
-# Aspire.Hosting.Redis 13.6.5: RedisContainerImageTags = docker.io / library/redis / 8.6. The graph overrides
-# the entrypoint with /bin/sh and DCP passes `-c "redis-server --requirepass $REDIS_PASSWORD <settings>"`; dash
-# execs the last command of -c, so redis-server becomes PID 1 and stops cleanly on SIGTERM.
-redis_rootfs() {
-  copy_with_libs "$(command -v redis-server)" "$1" /usr/local/bin/redis-server
-  copy_with_libs /bin/sh "$1" /bin/sh
-  mkdir -p "$1/data" "$1/tmp"
-}
-
+# Aspire.Hosting.Redis 13.6.5 asks for docker.io/library/redis:8.6 (RedisContainerImageTags). The graph replaces the
+# entrypoint with /bin/sh and DCP runs `/bin/sh -c "exec redis-server --requirepass $REDIS_PASSWORD <settings>"` in
+# /data (the named volume), so the image needs a /bin/sh, redis-server on PATH and WORKDIR /data. The "exec" comes
+# from the graph: redis-server becomes PID 1 and stops on SIGTERM, with this image and with the official one.
 redis_image() {
   command -v redis-server >/dev/null 2>&1 || fail "redis-server is not installed (apt-get install redis-server)."
-  build_standin docker.io/library/redis:8.6 "$(readlink -f "$(command -v redis-server)")" "$(readlink -f /bin/sh)" -- redis_rootfs \
+  standin_image docker.io/library/redis:8.6 "$(command -v redis-server):/usr/local/bin/redis-server /bin/sh:/bin/sh" \
 'ENV PATH=/usr/local/bin:/usr/bin:/bin
 WORKDIR /data
 EXPOSE 6379
