@@ -88,7 +88,8 @@ needs_build() {
   [[ $current != "$print" ]]
 }
 
-# standin_image IMAGE "HOST_BINARY:IMAGE_PATH ..." CONTAINERFILE_LINES
+# standin_image IMAGE "HOST_PATH:IMAGE_PATH ..." CONTAINERFILE_LINES   (a HOST_PATH folder is copied as it is)
+# (CONTAINERFILE_LINES may use `COPY --chown=UID:GID empty/ /some/dir/` for a folder the image's user must own.)
 # With registry access the official image is pulled and used. Otherwise: a FROM scratch image holding each binary at
 # IMAGE_PATH with the libraries it links, plus CONTAINERFILE_LINES (ENV/WORKDIR/ENTRYPOINT ...). The label records a
 # fingerprint of the binaries and of this script, so an unchanged stand-in is not rebuilt.
@@ -97,10 +98,10 @@ standin_image() {
   local hosts=()
   for pair in $pairs; do
     host=${pair%%:*}
-    [[ -x $host ]] || fail "$host is missing: it is needed for the stand-in $image."
+    [[ -e $host ]] || fail "$host is missing: it is needed for the stand-in $image."
     hosts+=("$(readlink -f "$host")")
   done
-  print=$(cat "${hosts[@]}" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+  print=$(find "${hosts[@]}" "${BASH_SOURCE[0]}" -type f -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-16)
   needs_build "$image" "$print" || return 0
   if ! podman image exists "$image" && [[ -z ${DIVE_STANDIN_NO_PULL:-} ]] \
     && timeout 300 podman pull --quiet "$image" >/dev/null 2>&1; then
@@ -110,14 +111,19 @@ standin_image() {
   say "no registry: building the stand-in $image from this machine's binaries ..."
   dir=$(mktemp -d "$STATE/build.XXXXXX")
   trap 'rm -rf "$STATE"/build.*' EXIT
-  mkdir -p "$dir/rootfs/tmp"
+  mkdir -p "$dir/rootfs/tmp" "$dir/empty"
   chmod 1777 "$dir/rootfs/tmp"
   for pair in $pairs; do
-    copy_with_libs "${pair%%:*}" "$dir/rootfs" "${pair#*:}"
+    if [[ -d ${pair%%:*} ]]; then
+      mkdir -p "$dir/rootfs${pair#*:}" && cp -a "${pair%%:*}/." "$dir/rootfs${pair#*:}/"
+    else
+      copy_with_libs "${pair%%:*}" "$dir/rootfs" "${pair#*:}"
+    fi
   done
   printf 'FROM scratch\nCOPY rootfs/ /\nLABEL %s="%s"\n%s\n' "$STANDIN_LABEL" "$print" "$body" >"$dir/Containerfile"
   podman build --quiet --tag "$image" --file "$dir/Containerfile" "$dir" >/dev/null || fail "podman build of $image failed."
   rm -rf "$dir"
+  podman image prune --force --filter "label=$STANDIN_LABEL" >/dev/null 2>&1 || true # the replaced stand-in
   say "built $image ($(podman image inspect --format '{{.Size}}' "$image" | numfmt --to=iec))."
 }
 
@@ -136,11 +142,57 @@ EXPOSE 6379
 CMD ["redis-server"]'
 }
 
+# The monitoring stack's images (DiveAspire.AppHost/Monitoring/MonitoringImageTags.cs). Aspire passes only arguments,
+# so each stand-in keeps the official image's ENTRYPOINT path, USER and writable folders. Debian's Go binaries exit
+# on SIGTERM even as PID 1. Grafana has no Debian package: no stand-in (its container cannot start without a registry).
+optional_binary() {
+  [[ -x $1 ]] && return 0
+  say "$1 is missing (apt-get install $2): no stand-in for $3."
+  return 1
+}
+
+redis_exporter_image() {
+  optional_binary /usr/bin/prometheus-redis-exporter prometheus-redis-exporter oliver006/redis_exporter || return 0
+  standin_image docker.io/oliver006/redis_exporter:v1.67.0 "/usr/bin/prometheus-redis-exporter:/redis_exporter" \
+'USER 59000:59000
+EXPOSE 9121
+ENTRYPOINT ["/redis_exporter"]'
+}
+
+prometheus_image() {
+  optional_binary /usr/bin/prometheus prometheus prom/prometheus || return 0
+  standin_image docker.io/prom/prometheus:v2.55.1 "/usr/bin/prometheus:/bin/prometheus" \
+'COPY --chown=65534:65534 empty/ /prometheus/
+COPY --chown=65534:65534 empty/ /etc/prometheus/
+USER 65534
+WORKDIR /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]'
+}
+
+alertmanager_image() {
+  optional_binary /usr/bin/prometheus-alertmanager prometheus-alertmanager prom/alertmanager || return 0
+  # Debian's alertmanager reads its notification templates from /usr/share/prometheus/alertmanager.
+  standin_image docker.io/prom/alertmanager:v0.27.0 \
+    "/usr/bin/prometheus-alertmanager:/bin/alertmanager /usr/share/prometheus/alertmanager:/usr/share/prometheus/alertmanager" \
+'COPY --chown=65534:65534 empty/ /alertmanager/
+COPY --chown=65534:65534 empty/ /etc/alertmanager/
+USER 65534
+WORKDIR /alertmanager
+EXPOSE 9093
+ENTRYPOINT ["/bin/alertmanager"]
+CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]'
+}
+
 # ---- main -------------------------------------------------------------------------------------------------------
 
 ensure_packages
 write_conf
 check_runtime
 redis_image
+redis_exporter_image
+prometheus_image
+alertmanager_image
 
 printf 'CONTAINERS_CONF=%q\nASPIRE_CONTAINER_RUNTIME=podman\n' "$CONF"
