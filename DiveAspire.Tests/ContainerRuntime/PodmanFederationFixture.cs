@@ -16,6 +16,7 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
     private const string ContainerIdProperty = "container.id"; // the dashboard's KnownProperties.Container.Id (internal)
     private readonly Dictionary<string, string?> _previousEnvironment = new();
     private readonly HashSet<string> _containerIds = [];
+    private bool _disposed;
 
     public string VolumePrefix { get; } = "dive-it-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
     public TimeSpan TimeToHealthy { get; private set; }
@@ -35,11 +36,22 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         SetEnvironment("CONTAINERS_CONF", PodmanEnvironment.ContainersConf);
         SetEnvironment("ASPIRE_CONTAINER_RUNTIME", "podman");
         var clock = Stopwatch.StartNew();
-        await base.InitializeAsync();
-        TimeToHealthy = clock.Elapsed;
-        foreach (var redis in RedisNames)
+        // A failed base start has already stopped the app: then only the volumes and environment remain to clean up.
+        _disposed = true;
+        try
         {
-            _containerIds.Add(ContainerId(redis));
+            await base.InitializeAsync();
+            _disposed = false;
+            TimeToHealthy = clock.Elapsed;
+            foreach (var redis in RedisNames)
+            {
+                _containerIds.Add(ContainerId(redis));
+            }
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
         }
     }
 
@@ -70,7 +82,11 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
     {
         try
         {
-            await base.DisposeAsync();
+            if (!_disposed)
+            {
+                _disposed = true;
+                await base.DisposeAsync();
+            }
         }
         finally
         {
