@@ -19,11 +19,20 @@ public static class ContainerRuntimeProbe
             : DiveRuntime.Process;
     }
 
+    /// <summary>
+    /// An <c>info</c> query that only succeeds when the engine itself answers. Docker and Podman name the field
+    /// differently, and an unknown field is a template error (non-zero exit) that would hide a working runtime.
+    /// </summary>
+    public static string InfoArguments(string runtime) =>
+        Path.GetFileNameWithoutExtension(runtime).Equals("podman", StringComparison.OrdinalIgnoreCase)
+            ? "info --format {{.Host.OS}}"
+            : "info --format {{.OSType}}";
+
     public static bool Answers(string runtime)
     {
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(runtime, "info --format {{.Host.Os}}{{.OSType}}")
+            using var process = Process.Start(new ProcessStartInfo(runtime, InfoArguments(runtime))
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

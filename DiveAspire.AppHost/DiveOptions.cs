@@ -13,7 +13,8 @@ public sealed record DiveOptions(
     string DataPath,
     bool Monitoring,
     int BackendReplicas,
-    string RedisServerPath)
+    string RedisServerPath,
+    string VolumePrefix)
 {
     public static DiveOptions From(IConfiguration config, string appHostDirectory)
     {
@@ -45,7 +46,23 @@ public sealed record DiveOptions(
             data,
             ParseBool(section["Monitoring"], "Dive:Monitoring", defaultValue: true),
             replicas,
-            section["RedisServer"] is { Length: > 0 } server ? server : "redis-server");
+            section["RedisServer"] is { Length: > 0 } server ? server : "redis-server",
+            ParseVolumePrefix(section["VolumePrefix"]));
+    }
+
+    /// <summary>
+    /// Container runtime: the named volumes are &lt;prefix&gt;-redis-&lt;label&gt;-data. Tests use their own prefix so
+    /// they never read or write the volumes of a developer's <c>./dive up</c>.
+    /// </summary>
+    private static string ParseVolumePrefix(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "dive";
+        }
+        return System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-z0-9][a-z0-9_.-]{0,40}$")
+            ? text
+            : throw new TopologyException($"Dive:VolumePrefix must be lower-case letters, digits, '.', '_' or '-' (at most 41, got '{text}').");
     }
 
     private static bool ParseBool(string? text, string key, bool defaultValue) =>

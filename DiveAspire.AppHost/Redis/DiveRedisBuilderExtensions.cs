@@ -13,24 +13,40 @@ public static class DiveRedisBuilderExtensions
     {
         var password = builder.AddRedisPassword(spec);
         return runtime == DiveRuntime.Container
-            ? builder.AddRedisContainer(spec, password)
+            ? builder.AddRedisContainer(spec, password, options)
             : builder.AddLocalRedis(spec, password, options);
     }
 
+    public static string VolumeName(RedisStoreSpec spec, DiveOptions options) => $"{options.VolumePrefix}-{spec.ResourceName}-data";
+
     private static IResourceBuilder<IResourceWithConnectionString> AddRedisContainer(
-        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password)
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password, DiveOptions options)
     {
-        // Aspire's Redis container runs redis-server through /bin/sh with the password from $REDIS_PASSWORD;
-        // the DIVE settings follow as plain redis-server options.
         return builder.AddRedis(spec.ResourceName, spec.HostPort, password)
-            .WithVolume($"dive-{spec.ResourceName}-data", "/data")
-            .WithArgs(context =>
-            {
-                foreach (var arg in spec.ServerArguments())
-                {
-                    context.Args.Add(arg);
-                }
-            });
+            .WithVolume(VolumeName(spec, options), "/data")
+            .WithArgs(context => AppendServerSettings(context.Args, spec));
+    }
+
+    /// <summary>
+    /// Aspire runs the Redis container as <c>/bin/sh -c "redis-server --requirepass $REDIS_PASSWORD ..."</c> (in run
+    /// mode it lists the words and DCP joins them; in publish mode it has joined them already behind "-c"). The DIVE
+    /// settings join that command, and "exec" makes redis-server replace the shell as PID 1: a shell as PID 1 ignores
+    /// SIGTERM, so each stop would wait out the runtime's 10 s grace and then SIGKILL Redis without its final save.
+    /// </summary>
+    private static void AppendServerSettings(IList<object> args, RedisStoreSpec spec)
+    {
+        var settings = spec.ServerArguments();
+        var shellCommand = args.IndexOf("-c") + 1;
+        if (shellCommand > 0 && shellCommand < args.Count && args[shellCommand] is string command)
+        {
+            args[shellCommand] = string.Join(' ', ["exec", command, .. settings]);
+            return;
+        }
+        args.Insert(0, "exec");
+        foreach (var arg in settings)
+        {
+            args.Add(arg);
+        }
     }
 
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(

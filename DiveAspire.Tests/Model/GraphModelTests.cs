@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Topology;
 using static DiveAspire.Tests.Infrastructure.ModelInspection;
@@ -120,7 +121,11 @@ public sealed class GraphModelTests : IDisposable
         var redis = Assert.IsType<RedisResource>(Get(builder, name));
         var args = Strings(await ArgsAsync(redis));
         Assert.Equal("/bin/sh", redis.Entrypoint);
-        Assert.Equal(["redis-server", "--requirepass", "$REDIS_PASSWORD"], args.Take(3));
+        // DCP joins these into `/bin/sh -c "<args>"`; exec makes redis-server PID 1 so a stop's SIGTERM reaches it.
+#pragma warning disable ASPIRECONTAINERSHELLEXECUTION001 // experimental, but the exec prefix relies on it
+        Assert.True(redis.ShellExecution);
+#pragma warning restore ASPIRECONTAINERSHELLEXECUTION001
+        Assert.Equal(["exec", "redis-server", "--requirepass", "$REDIS_PASSWORD"], args.Take(4));
         Assert.Equal("yes", ValueAfter(args, "--appendonly"));
         Assert.Equal(fsync, ValueAfter(args, "--appendfsync"));
         Assert.Equal(maxMemory, ValueAfter(args, "--maxmemory"));
@@ -133,6 +138,34 @@ public sealed class GraphModelTests : IDisposable
         var volume = Assert.Single(redis.Annotations.OfType<ContainerMountAnnotation>());
         Assert.Equal($"dive-{name}-data", volume.Source);
         Assert.Equal("/data", volume.Target);
+    }
+
+    [Fact]
+    public async Task Container_redis_command_in_publish_mode_is_one_exec_shell_command_with_the_settings()
+    {
+        await using var builder = await BuildAsync("container", "rou");
+        var redis = Assert.IsType<RedisResource>(Get(builder, "redis-blacklist"));
+        var args = new List<object>();
+        var context = new CommandLineArgsCallbackContext(args, redis) { ExecutionContext = new(DistributedApplicationOperation.Publish) };
+        foreach (var annotation in redis.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await annotation.Callback(context);
+        }
+        Assert.Equal(["-c", "exec redis-server --requirepass $REDIS_PASSWORD --appendonly yes --appendfsync always --maxmemory 256mb " +
+            "--maxmemory-policy noeviction --save 900 1 300 10 60 10000 --tcp-keepalive 300"], Strings(args));
+    }
+
+    [Fact]
+    public async Task Volume_prefix_setting_renames_every_redis_volume_and_rejects_unsafe_names()
+    {
+        await using var builder = await BuildAsync("container", "rou", "Dive:VolumePrefix=dive-it-1a2b");
+        foreach (var name in new[] { "redis-usa", "redis-rou", "redis-blacklist" })
+        {
+            var volume = Assert.Single(Get(builder, name).Annotations.OfType<ContainerMountAnnotation>());
+            Assert.Equal($"dive-it-1a2b-{name}-data", volume.Source);
+        }
+        var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("container", "rou", "Dive:VolumePrefix=../Data"));
+        Assert.Contains("Dive:VolumePrefix must be", ex.Message);
     }
 
     [Fact]

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using DiveAspire.Topology;
+
+namespace DiveAspire.Tests.ContainerRuntime;
+
+/// <summary>
+/// Whether this machine can run the container-runtime tests: Podman answers with the containers.conf that
+/// setup-podman-standins.sh wrote (./dive test runs it first), and the images the graph asks for exist locally.
+/// </summary>
+public static class PodmanEnvironment
+{
+    public const string RedisImage = "docker.io/library/redis:8.6";
+    private const string SetupScript = "DiveAspire.Tests/ContainerRuntime/setup-podman-standins.sh";
+
+    private static readonly Lazy<string?> NotReadyReason = new(FindProblem);
+
+    public static string RepositoryRoot => Path.GetDirectoryName(DiveTopology.FindInstancesDirectory(AppContext.BaseDirectory))!;
+    public static string ContainersConf => Path.Combine(RepositoryRoot, ".dive", "podman", "containers.conf");
+
+    public static bool Ready => NotReadyReason.Value is null;
+
+    /// <summary>Why the tests are skipped; null when Podman is ready.</summary>
+    public static string? Reason => NotReadyReason.Value;
+
+    private static string? FindProblem()
+    {
+        if (!File.Exists(ContainersConf))
+        {
+            return $"Podman is not set up: {ContainersConf} is missing (run {SetupScript}; ./dive test does).";
+        }
+        var info = Podman("info --format {{.Host.OCIRuntime.Name}}");
+        if (info.ExitCode != 0)
+        {
+            return $"podman does not answer here: {info.Output.Trim()}";
+        }
+        if (Podman($"image exists {RedisImage}").ExitCode != 0)
+        {
+            return $"image {RedisImage} is missing (no registry here: run {SetupScript} to build the stand-in).";
+        }
+        return null;
+    }
+
+    /// <summary>Runs podman with this repository's containers.conf; returns its exit code and stdout+stderr.</summary>
+    public static (int ExitCode, string Output) Podman(string arguments, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo("podman", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["CONTAINERS_CONF"] = ContainersConf;
+        try
+        {
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
+            {
+                process.Kill(entireProcessTree: true);
+                return (-1, $"podman {arguments} timed out");
+            }
+            return (process.ExitCode, stdout.Result + stderr.Result);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, $"podman is not installed ({ex.Message})");
+        }
+    }
+
+    /// <summary>Like <see cref="Podman"/> but fails the test on a non-zero exit.</summary>
+    public static string PodmanOk(string arguments)
+    {
+        var (exitCode, output) = Podman(arguments);
+        Assert.True(exitCode == 0, $"podman {arguments} failed ({exitCode}): {output}");
+        return output.Trim();
+    }
+}
