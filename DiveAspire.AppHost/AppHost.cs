@@ -21,7 +21,9 @@ builder.EnsurePrerequisites(topology, runtime, options);
 
 var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
 var signingKey = builder.AddDevSigningKey(runtime);
-var keycloakSecrets = runtime == DiveRuntime.Container ? builder.AddKeycloakSecrets() : null;
+// Keycloak runs only in container runtime; Dive:Keycloak=false leaves it out where no Keycloak image can be had
+// (the backends then accept no token at all: the dev signing key is never configured in container runtime).
+var keycloakSecrets = runtime == DiveRuntime.Container && options.Keycloak ? builder.AddKeycloakSecrets() : null;
 
 foreach (var instance in topology.Instances)
 {

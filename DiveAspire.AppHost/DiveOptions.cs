@@ -14,7 +14,8 @@ public sealed record DiveOptions(
     bool Monitoring,
     int BackendReplicas,
     string RedisServerPath,
-    string VolumePrefix)
+    string VolumePrefix,
+    bool Keycloak)
 {
     public static DiveOptions From(IConfiguration config, string appHostDirectory)
     {
@@ -47,7 +48,8 @@ public sealed record DiveOptions(
             ParseBool(section["Monitoring"], "Dive:Monitoring", defaultValue: true),
             replicas,
             section["RedisServer"] is { Length: > 0 } server ? server : "redis-server",
-            ParseVolumePrefix(section["VolumePrefix"]));
+            ParseVolumePrefix(section["VolumePrefix"]),
+            ParseBool(section["Keycloak"], "Dive:Keycloak", defaultValue: true));
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ public static class PrerequisiteExtensions
     {
         var container = runtime == DiveRuntime.Container;
         PortPlan.EnsureNoCollisions(PortPlan.Allocate(topology,
-            new PortPlanOptions(Monitoring: options.Monitoring, Grafana: options.Monitoring && container, Keycloak: container)));
+            new PortPlanOptions(Monitoring: options.Monitoring, Grafana: options.Monitoring && container, Keycloak: container && options.Keycloak)));
 
         if (runtime == DiveRuntime.Process && FindExecutable(options.RedisServerPath) is null)
         {

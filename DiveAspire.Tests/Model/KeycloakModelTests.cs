@@ -87,6 +87,18 @@ public sealed class KeycloakModelTests : IDisposable
     }
 
     [Fact]
+    public async Task Container_runtime_without_keycloak_has_no_keycloak_no_authority_and_still_no_dev_key()
+    {
+        await using var builder = await BuildAsync("container", "rou", "Dive:Keycloak=false");
+        Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("keycloak-", StringComparison.Ordinal));
+        var backend = Get<ProjectResource>(builder, "backend-rou");
+        Assert.DoesNotContain(backend.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name.StartsWith("keycloak-", StringComparison.Ordinal));
+        var env = await EnvironmentAsync(backend);
+        Assert.DoesNotContain("Dive__Auth__Authority", env.Keys);
+        Assert.DoesNotContain("Dive__Auth__DevSigningKey", env.Keys);
+    }
+
+    [Fact]
     public async Task Process_runtime_has_no_keycloak_and_backends_no_authority()
     {
         await using var builder = await BuildAsync("process");
