@@ -1,5 +1,7 @@
 using DiveAspire.AppHost;
 using DiveAspire.Topology;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 // Configuration problems (bad instance files, unknown codes, a missing redis-server) end the run with one clear
 // line instead of a stack trace. Under the test harness the exception propagates to the test instead.
@@ -13,6 +15,9 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
 };
 
 var builder = DistributedApplication.CreateBuilder(args);
+
+// Aspire's ResourceNotificationService prints parameter values (our passwords) at Debug and Trace: never let it.
+builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
 
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
 var topology = DiveTopology.Load(options.InstancesPath, options.Spokes);

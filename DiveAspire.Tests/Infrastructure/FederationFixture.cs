@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace DiveAspire.Tests.Infrastructure;
@@ -20,6 +21,7 @@ public class FederationFixture : IAsyncLifetime
     protected virtual IEnumerable<string> ExtraArgs => [];
 
     public TestSecrets Secrets { get; } = new();
+    public LogCapture Logs { get; } = new();
     public DiveTopology Topology { get; private set; } = null!;
     public DistributedApplication App { get; private set; } = null!;
     public string DataPath => _data;
@@ -40,6 +42,7 @@ public class FederationFixture : IAsyncLifetime
             builder.CreateResourceBuilder(project).WithEnvironment(ctx => ctx.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
         }
 
+        builder.Services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         App = await builder.BuildAsync(cts.Token);
         try
         {
