@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using DiveAspire.Topology;
+
+namespace DiveAspire.Bench;
+
+/// <summary>
+/// The real thing a developer runs: `dotnet run --project DiveAspire.AppHost` (warm build) on the fixed port plan,
+/// with a generated instances/ folder and fresh secrets (the benchmark never writes into a developer's user secrets).
+/// </summary>
+public sealed class AppHostProcess : IAsyncDisposable
+{
+    private readonly Process _dotnetRun;
+    private readonly string _work;
+
+    private AppHostProcess(Process dotnetRun, string work, DiveTopology topology, string signingKey, long startTimestamp)
+    {
+        _dotnetRun = dotnetRun;
+        _work = work;
+        Topology = topology;
+        SigningKey = signingKey;
+        StartTimestamp = startTimestamp;
+    }
+
+    public DiveTopology Topology { get; }
+    public string SigningKey { get; }
+    public long StartTimestamp { get; }
+
+    public static Uri BackendUri(string code) => new($"http://localhost:{PortPlan.Backend(NatoCatalog.Get(code))}");
+
+    public static AppHostProcess Start(string repoRoot, IReadOnlyList<string> spokeCodes, bool monitoring, IEnumerable<string> extraArgs)
+    {
+        var work = Directory.CreateTempSubdirectory("dive-bench-app-").FullName;
+        var instances = Path.Combine(work, "instances");
+        Directory.CreateDirectory(Path.Combine(instances, "usa"));
+        File.Copy(Path.Combine(repoRoot, "instances", "usa", "instance.json"), Path.Combine(instances, "usa", "instance.json"));
+        foreach (var code in spokeCodes)
+        {
+            var dir = Path.Combine(instances, code.ToLowerInvariant());
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "instance.json"), $$"""{"code":"{{code}}","role":"spoke"}""");
+        }
+        var topology = DiveTopology.Load(instances);
+        var signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
+        var args = new List<string>
+        {
+            "run", "--project", Path.Combine(repoRoot, "DiveAspire.AppHost"), "--launch-profile", "http", "--",
+            $"Dive:InstancesPath={instances}", $"Dive:DataPath={Path.Combine(work, "data")}", "Dive:Runtime=process",
+            $"Dive:Monitoring={monitoring.ToString().ToLowerInvariant()}",
+            $"Parameters:{Federation.DevSigningKeyParameter}={signingKey}",
+        };
+        args.AddRange(topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}"));
+        args.AddRange(extraArgs);
+
+        var start = Stopwatch.GetTimestamp();
+        var process = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
+            ?? throw new InvalidOperationException("dotnet run did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new AppHostProcess(process, work, topology, signingKey, start);
+    }
+
+    /// <summary>Waits until every backend answers /health/ready (each waited for its Redis) and monitoring is ready.</summary>
+    public async Task<double> WaitHealthyAsync(bool monitoring, TimeSpan timeout)
+    {
+        var urls = Topology.Instances.Select(i => $"{BackendUri(i.Code)}health/ready").ToList();
+        if (monitoring)
+        {
+            urls.Add($"http://localhost:{PortPlan.Prometheus}/-/ready");
+            urls.Add($"http://localhost:{PortPlan.Alertmanager}/-/ready");
+            urls.Add($"http://localhost:{PortPlan.RedisExporter}/metrics");
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var pending = new HashSet<string>(urls);
+        var watch = Stopwatch.StartNew();
+        while (pending.Count > 0)
+        {
+            if (_dotnetRun.HasExited)
+            {
+                throw new InvalidOperationException($"the AppHost exited with code {_dotnetRun.ExitCode} before it was healthy");
+            }
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"not healthy after {timeout.TotalSeconds:F0} s: {string.Join(", ", pending.Take(5))}");
+            }
+            foreach (var url in pending.ToList())
+            {
+                try
+                {
+                    using var response = await http.GetAsync(url);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        pending.Remove(url);
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    // not up yet
+                }
+            }
+            await Task.Delay(100);
+        }
+        return Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds;
+    }
+
+    public ProcessMemory.Usage Memory() => ProcessMemory.OfAppTree(FindAppHost() ?? _dotnetRun.Id);
+
+    /// <summary>`dotnet run` ignores SIGTERM when not in a terminal; the AppHost itself must be signalled.</summary>
+    private int? FindAppHost()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+                if (parent == _dotnetRun.Id && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("DiveAspire.AppHost", StringComparison.Ordinal))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (FindAppHost() is { } appHost)
+        {
+            Process.Start("kill", ["-TERM", appHost.ToString()])?.WaitForExit();
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+        try
+        {
+            await _dotnetRun.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _dotnetRun.Kill(entireProcessTree: true);
+        }
+        _dotnetRun.Dispose();
+        await Task.Delay(TimeSpan.FromSeconds(5)); // DCP removes its processes shortly after the AppHost exits
+        try
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
