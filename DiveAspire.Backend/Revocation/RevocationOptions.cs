@@ -10,22 +10,33 @@ public enum RevocationFailureMode
     Closed,
 }
 
-public sealed record RevocationOptions(RevocationFailureMode FailureMode)
+/// <param name="FailureMode">See <see cref="RevocationFailureMode"/>.</param>
+/// <param name="CheckRequests">
+/// False only to measure the per-request check's cost (`./dive bench`): revocations are still written and
+/// propagated, but requests are not checked. The backend warns loudly at start when it is off.
+/// </param>
+public sealed record RevocationOptions(RevocationFailureMode FailureMode, bool CheckRequests = true)
 {
     public const string FailureModeKey = "Dive:Revocation:FailureMode";
+    public const string CheckKey = "Dive:Revocation:Check";
 
     public static RevocationOptions From(IConfiguration config)
     {
         var text = config[FailureModeKey];
-        if (string.IsNullOrWhiteSpace(text))
+        var mode = string.IsNullOrWhiteSpace(text)
+            ? RevocationFailureMode.Open
+            : text.Trim().ToLowerInvariant() switch
+            {
+                "open" => RevocationFailureMode.Open,
+                "closed" => RevocationFailureMode.Closed,
+                _ => throw new InvalidOperationException($"{FailureModeKey} must be 'open' or 'closed' (got '{text}')."),
+            };
+        var check = config[CheckKey]?.Trim().ToLowerInvariant() switch
         {
-            return new(RevocationFailureMode.Open);
-        }
-        return text.Trim().ToLowerInvariant() switch
-        {
-            "open" => new(RevocationFailureMode.Open),
-            "closed" => new(RevocationFailureMode.Closed),
-            _ => throw new InvalidOperationException($"{FailureModeKey} must be 'open' or 'closed' (got '{text}')."),
+            null or "" or "on" => true,
+            "off" => false,
+            var other => throw new InvalidOperationException($"{CheckKey} must be 'on' or 'off' (got '{other}')."),
         };
+        return new(mode, check);
     }
 }

@@ -18,5 +18,14 @@ public static class RevocationSetup
     }
 
     /// <summary>Place right after UseAuthentication: every authenticated request is checked against revocations.</summary>
-    public static IApplicationBuilder UseRevocationCheck(this IApplicationBuilder app) => app.UseMiddleware<RevocationCheckMiddleware>();
+    public static IApplicationBuilder UseRevocationCheck(this IApplicationBuilder app)
+    {
+        if (app.ApplicationServices.GetRequiredService<RevocationOptions>().CheckRequests)
+        {
+            return app.UseMiddleware<RevocationCheckMiddleware>();
+        }
+        app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("DiveAspire.Revocation")
+            .LogWarning("{Key}=off: revoked tokens are NOT rejected by this backend. This setting exists only for benchmarks.", RevocationOptions.CheckKey);
+        return app;
+    }
 }

@@ -127,6 +127,23 @@ public sealed class RevocationUnitTests
     }
 
     [Theory]
+    [InlineData(null, true)]
+    [InlineData("on", true)]
+    [InlineData(" OFF ", false)]
+    public void Request_checks_are_on_unless_switched_off_for_benchmarks(string? value, bool expected)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [RevocationOptions.CheckKey] = value }).Build();
+        Assert.Equal(expected, RevocationOptions.From(config).CheckRequests);
+    }
+
+    [Fact]
+    public void Unknown_check_switch_is_a_clear_error()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [RevocationOptions.CheckKey] = "sometimes" }).Build();
+        Assert.Contains("must be 'on' or 'off'", Assert.Throws<InvalidOperationException>(() => RevocationOptions.From(config)).Message);
+    }
+
+    [Theory]
     [InlineData("SECRET", "USA", new[] { "doc-001", "doc-002", "doc-003", "doc-004", "doc-005", "doc-008" })]
     [InlineData("CONFIDENTIAL", "ROU", new[] { "doc-001", "doc-002", "doc-003" })]
     [InlineData("nato-secret", "BEL", new[] { "doc-001", "doc-002", "doc-003", "doc-005" })]
