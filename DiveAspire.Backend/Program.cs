@@ -1,8 +1,12 @@
 using DiveAspire.Backend.Auth;
+using DiveAspire.Backend.Authorization;
+using DiveAspire.Backend.Catalog;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
+using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
+using Microsoft.AspNetCore.HttpOverrides;
 using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,11 +17,18 @@ builder.Services.AddSingleton(instance);
 builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.Services.AddSingleton<RedisStores>();
 builder.Services.AddDiveHealthChecks();
+builder.Services.AddDiveRateLimiting(builder.Configuration);
+builder.Services.AddResourceCatalog();
+builder.Services.AddDecisionCache();
 
 var app = builder.Build();
 DiveMetrics.Initialize();
 
+// Client IPs for rate limiting: X-Forwarded-For is trusted only from loopback proxies (the ASP.NET Core default).
+app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor });
 app.UseAuthentication();
+// After authentication (client key = uniqueID:ip), before authorization (requests that end in 401 are counted too).
+app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapDiveHealth();
@@ -31,6 +42,10 @@ app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
     issuer = http.User.FindFirst("iss")?.Value,
     instance = instance.Code,
 })).RequireAuthorization();
+app.MapRateLimitAdmin();
+app.MapResourcesPlaceholder();
+app.MapUpload();
+app.MapAuthorization();
 app.MapMetrics("/metrics");
 
 app.Run();
