@@ -4,6 +4,7 @@ using DiveAspire.Backend.Catalog;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
+using DiveAspire.Backend.OAuth;
 using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -20,6 +21,7 @@ builder.Services.AddDiveHealthChecks();
 builder.Services.AddDiveRateLimiting(builder.Configuration);
 builder.Services.AddResourceCatalog();
 builder.Services.AddDecisionCache();
+builder.Services.AddOAuthCodes();
 
 var app = builder.Build();
 DiveMetrics.Initialize();
@@ -46,6 +48,7 @@ app.MapRateLimitAdmin();
 app.MapResourcesPlaceholder();
 app.MapUpload();
 app.MapAuthorization();
+app.MapOAuth();
 app.MapMetrics("/metrics");
 
 app.Run();
