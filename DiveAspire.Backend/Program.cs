@@ -5,6 +5,7 @@ using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.OAuth;
+using DiveAspire.Backend.Otp;
 using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -49,6 +50,7 @@ app.MapResourcesPlaceholder();
 app.MapUpload();
 app.MapAuthorization();
 app.MapOAuth();
+app.MapOtp();
 app.MapMetrics("/metrics");
 
 app.Run();
