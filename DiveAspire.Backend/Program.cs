@@ -1,6 +1,7 @@
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Authorization;
 using DiveAspire.Backend.Catalog;
+using DiveAspire.Backend.FederatedSearch;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
@@ -23,6 +24,7 @@ builder.Services.AddDiveRateLimiting(builder.Configuration);
 builder.Services.AddResourceCatalog();
 builder.Services.AddDecisionCache();
 builder.Services.AddOAuthCodes();
+builder.Services.AddFederatedSearch(builder.Configuration);
 
 var app = builder.Build();
 DiveMetrics.Initialize();
@@ -51,6 +53,7 @@ app.MapUpload();
 app.MapAuthorization();
 app.MapOAuth();
 app.MapOtp();
+app.MapFederatedSearch();
 app.MapMetrics("/metrics");
 
 app.Run();
