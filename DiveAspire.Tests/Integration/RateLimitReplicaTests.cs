@@ -60,7 +60,7 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
             }
         }
         await app.ExecuteCommandAsync("backend-usa", KnownResourceCommands.RestartCommand, TimeSpan.FromMinutes(2));
-        await app.WaitHealthyAsync("backend-usa", TimeSpan.FromMinutes(2));
+        await app.WaitHealthyAgainAsync("backend-usa", TimeSpan.FromMinutes(2));
 
         using var after = app.Backend("usa", token);
         using var response = await after.GetAsync("/api/resources");
@@ -93,6 +93,8 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
         Assert.Equal(900, listed.GetProperty("limits").GetProperty("api").GetProperty("windowSeconds").GetInt32());
         Assert.Equal(3600, listed.GetProperty("limits").GetProperty("strict").GetProperty("windowSeconds").GetInt32());
         Assert.True(listed.GetProperty("activeKeys").GetProperty("api").GetInt32() >= 2);
+        Assert.True(await HttpAssertions.MetricAsync(http, "dive_v3_rate_limit_active_keys{limiter_type=\"api\"}") >= 2);
+        Assert.True(await HttpAssertions.MetricAsync(http, "dive_v3_rate_limit_blocks_total{limiter_type=\"api\"}") >= 2);
 
         using var reset = await admin.DeleteAsync($"/api/admin/rate-limits/{a}");
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
@@ -164,7 +166,7 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
         finally
         {
             await app.ExecuteCommandAsync("redis-usa", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(1));
-            await app.WaitHealthyAsync("redis-usa", TimeSpan.FromMinutes(2));
+            await app.WaitHealthyAgainAsync("redis-usa", TimeSpan.FromMinutes(2));
         }
 
         await HttpAssertions.EventuallyAsync(
