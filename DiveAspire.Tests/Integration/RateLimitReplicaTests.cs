@@ -147,6 +147,8 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
         using var http = app.Backend("usa", token);
         using var anonymous = app.Backend("usa");
         (await http.GetAsync("/api/resources")).EnsureSuccessStatusCode();
+        const string switchedLine = "Rate limiting switched to in-memory windows";
+        var switchesBefore = await ResourceLogs.CountAsync(app, "backend-usa", switchedLine);
 
         await app.ExecuteCommandAsync("redis-usa", KnownResourceCommands.StopCommand, TimeSpan.FromMinutes(1));
         try
@@ -162,6 +164,13 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
             Assert.Equal("degraded", health.GetProperty("dependencies").GetProperty("rate-limit-store").GetString());
             Assert.Equal(1, await HttpAssertions.MetricAsync(anonymous, "dive_v3_rate_limit_store{store=\"memory\"}"));
             Assert.Equal(0, await HttpAssertions.MetricAsync(anonymous, "dive_v3_rate_limit_store{store=\"redis\"}"));
+
+            // Many requests on memory, one log line about the switch.
+            for (var i = 0; i < 5; i++)
+            {
+                (await http.GetAsync("/api/resources")).EnsureSuccessStatusCode();
+            }
+            Assert.Equal(switchesBefore + 1, await ResourceLogs.CountAsync(app, "backend-usa", switchedLine));
         }
         finally
         {
