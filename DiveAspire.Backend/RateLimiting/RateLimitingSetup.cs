@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using DiveAspire.Backend.Health;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -18,7 +19,7 @@ public static class RateLimitingSetup
     {
         services.AddSingleton(RateLimitSettings.From(config));
         services.AddHttpContextAccessor();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RateLimitStore>();
         services.AddHostedService<RateLimitStoreMonitor>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(
