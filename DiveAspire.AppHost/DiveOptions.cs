@@ -17,6 +17,11 @@ public sealed record DiveOptions(
     string VolumePrefix,
     bool Keycloak)
 {
+    /// <summary>Per-backend replica counts from <c>Dive:Replicas:&lt;code&gt;=N</c>; overrides <see cref="BackendReplicas"/> for that backend.</summary>
+    public IReadOnlyDictionary<string, int> ReplicasPerBackend { get; init; } = new Dictionary<string, int>();
+
+    public int ReplicasFor(string code) => ReplicasPerBackend.TryGetValue(code.ToUpperInvariant(), out var n) ? n : BackendReplicas;
+
     public static DiveOptions From(IConfiguration config, string appHostDirectory)
     {
         var section = config.GetSection("Dive");
@@ -34,11 +39,9 @@ public sealed record DiveOptions(
             ? Path.GetFullPath(dataPath)
             : Path.Combine(repoRoot, ".dive", "data");
 
-        var replicasText = section["Replicas"] ?? "1";
-        if (!int.TryParse(replicasText, out var replicas) || replicas is < 1 or > 8)
-        {
-            throw new TopologyException($"Dive:Replicas must be a whole number from 1 to 8 (got '{replicasText}').");
-        }
+        var replicas = ParseReplicas(section["Replicas"] ?? "1", "Dive:Replicas");
+        var perBackend = section.GetSection("Replicas").GetChildren()
+            .ToDictionary(c => c.Key.ToUpperInvariant(), c => ParseReplicas(c.Value ?? "", $"Dive:Replicas:{c.Key}"));
 
         return new DiveOptions(
             runtime,
@@ -49,7 +52,10 @@ public sealed record DiveOptions(
             replicas,
             section["RedisServer"] is { Length: > 0 } server ? server : "redis-server",
             ParseVolumePrefix(section["VolumePrefix"]),
-            ParseBool(section["Keycloak"], "Dive:Keycloak", defaultValue: true));
+            ParseBool(section["Keycloak"], "Dive:Keycloak", defaultValue: true))
+        {
+            ReplicasPerBackend = perBackend,
+        };
     }
 
     /// <summary>
@@ -66,6 +72,11 @@ public sealed record DiveOptions(
             ? text
             : throw new TopologyException($"Dive:VolumePrefix must be lower-case letters, digits, '.', '_' or '-' (at most 41, got '{text}').");
     }
+
+    private static int ParseReplicas(string text, string key) =>
+        int.TryParse(text, out var replicas) && replicas is >= 1 and <= 8
+            ? replicas
+            : throw new TopologyException($"{key} must be a whole number from 1 to 8 (got '{text}').");
 
     private static bool ParseBool(string? text, string key, bool defaultValue) =>
         text is null ? defaultValue

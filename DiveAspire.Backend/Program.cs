@@ -1,10 +1,17 @@
 using DiveAspire.Backend.Auth;
+using DiveAspire.Backend.Authorization;
+using DiveAspire.Backend.Catalog;
+using DiveAspire.Backend.FederatedSearch;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
+using DiveAspire.Backend.OAuth;
+using DiveAspire.Backend.Otp;
+using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
 using DiveAspire.Backend.Resources;
 using DiveAspire.Backend.Revocation;
+using Microsoft.AspNetCore.HttpOverrides;
 using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,12 +23,21 @@ builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.Services.AddSingleton<RedisStores>();
 builder.Services.AddDiveHealthChecks();
 builder.Services.AddDiveRevocation(builder.Configuration);
+builder.Services.AddDiveRateLimiting(builder.Configuration);
+builder.Services.AddResourceCatalog();
+builder.Services.AddDecisionCache();
+builder.Services.AddOAuthCodes();
+builder.Services.AddFederatedSearch(builder.Configuration);
 
 var app = builder.Build();
 DiveMetrics.Initialize();
 
+// Client IPs for rate limiting: X-Forwarded-For is trusted only from loopback proxies (the ASP.NET Core default).
+app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor });
 app.UseAuthentication();
 app.UseRevocationCheck();
+// After authentication (client key = uniqueID:ip), before authorization (requests that end in 401 are counted too).
+app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapDiveHealth();
@@ -37,6 +53,12 @@ app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
 })).RequireAuthorization();
 app.MapRevocation();
 app.MapResources();
+app.MapRateLimitAdmin();
+app.MapUpload();
+app.MapAuthorization();
+app.MapOAuth();
+app.MapOtp();
+app.MapFederatedSearch();
 app.MapMetrics("/metrics");
 
 app.Run();

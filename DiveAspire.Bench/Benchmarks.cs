@@ -5,10 +5,10 @@ namespace DiveAspire.Bench;
 /// <summary>The whole suite, in the order it runs. Every ratio is against a baseline measured in the same run.</summary>
 public static class Benchmarks
 {
-    // Backend settings passed through the AppHost (Dive:Backend:* reaches every backend as Dive:*).
-    private const string RevocationCheckOff = "Dive:Backend:Revocation:Check=off";
-    private const string NoApiLimitHit = "Dive:Backend:RateLimits:api:Max=1000000000";
-    private static string LimiterStore(string store) => $"Dive:Backend:RateLimits:Store={store}";
+    // Backend settings the AppHost forwards to every backend (benchmark-only switches; see README).
+    private const string RevocationCheckOff = "Dive:Revocation:Check=off";
+    private const string NoApiLimitHit = "Dive:RateLimits:api:Max=1000000000";
+    private static string LimiterStore(string store) => $"Dive:RateLimits:Store={store}";
 
     public static async Task<int> RunAsync(bool quick)
     {

@@ -1,3 +1,4 @@
+using DiveAspire.Backend.RateLimiting;
 using System.Security.Claims;
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Instance;
@@ -21,7 +22,7 @@ public static class ResourceEndpoints
                 count = visible.Count,
                 resources = visible.Select(r => new { id = r.Id, title = r.Title, classification = r.Classification, releasableTo = r.ReleasableTo, coi = r.Coi }),
             });
-        }).RequireAuthorization();
+        }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
         return app;
     }
 }

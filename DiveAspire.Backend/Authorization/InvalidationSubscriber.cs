@@ -1,0 +1,65 @@
+using System.Text.Json;
+using DiveAspire.Backend.Redis;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.Authorization;
+
+/// <summary>
+/// Applies other nodes' <c>authz:invalidate</c> messages, and invalidates a user's decisions when the revocation feature
+/// announces a logout on <c>dive-v3:user-revoked</c>. StackExchange.Redis resubscribes after a reconnect; messages sent
+/// while disconnected are lost (Redis pub/sub is not durable), which the short decision TTLs (15-120 s) bound.
+/// </summary>
+public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cache, ILogger<InvalidationSubscriber> logger) : IHostedService
+{
+    public const string UserRevokedChannel = "dive-v3:user-revoked";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var subscriber = redis.Blacklist.GetSubscriber();
+        await subscriber.SubscribeAsync(RedisChannel.Literal(DecisionCache.Channel), (channel, payload) => _ = OnInvalidateAsync(payload));
+        await subscriber.SubscribeAsync(RedisChannel.Literal(UserRevokedChannel), (channel, payload) => _ = OnUserRevokedAsync(payload));
+    }
+
+    private async Task OnInvalidateAsync(RedisValue payload)
+    {
+        try
+        {
+            var message = JsonSerializer.Deserialize<InvalidationMessage>(payload.ToString(), Json);
+            if (message is null || message.SourceNode == cache.NodeId)
+            {
+                return;
+            }
+            if (!Enum.TryParse<InvalidationScope>(message.Scope, ignoreCase: true, out var scope))
+            {
+                logger.LogWarning("Ignored an invalidation with unknown scope '{Scope}'", message.Scope);
+                return;
+            }
+            var deleted = await cache.InvalidateLocallyAsync(scope, message.Identifier);
+            logger.LogInformation("Applied {Scope} invalidation from {Source}: {Deleted} decisions", scope, message.SourceInstance, deleted);
+        }
+        catch (JsonException)
+        {
+            logger.LogWarning("Ignored a malformed message on {Channel}", DecisionCache.Channel);
+        }
+    }
+
+    private async Task OnUserRevokedAsync(RedisValue payload)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(payload.ToString());
+            if (doc.RootElement.TryGetProperty("type", out var type) && type.GetString() == "user"
+                && doc.RootElement.TryGetProperty("identifier", out var id) && id.GetString() is { Length: > 0 } user)
+            {
+                await cache.InvalidateLocallyAsync(InvalidationScope.User, user);
+            }
+        }
+        catch (JsonException)
+        {
+            logger.LogWarning("Ignored a malformed message on {Channel}", UserRevokedChannel);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using DiveAspire.Backend.Redis;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.FederatedSearch;
+
+/// <summary>
+/// Merged results under <c>dive:federation:query:{first 16 hex of sha256(normalised query)}</c> for 60 s, in the instance's
+/// Redis behind a circuit breaker (3 errors open it, retry after <c>Dive:FederatedSearch:BreakSeconds</c>, default 30):
+/// while it is open search goes on uncached.
+/// </summary>
+public sealed class FederatedSearchCache(RedisStores redis, CircuitBreaker breaker, ILogger<FederatedSearchCache> logger)
+{
+    public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+
+    public BreakerState State => breaker.State;
+
+    /// <summary>Trimmed, lower case, inner whitespace collapsed: "  NATO   Report" and "nato report" share an entry.</summary>
+    public static string Normalise(string query) =>
+        string.Join(' ', query.Trim().ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    public static string Key(string query) =>
+        "dive:federation:query:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Normalise(query))))[..16];
+
+    public async Task<SearchOutcome?> GetAsync(string query) =>
+        await GuardedAsync(async db => await db.StringGetAsync(Key(query)) is { HasValue: true } value
+            ? JsonSerializer.Deserialize<SearchOutcome>(value.ToString())
+            : null);
+
+    public async Task<bool> SetAsync(string query, SearchOutcome outcome) =>
+        await GuardedAsync(async db => (bool?)await db.StringSetAsync(Key(query), JsonSerializer.Serialize(outcome), Ttl)) == true;
+
+    private async Task<T?> GuardedAsync<T>(Func<IDatabase, Task<T?>> action)
+    {
+        if (!breaker.AllowRequest())
+        {
+            return default;
+        }
+        try
+        {
+            if (!redis.Cache.IsConnected)
+            {
+                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
+            }
+            var result = await action(redis.Cache.GetDatabase()).WaitAsync(Timeout);
+            breaker.RecordSuccess();
+            return result;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            breaker.RecordFailure();
+            logger.LogWarning("Federated search cache error ({Reason}); breaker {State}", ex.GetType().Name, breaker.State);
+            return default;
+        }
+    }
+}

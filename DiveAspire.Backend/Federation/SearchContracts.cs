@@ -1,0 +1,9 @@
+using DiveAspire.Backend.Catalog;
+
+namespace DiveAspire.Backend.FederatedSearch;
+
+public sealed record InstanceResult(string Instance, string Status, int Count, string? Error);
+
+public sealed record SearchOutcome(string Query, IReadOnlyList<InstanceResult> Instances, IReadOnlyList<Resource> Results);
+
+public sealed record LocalSearchResponse(string Instance, IReadOnlyList<Resource> Results);

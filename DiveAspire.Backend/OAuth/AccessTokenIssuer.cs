@@ -1,0 +1,42 @@
+using System.Text;
+using DiveAspire.Backend.Instance;
+using DiveAspire.Topology;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace DiveAspire.Backend.OAuth;
+
+/// <summary>Access tokens for exchanged codes, shaped like a DIVE Keycloak token and signed with the development key.</summary>
+public sealed class AccessTokenIssuer(IConfiguration config, InstanceInfo instance, TimeProvider clock)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
+
+    public bool CanIssue => !string.IsNullOrEmpty(config["Dive:Auth:DevSigningKey"]);
+
+    public string Issue(AuthorizationCode code)
+    {
+        var now = clock.GetUtcNow();
+        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(config["Dive:Auth:DevSigningKey"]!));
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Federation.Issuer(NatoCatalog.Get(instance.Code)),
+            Audience = Federation.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = now.Add(Lifetime).UtcDateTime,
+            Claims = new Dictionary<string, object>
+            {
+                ["jti"] = Guid.NewGuid().ToString(),
+                ["sub"] = code.UserId,
+                ["uniqueID"] = code.UserId,
+                ["preferred_username"] = code.UserId,
+                ["clearance"] = code.Clearance,
+                ["countryOfAffiliation"] = code.Country,
+                ["acpCOI"] = code.Coi,
+                ["azp"] = code.ClientId,
+                ["scope"] = code.Scope,
+            },
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+        });
+    }
+}

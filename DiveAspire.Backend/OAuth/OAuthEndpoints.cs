@@ -1,0 +1,120 @@
+using DiveAspire.Backend.Auth;
+using DiveAspire.Backend.RateLimiting;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.OAuth;
+
+/// <summary>
+/// Authorization-code grant: the signed-in user authorizes a client (POST /api/oauth/authorize, JSON) and the client
+/// exchanges the code (POST /api/oauth/token, form-encoded as in RFC 6749). Failed exchanges count against the auth limiter.
+/// </summary>
+public static class OAuthEndpoints
+{
+    public static IServiceCollection AddOAuthCodes(this IServiceCollection services) =>
+        services.AddSingleton<AuthorizationCodeStore>().AddSingleton<AccessTokenIssuer>();
+
+    public static IEndpointRouteBuilder MapOAuth(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/oauth/authorize", async (AuthorizeRequest? body, HttpContext http, AuthorizationCodeStore codes, TimeProvider clock) =>
+        {
+            if (body?.Validate() is { } problem)
+            {
+                return Error("invalid_request", problem);
+            }
+            var user = http.User;
+            try
+            {
+                var code = await codes.IssueAsync(new AuthorizationCode(
+                    body!.ClientId!, body.RedirectUri!, body.Scope ?? "openid", body.CodeChallenge ?? "",
+                    user.UserId()!, user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois(), clock.GetUtcNow()));
+                return Results.Json(new { code, expiresIn = (int)AuthorizationCodeStore.CodeTtl.TotalSeconds, redirectUri = body.RedirectUri });
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                return Unavailable();
+            }
+        }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
+
+        app.MapPost("/api/oauth/token", async (HttpContext http, AuthorizationCodeStore codes, AccessTokenIssuer issuer) =>
+        {
+            if (!http.Request.HasFormContentType)
+            {
+                return Error("invalid_request", "send the token request as application/x-www-form-urlencoded");
+            }
+            var form = await http.Request.ReadFormAsync();
+            if (form["grant_type"] != "authorization_code")
+            {
+                return Error("unsupported_grant_type", "grant_type must be authorization_code");
+            }
+            string? code = form["code"], clientId = form["client_id"], redirectUri = form["redirect_uri"], verifier = form["code_verifier"];
+            if (string.IsNullOrEmpty(code) || string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(redirectUri))
+            {
+                return Error("invalid_request", "code, client_id and redirect_uri are required");
+            }
+            try
+            {
+                var (outcome, granted) = await codes.ConsumeAsync(code, clientId, redirectUri, string.IsNullOrEmpty(verifier) ? null : verifier);
+                if (outcome != ConsumeOutcome.Ok)
+                {
+                    return Error("invalid_grant", outcome switch
+                    {
+                        ConsumeOutcome.AlreadyUsed => "Authorization code has already been used",
+                        ConsumeOutcome.WrongClient => "Authorization code was issued to another client",
+                        ConsumeOutcome.RedirectMismatch => "redirect_uri does not match the authorization request",
+                        ConsumeOutcome.PkceFailed => "code_verifier does not match the code challenge",
+                        _ => "Authorization code is invalid or expired",
+                    });
+                }
+                if (!issuer.CanIssue)
+                {
+                    return Results.Json(new { error = "server_error", error_description = "no token signing key is configured" }, statusCode: 500);
+                }
+                return Results.Json(new
+                {
+                    access_token = issuer.Issue(granted!),
+                    token_type = "Bearer",
+                    expires_in = (int)AccessTokenIssuer.Lifetime.TotalSeconds,
+                    scope = granted!.Scope,
+                });
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                return Unavailable();
+            }
+        }).RequireRateLimiting(RateLimitPolicies.Auth);
+        return app;
+    }
+
+    private static IResult Error(string error, string description) =>
+        Results.Json(new { error, error_description = description }, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult Unavailable() =>
+        Results.Json(new { error = "temporarily_unavailable", error_description = "the instance's Redis did not answer" }, statusCode: 503);
+}
+
+public sealed record AuthorizeRequest(string? ClientId, string? RedirectUri, string? Scope, string? CodeChallenge, string? CodeChallengeMethod)
+{
+    public string? Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ClientId))
+        {
+            return "clientId is required";
+        }
+        if (!Uri.TryCreate(RedirectUri, UriKind.Absolute, out _))
+        {
+            return "redirectUri must be an absolute URI";
+        }
+        if (!string.IsNullOrEmpty(CodeChallenge))
+        {
+            if (CodeChallengeMethod != "S256")
+            {
+                return "codeChallengeMethod must be S256 (plain is not accepted)";
+            }
+            if (CodeChallenge.Length != 43)
+            {
+                return "codeChallenge must be a base64url SHA-256 (43 characters)";
+            }
+        }
+        return null;
+    }
+}

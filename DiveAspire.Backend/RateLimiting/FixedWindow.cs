@@ -1,0 +1,45 @@
+namespace DiveAspire.Backend.RateLimiting;
+
+public enum WindowMode
+{
+    /// <summary>Admit and count the request if the window has room; a rejected request is not counted.</summary>
+    Hit,
+    /// <summary>Admit if the window has room, count nothing (auth: only failures count).</summary>
+    Peek,
+    /// <summary>Count one failed attempt unconditionally.</summary>
+    Fail,
+}
+
+public readonly record struct WindowResult(long Count, TimeSpan ResetAfter, bool Admitted)
+{
+    public long Remaining(LimitRule rule) => Math.Max(0, rule.Max - Count);
+}
+
+/// <summary>
+/// The fixed-window algorithm as one Redis Lua script. A script runs atomically on the Redis server, so replicas sharing
+/// the instance's Redis can never admit more than Max per window together, whatever their concurrency.
+/// </summary>
+public static class FixedWindow
+{
+    // KEYS[1] counter; ARGV[1] max; ARGV[2] window ms; ARGV[3] mode. Returns {count, ttl ms, admitted}.
+    public const string Script = """
+        local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local ttl = redis.call('PTTL', KEYS[1])
+        local max = tonumber(ARGV[1])
+        local mode = ARGV[3]
+        if ttl < 0 then ttl = tonumber(ARGV[2]) end
+        if mode == 'Peek' then
+          if count < max then return {count, ttl, 1} end
+          return {count, ttl, 0}
+        end
+        if mode == 'Hit' and count >= max then
+          return {count, ttl, 0}
+        end
+        count = redis.call('INCR', KEYS[1])
+        if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          ttl = tonumber(ARGV[2])
+        end
+        return {count, ttl, 1}
+        """;
+}

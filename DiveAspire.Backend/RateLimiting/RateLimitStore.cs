@@ -1,0 +1,165 @@
+using DiveAspire.Backend.Metrics;
+using DiveAspire.Backend.Redis;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.RateLimiting;
+
+/// <summary>
+/// Where the fixed windows live: the instance's own Redis, or process memory while that Redis fails. The first request
+/// that meets a failed Redis is already answered from memory; <see cref="RateLimitStoreMonitor"/> switches back once
+/// Redis answers again. Each switch is logged once.
+/// </summary>
+public sealed class RateLimitStore
+{
+    public const string RedisName = "redis";
+    public const string MemoryName = "memory";
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly RedisStores _redis;
+    private readonly MemoryWindows _memory;
+    private readonly ILogger<RateLimitStore> _logger;
+    private readonly bool _pinnedToMemory;
+    private volatile bool _usingMemory;
+
+    public RateLimitStore(RedisStores redis, TimeProvider clock, ILogger<RateLimitStore> logger, RateLimitSettings settings)
+    {
+        _redis = redis;
+        _memory = new MemoryWindows(clock);
+        _logger = logger;
+        if (settings.Mode != RateLimitStoreMode.Redis)
+        {
+            _pinnedToMemory = _usingMemory = settings.Mode == RateLimitStoreMode.Memory;
+            _logger.LogWarning("Dive:RateLimits:Store={Mode}: rate limits are {What}. This setting exists only for benchmarks.",
+                settings.Mode.ToString().ToLowerInvariant(), settings.Mode == RateLimitStoreMode.Off ? "NOT enforced" : "kept in this process only");
+        }
+        Publish();
+    }
+
+    public string Active => _usingMemory ? MemoryName : RedisName;
+
+    public async Task<WindowResult> ApplyAsync(string type, string client, LimitRule rule, WindowMode mode)
+    {
+        var key = RateLimitPolicies.KeyPrefix(type) + client;
+        if (!_usingMemory)
+        {
+            try
+            {
+                return await ApplyInRedisAsync(key, rule, mode);
+            }
+            catch (Exception ex) when (IsRedisFailure(ex))
+            {
+                UseMemory(ex);
+            }
+        }
+        return _memory.Apply(key, rule, mode);
+    }
+
+    private async Task<WindowResult> ApplyInRedisAsync(string key, LimitRule rule, WindowMode mode)
+    {
+        var connection = _redis.Cache;
+        if (!connection.IsConnected)
+        {
+            // A command on a disconnected multiplexer would wait in its backlog until the timeout; fail over now.
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
+        }
+        var result = (RedisResult[])(await connection.GetDatabase()
+            .ScriptEvaluateAsync(FixedWindow.Script, [key], [rule.Max, (long)rule.Window.TotalMilliseconds, mode.ToString()])
+            .WaitAsync(CommandTimeout))!;
+        return new WindowResult((long)result[0], TimeSpan.FromMilliseconds((long)result[1]), (long)result[2] == 1);
+    }
+
+    /// <summary>Called by the monitor: true when Redis is in use again (or still).</summary>
+    public async Task<bool> TryReturnToRedisAsync()
+    {
+        if (!_usingMemory)
+        {
+            return true;
+        }
+        if (_pinnedToMemory)
+        {
+            return false;
+        }
+        try
+        {
+            if (!_redis.Cache.IsConnected)
+            {
+                return false;
+            }
+            await _redis.Cache.GetDatabase().PingAsync().WaitAsync(CommandTimeout);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            return false;
+        }
+        _usingMemory = false;
+        Publish();
+        _logger.LogInformation("Rate limiting is back on the instance's Redis");
+        return true;
+    }
+
+    /// <summary>Client keys with a live window, per limiter type (SCAN, never KEYS).</summary>
+    public async Task<Dictionary<string, List<string>>> ActiveKeysAsync(CancellationToken ct)
+    {
+        var result = new Dictionary<string, List<string>>();
+        foreach (var type in RateLimitPolicies.All)
+        {
+            var prefix = RateLimitPolicies.KeyPrefix(type);
+            result[type] = _usingMemory
+                ? [.. _memory.LiveKeys(prefix).Select(k => k[prefix.Length..])]
+                : await ScanAsync(RedisPattern.Escape(prefix) + "*", ct).Select(k => k[prefix.Length..]).ToListAsync(ct);
+        }
+        return result;
+    }
+
+    /// <summary>Deletes every window of one client IP (anonymous and authenticated keys) in both stores.</summary>
+    public async Task<int> ResetAsync(string ip, CancellationToken ct)
+    {
+        var deleted = _memory.Remove(key => key.EndsWith(":" + ip, StringComparison.Ordinal) && RateLimitPolicies.All.Any(t => key.StartsWith(RateLimitPolicies.KeyPrefix(t), StringComparison.Ordinal)));
+        if (_usingMemory)
+        {
+            return deleted;
+        }
+        var db = _redis.Cache.GetDatabase();
+        foreach (var type in RateLimitPolicies.All)
+        {
+            var prefix = RedisPattern.Escape(RateLimitPolicies.KeyPrefix(type));
+            var ipPattern = RedisPattern.Escape(ip);
+            var keys = await ScanAsync(prefix + ipPattern, ct).Concat(ScanAsync(prefix + "*:" + ipPattern, ct)).Distinct().ToArrayAsync(ct);
+            if (keys.Length > 0)
+            {
+                deleted += (int)await db.KeyDeleteAsync([.. keys.Select(k => (RedisKey)k)]);
+            }
+        }
+        return deleted;
+    }
+
+    private async IAsyncEnumerable<string> ScanAsync(string pattern, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var endpoint in _redis.Cache.GetEndPoints())
+        {
+            await foreach (var key in _redis.Cache.GetServer(endpoint).KeysAsync(pattern: pattern, pageSize: 500).WithCancellation(ct))
+            {
+                yield return key.ToString();
+            }
+        }
+    }
+
+    private void UseMemory(Exception ex)
+    {
+        if (_usingMemory)
+        {
+            return;
+        }
+        _usingMemory = true;
+        Publish();
+        _logger.LogWarning("Rate limiting switched to in-memory windows: the instance's Redis failed ({Reason})", ex.GetType().Name);
+    }
+
+    private void Publish()
+    {
+        DiveMetrics.RateLimitStore.WithLabels(RedisName).Set(_usingMemory ? 0 : 1);
+        DiveMetrics.RateLimitStore.WithLabels(MemoryName).Set(_usingMemory ? 1 : 0);
+    }
+
+    public static bool IsRedisFailure(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException;
+}

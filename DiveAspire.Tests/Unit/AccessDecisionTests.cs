@@ -1,0 +1,65 @@
+using DiveAspire.Backend.Authorization;
+using Resource = DiveAspire.Backend.Catalog.Resource;
+
+namespace DiveAspire.Tests.Unit;
+
+public sealed class AccessDecisionTests
+{
+    private static Resource Doc(string classification, string[]? rel = null, string[]? coi = null) =>
+        new("DOC-1", "t", classification, rel ?? ["USA", "ROU"], coi ?? [], "USA");
+
+    private static Subject User(string clearance, string country = "USA", params string[] coi) => new("u", clearance, country, coi);
+
+    [Theory]
+    [InlineData("SECRET", "CONFIDENTIAL", true)]
+    [InlineData("SECRET", "SECRET", true)]
+    [InlineData("SECRET", "TOP_SECRET", false)]
+    [InlineData("NATO_SECRET", "NATO_CONFIDENTIAL", true)]
+    [InlineData("NATO_CONFIDENTIAL", "NATO_SECRET", false)]
+    [InlineData("COSMIC_TOP_SECRET", "TOP_SECRET", true)]
+    [InlineData("UNCLASSIFIED", "NATO_RESTRICTED", false)]
+    [InlineData("nato-secret", "Nato Secret", true)]
+    public void Clearance_must_dominate_the_classification(string clearance, string classification, bool allowed) =>
+        Assert.Equal(allowed, AccessDecision.Decide(User(clearance), Doc(classification)).Allow);
+
+    [Fact]
+    public void Unknown_levels_fail_closed()
+    {
+        Assert.False(AccessDecision.Decide(User("SECRET"), Doc("EYES_ONLY")).Allow);
+        Assert.False(AccessDecision.Decide(User("GENERAL"), Doc("UNCLASSIFIED")).Allow);
+    }
+
+    [Fact]
+    public void Releasability_must_contain_the_callers_country()
+    {
+        Assert.True(AccessDecision.Decide(User("SECRET", "rou"), Doc("SECRET")).Allow);
+        var denied = AccessDecision.Decide(User("SECRET", "BEL"), Doc("SECRET"));
+        Assert.False(denied.Allow);
+        Assert.Contains("BEL", denied.Reason);
+        Assert.False(AccessDecision.Decide(User("SECRET"), Doc("SECRET", rel: [])).Allow);
+    }
+
+    [Fact]
+    public void A_resource_with_cois_needs_one_in_common()
+    {
+        Assert.True(AccessDecision.Decide(User("SECRET", "USA", "FVEY"), Doc("SECRET", coi: ["NATO", "FVEY"])).Allow);
+        Assert.False(AccessDecision.Decide(User("SECRET", "USA", "CAN-US"), Doc("SECRET", coi: ["NATO"])).Allow);
+        Assert.True(AccessDecision.Decide(User("SECRET", "USA"), Doc("SECRET")).Allow);
+    }
+
+    [Theory]
+    [InlineData("UNCLASSIFIED", 120)]
+    [InlineData("CONFIDENTIAL", 60)]
+    [InlineData("SECRET", 30)]
+    [InlineData("TOP_SECRET", 15)]
+    [InlineData("NATO_UNCLASSIFIED", 120)]
+    [InlineData("NATO_RESTRICTED", 90)]
+    [InlineData("NATO_CONFIDENTIAL", 60)]
+    [InlineData("NATO_SECRET", 30)]
+    [InlineData("COSMIC_TOP_SECRET", 15)]
+    [InlineData("top secret", 15)]
+    [InlineData("nato-restricted", 90)]
+    [InlineData("SOMETHING_ELSE", 60)]
+    public void Cache_ttl_follows_the_normalised_classification(string classification, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Classification.CacheTtl(classification));
+}
