@@ -165,7 +165,8 @@ public sealed class KeycloakModelTests : IDisposable
         {
             foreach (var code in new[] { "usa", "rou" })
             {
-                Assert.Equal("closed", (await EnvironmentAsync(Get<ProjectResource>(builder, $"backend-{code}")))["Dive__Revocation__FailureMode"]);
+                // Forwarded as given; the backend reads it case-insensitively (RevocationUnitTests).
+                Assert.Equal("Closed", (await EnvironmentAsync(Get<ProjectResource>(builder, $"backend-{code}")))["Dive__Revocation__FailureMode"]);
             }
         }
         await using (var builder = await BuildAsync("process", "rou"))
