@@ -29,7 +29,8 @@ public static class BackendBuilderExtensions
             .WithReference(blacklist, "blacklist")
             .WaitFor(redis)
             .WaitFor(blacklist)
-            .WithHttpHealthCheck("/health/ready");
+            .WithHttpHealthCheck("/health/ready")
+            .WithBlacklistSyncCommand(instance);
 
         if (options.BackendReplicas > 1)
         {

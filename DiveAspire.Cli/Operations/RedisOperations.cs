@@ -65,7 +65,7 @@ public static class RedisOperations
         checks.Add(max <= 0
             ? new("memory", false, $"maxmemory is not set (unbounded; DIVE configures {target.Spec.MaxMemory})")
             : new("memory", used < max * MemoryLimitRatio,
-                $"{Bytes(used)} of {Bytes(max)} used ({100.0 * used / max:0.0}%, limit {MemoryLimitRatio:P0})"));
+                $"{Bytes(used)} of {Bytes(max)} used ({100.0 * used / max:0.0}%, limit {MemoryLimitRatio * 100:0}%)"));
 
         var clients = info.Long("connected_clients");
         var maxClients = info.Long("maxclients");
