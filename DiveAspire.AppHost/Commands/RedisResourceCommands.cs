@@ -100,7 +100,7 @@ public static class RedisResourceCommands
             var target = await TargetAsync(resource, spec, ctx.CancellationToken).ConfigureAwait(false);
             var (ok, message, data) = await operation(target, ctx.CancellationToken).ConfigureAwait(false);
             var json = JsonSerializer.Serialize(data, CliContext.JsonOptions);
-            ctx.Logger.LogInformation("{Command} on {Resource}: {Message}", ctx.ResourceName, resource.Name, message);
+            ctx.Logger.LogInformation("{Resource}: {Message}", resource.Name, message);
             return ok ? CommandResults.Success(message, json, CommandResultFormat.Json) : CommandResults.Failure(message, json, CommandResultFormat.Json);
         }
         catch (CliException ex)
