@@ -30,7 +30,8 @@ public static class BackendBuilderExtensions
             .WithReference(blacklist, "blacklist")
             .WaitFor(redis)
             .WaitFor(blacklist)
-            .WithHttpHealthCheck("/health/ready");
+            .WithHttpHealthCheck("/health/ready")
+            .WithBlacklistSyncCommand(instance);
 
         // Dive:Revocation:FailureMode (open|closed) reaches every backend with the other forwarded settings below;
         // checked here so a typo stops the AppHost instead of every backend.

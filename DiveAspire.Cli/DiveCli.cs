@@ -16,6 +16,7 @@ public static class DiveCli
             InstancesCommands.Ports(cli),
             PreflightCommand.Create(cli),
             TokenCommands.Create(cli),
+            RedisCommands.Create(cli),
         };
         return root;
     }

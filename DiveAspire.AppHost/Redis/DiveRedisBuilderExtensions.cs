@@ -12,9 +12,10 @@ public static class DiveRedisBuilderExtensions
         this IDistributedApplicationBuilder builder, RedisStoreSpec spec, DiveRuntime runtime, DiveOptions options)
     {
         var password = builder.AddRedisPassword(spec);
-        return runtime == DiveRuntime.Container
+        var redis = runtime == DiveRuntime.Container
             ? builder.AddRedisContainer(spec, password, options)
             : builder.AddLocalRedis(spec, password, options);
+        return redis.WithRedisOperations(spec);
     }
 
     public static string VolumeName(RedisStoreSpec spec, DiveOptions options) => $"{options.VolumePrefix}-{spec.ResourceName}-data";

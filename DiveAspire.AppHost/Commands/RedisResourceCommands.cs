@@ -1,0 +1,111 @@
+using System.Text.Json;
+using DiveAspire.Cli;
+using DiveAspire.Cli.Connections;
+using DiveAspire.Cli.Operations;
+using DiveAspire.Topology;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Dashboard commands on each Redis resource. They call the same operations library as `dive redis ...`
+/// (DiveAspire.Cli.Operations), so the dashboard and the CLI report the same checks the same way.
+/// </summary>
+public static class RedisResourceCommands
+{
+    public const string Status = "dive-redis-status";
+    public const string Health = "dive-redis-health";
+    public const string Stats = "dive-redis-stats";
+    public const string Flush = "dive-redis-flush";
+    public const string BlacklistStatus = "dive-blacklist-status";
+
+    public static IResourceBuilder<T> WithRedisOperations<T>(this IResourceBuilder<T> redis, RedisStoreSpec spec)
+        where T : IResourceWithConnectionString
+    {
+        redis.WithCommand(Status, "Redis status", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
+        {
+            var s = await RedisOperations.StatusAsync(target, ct).ConfigureAwait(false);
+            return (true, $"{s.Name}: Redis {s.Version} {s.Role}, {s.Keys} keys, {RedisOperations.Bytes(s.UsedMemoryBytes ?? 0)} used, {s.Clients} clients, AOF {(s.Aof == true ? "on" : "off")}", (object)s);
+        }), Options("Version, role, uptime, memory, clients, keys, AOF (same as 'dive redis status')", "Info"));
+
+        redis.WithCommand(Health, "Redis health checks", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
+        {
+            var h = await RedisOperations.HealthAsync(target, ct).ConfigureAwait(false);
+            var failed = h.Checks.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Detail}");
+            var message = $"Checks passed: {h.Passed}/{h.Total}" + (h.Healthy ? "" : " - failed " + string.Join("; ", failed));
+            return (h.Healthy, message, (object)new { h.Name, h.Endpoint, h.Checks, h.Passed, h.Total, h.Healthy });
+        }), Options("ping, memory, clients, AOF, password required, eviction policy (same as 'dive redis health')", "HeartPulse"));
+
+        redis.WithCommand(Stats, "Redis stats", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
+        {
+            var s = await RedisOperations.StatsAsync(target, ct).ConfigureAwait(false);
+            return (true, $"{s.Name}: {s.TotalCommandsProcessed} commands, hit rate {(s.HitRatePercent is { } r ? $"{r:0.00}%" : "n/a")}, {RedisOperations.Bytes(s.Memory.UsedBytes)} used", (object)s);
+        }), Options("Connections, commands, hit rate, memory breakdown (same as 'dive redis stats')", "DataUsage"));
+
+        if (spec.Kind == RedisKind.TokenStore)
+        {
+            redis.WithCommand(BlacklistStatus, "Revocations and subscribers", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
+            {
+                var codes = ctx.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+                    .Where(r => r.Name.StartsWith("backend-", StringComparison.Ordinal))
+                    .Select(r => r.Name["backend-".Length..].ToUpperInvariant());
+                var b = await BlacklistOperations.StatusAsync(target, codes, ct).ConfigureAwait(false);
+                var subscribed = b.Backends.Where(x => x.Subscribed).Select(x => x.Instance);
+                return (true, $"{b.RevokedTokens} revoked tokens, {b.RevokedUsers} revoked users; subscribed backends: {string.Join(", ", subscribed)}", (object)b);
+            }), Options("Revoked tokens/users (SCAN), subscribers per channel (same as 'dive redis blacklist status')", "ShieldKeyhole"));
+        }
+        else
+        {
+            var options = Options("Delete every key of this instance's Redis (same as 'dive redis flush --yes')", "Delete");
+            options.ConfirmationMessage = $"Delete ALL keys of {spec.ResourceName}? Sessions and cached data of instance {spec.Label} are lost; other instances and the revocation store are not touched.";
+            redis.WithCommand(Flush, "Flush Redis", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
+            {
+                var f = await RedisOperations.FlushAsync(target, dryRun: false, ct).ConfigureAwait(false);
+                return (true, $"Flushed {f.Name}: {f.KeysBefore - f.KeysAfter} keys deleted, {f.KeysAfter} left", (object)f);
+            }), options);
+        }
+        return redis;
+    }
+
+    /// <summary>The resource's own endpoint and password, as the backends see them.</summary>
+    public static async Task<RedisTarget> TargetAsync(IResourceWithConnectionString resource, RedisStoreSpec spec, CancellationToken ct)
+    {
+        var connectionString = await resource.GetConnectionStringAsync(ct).ConfigureAwait(false)
+            ?? throw new CliException($"{resource.Name} has no connection string yet (is it running?).");
+        var options = ConfigurationOptions.Parse(connectionString);
+        var (host, port) = options.EndPoints[0] switch
+        {
+            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
+            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            var other => throw new CliException($"{resource.Name} has an unexpected endpoint {other}."),
+        };
+        return new RedisTarget(spec, host, port, options.Password, $"the AppHost parameter {spec.PasswordParameterName}");
+    }
+
+    private static CommandOptions Options(string description, string icon) => new()
+    {
+        Description = description,
+        IconName = icon,
+        UpdateState = ctx => ctx.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+    };
+
+    private static async Task<ExecuteCommandResult> RunAsync(
+        ExecuteCommandContext ctx, IResourceWithConnectionString resource, RedisStoreSpec spec,
+        Func<RedisTarget, CancellationToken, Task<(bool Ok, string Message, object Data)>> operation)
+    {
+        try
+        {
+            var target = await TargetAsync(resource, spec, ctx.CancellationToken).ConfigureAwait(false);
+            var (ok, message, data) = await operation(target, ctx.CancellationToken).ConfigureAwait(false);
+            var json = JsonSerializer.Serialize(data, CliContext.JsonOptions);
+            ctx.Logger.LogInformation("{Resource}: {Message}", resource.Name, message);
+            return ok ? CommandResults.Success(message, json, CommandResultFormat.Json) : CommandResults.Failure(message, json, CommandResultFormat.Json);
+        }
+        catch (CliException ex)
+        {
+            return CommandResults.Failure(ex.Message);
+        }
+    }
+}

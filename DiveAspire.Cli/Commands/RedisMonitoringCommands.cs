@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using DiveAspire.Cli.Operations;
+using DiveAspire.Topology;
+
+namespace DiveAspire.Cli.Commands;
+
+/// <summary><c>dive redis metrics | alerts</c>: what Prometheus knows about the Redis servers.</summary>
+internal static class RedisMonitoringCommands
+{
+    public const string UrlVariable = "DIVE_PROMETHEUS_URL";
+
+    private static readonly (string Column, string Query)[] Series =
+    [
+        ("UP", "redis_up"),
+        ("MEMORY", "redis_memory_used_bytes"),
+        ("MAX", "redis_memory_max_bytes"),
+        ("CLIENTS", "redis_connected_clients"),
+        ("KEYS", "sum by (instance) (redis_db_keys)"),
+        ("OPS/S", "redis_instantaneous_ops_per_sec"),
+    ];
+
+    public static Command Metrics(CliContext cli)
+    {
+        var url = UrlOption();
+        var command = new Command("metrics", "Redis metrics from Prometheus (redis_up, memory, clients, keys, ops/s) per scraped Redis; exit 1 if one is down") { url };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var prometheus = new PrometheusOperations(PrometheusUrl(parse.GetValue(url)));
+            var byColumn = new Dictionary<string, IReadOnlyList<PrometheusSample>>();
+            foreach (var (column, query) in Series)
+            {
+                byColumn[column] = await prometheus.QueryAsync(query, ct);
+            }
+            var targets = byColumn["UP"].Select(s => Instance(s)).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (targets.Count == 0)
+            {
+                throw new CliException("Prometheus answers but has no redis_up series: is the Redis exporter running and scraped?");
+            }
+            double? Value(string column, string target) => byColumn[column].FirstOrDefault(s => Instance(s) == target)?.Value;
+            var rows = targets.Select(t => new
+            {
+                instance = t,
+                up = Value("UP", t) == 1,
+                memoryUsedBytes = Value("MEMORY", t),
+                memoryMaxBytes = Value("MAX", t),
+                clients = Value("CLIENTS", t),
+                keys = Value("KEYS", t),
+                opsPerSecond = Value("OPS/S", t),
+            }).ToList();
+            if (parse.GetValue(CliContext.JsonOption))
+            {
+                cli.WriteJson(new { redis = rows });
+            }
+            else
+            {
+                static string N(double? v) => v is { } x ? x.ToString("0", CultureInfo.InvariantCulture) : "-";
+                static string B(double? v) => v is { } x ? (x > 0 ? RedisOperations.Bytes((long)x) : "unbounded") : "-";
+                cli.WriteTable(["INSTANCE", "UP", "MEMORY", "MAX", "CLIENTS", "KEYS", "OPS/S"], rows.Select(r => (IReadOnlyList<string>)[
+                    r.instance, RedisOptions.YesNo(r.up), B(r.memoryUsedBytes), B(r.memoryMaxBytes), N(r.clients), N(r.keys), N(r.opsPerSecond)]));
+            }
+            return rows.All(r => r.up) ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    public static Command Alerts(CliContext cli)
+    {
+        var url = UrlOption();
+        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing)") { url };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var prometheus = new PrometheusOperations(PrometheusUrl(parse.GetValue(url)));
+            var alerts = await prometheus.AlertsAsync(ct);
+            if (parse.GetValue(CliContext.JsonOption))
+            {
+                cli.WriteJson(new { alerts, firing = alerts.Count(a => a.State == "firing") });
+                return ExitCodes.Ok;
+            }
+            if (alerts.Count == 0)
+            {
+                cli.Out.WriteLine("No active alerts.");
+                return ExitCodes.Ok;
+            }
+            cli.WriteTable(["ALERT", "STATE", "SEVERITY", "INSTANCE", "SINCE", "SUMMARY"], alerts.Select(a => (IReadOnlyList<string>)[
+                a.Name, a.State, a.Severity ?? "-", a.Instance ?? "-", a.ActiveAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", a.Summary ?? "-"]));
+            cli.Out.WriteLine($"{alerts.Count(a => a.State == "firing")} firing, {alerts.Count(a => a.State != "firing")} pending.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Option<string?> UrlOption() =>
+        new("--prometheus") { Description = $"Prometheus URL (default: {UrlVariable}, else http://localhost:{PortPlan.Prometheus})" };
+
+    private static Uri PrometheusUrl(string? explicitUrl)
+    {
+        var text = explicitUrl is { Length: > 0 } ? explicitUrl
+            : Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } fromEnv ? fromEnv
+            : $"http://localhost:{PortPlan.Prometheus}";
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new CliException($"The Prometheus URL must be http(s)://host:port (got '{text}').", ExitCodes.Usage);
+    }
+
+    private static string Instance(PrometheusSample sample) =>
+        sample.Labels.TryGetValue("instance", out var instance) ? instance : sample.Labels.GetValueOrDefault("job", "?");
+}

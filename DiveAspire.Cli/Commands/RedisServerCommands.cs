@@ -1,0 +1,175 @@
+using System.CommandLine;
+using DiveAspire.Cli.Connections;
+using DiveAspire.Cli.Operations;
+using static DiveAspire.Cli.Operations.RedisOperations;
+
+namespace DiveAspire.Cli.Commands;
+
+/// <summary><c>dive redis status | status-all | health | stats | flush</c>.</summary>
+internal static class RedisServerCommands
+{
+    public static Command Status(CliContext cli)
+    {
+        var (instance, endpoint, secrets) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
+        var command = new Command("status", "Show one Redis: reachable, version, role, uptime, memory, clients, keys, AOF, last error") { instance, endpoint, secrets };
+        command.SetAction(async (parse, ct) =>
+        {
+            var status = await StatusAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
+            if (parse.GetValue(CliContext.JsonOption))
+            {
+                cli.WriteJson(status);
+                return ExitCodes.Ok;
+            }
+            cli.Out.WriteLine($"{status.Name} ({status.Endpoint})");
+            foreach (var (field, value) in Fields(status))
+            {
+                cli.Out.WriteLine($"  {field,-11} {value}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command StatusAll(CliContext cli)
+    {
+        var (spokes, secrets) = (RedisOptions.Spokes(), RedisOptions.Secrets());
+        var command = new Command("status-all", "One table for the shared store, the hub and every spoke in instances/ (exit 1 if any is unreachable)") { spokes, secrets };
+        command.SetAction(async (parse, ct) =>
+        {
+            var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            var source = RedisOptions.ParseSecrets(parse.GetValue(secrets));
+            var targets = topology.RedisStores.Select(spec => ConnectionResolver.Redis(spec, null, source)).ToList();
+            var rows = await Task.WhenAll(targets.Select(t => StatusOrErrorAsync(t, ct)));
+            if (parse.GetValue(CliContext.JsonOption))
+            {
+                cli.WriteJson(new { redis = rows, reachable = rows.Count(r => r.Reachable), total = rows.Length });
+            }
+            else
+            {
+                cli.WriteTable(
+                    ["REDIS", "ENDPOINT", "UP", "VERSION", "ROLE", "UPTIME", "MEMORY USED/MAX", "CLIENTS", "KEYS", "AOF", "LAST ERROR"],
+                    rows.Select(r => (IReadOnlyList<string>)[
+                        r.Name, r.Endpoint, RedisOptions.YesNo(r.Reachable), r.Version ?? "-", r.Role ?? "-",
+                        r.UptimeSeconds is { } up ? Duration(up) : "-",
+                        r.UsedMemoryBytes is { } used ? $"{Bytes(used)} / {(r.MaxMemoryBytes is > 0 ? Bytes(r.MaxMemoryBytes.Value) : "unbounded")}" : "-",
+                        r.Clients?.ToString() ?? "-", r.Keys?.ToString() ?? "-", r.Aof is { } aof ? (aof ? "on" : "off") : "-",
+                        r.LastError ?? "-"]));
+                cli.Out.WriteLine($"{rows.Count(r => r.Reachable)}/{rows.Length} reachable.");
+            }
+            return rows.All(r => r.Reachable) ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    public static Command Health(CliContext cli)
+    {
+        var (instance, endpoint, secrets) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
+        var command = new Command("health", "Check ping, memory < 80% of maxmemory, clients < maxclients, AOF on, password required, eviction policy (exit 0 only if all pass)")
+        {
+            instance, endpoint, secrets,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var health = await HealthAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
+            if (parse.GetValue(CliContext.JsonOption))
+            {
+                cli.WriteJson(new { health.Name, health.Endpoint, health.Checks, health.Passed, health.Total, health.Healthy });
+            }
+            else
+            {
+                cli.Out.WriteLine($"Health of {health.Name} ({health.Endpoint})");
+                foreach (var check in health.Checks)
+                {
+                    cli.Out.WriteLine($"  [{(check.Passed ? "PASS" : "FAIL")}] {check.Name,-9} {check.Detail}");
+                }
+                cli.Out.WriteLine($"Checks passed: {health.Passed}/{health.Total}");
+            }
+            return health.Healthy ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    public static Command Stats(CliContext cli)
+    {
+        var (instance, endpoint, secrets) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
+        var command = new Command("stats", "Connections, commands, keyspace hits/misses and hit rate, memory breakdown") { instance, endpoint, secrets };
+        command.SetAction(async (parse, ct) =>
+        {
+            var s = await StatsAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
+            if (parse.GetValue(CliContext.JsonOption))
+            {
+                cli.WriteJson(s);
+                return ExitCodes.Ok;
+            }
+            cli.Out.WriteLine($"Stats of {s.Name} ({s.Endpoint})");
+            cli.Out.WriteLine($"  Connections  {s.ConnectedClients} connected, {s.BlockedClients} blocked, {s.TotalConnectionsReceived} received, {s.RejectedConnections} rejected");
+            cli.Out.WriteLine($"  Commands     {s.TotalCommandsProcessed} processed, {s.OpsPerSecond} ops/s now");
+            cli.Out.WriteLine($"  Keyspace     {s.Keys} keys, {s.KeyspaceHits} hits, {s.KeyspaceMisses} misses, hit rate {(s.HitRatePercent is { } rate ? $"{rate:0.00}%" : "n/a (no lookups yet)")}");
+            cli.Out.WriteLine($"               {s.ExpiredKeys} expired, {s.EvictedKeys} evicted");
+            var m = s.Memory;
+            cli.Out.WriteLine($"  Memory       used {Bytes(m.UsedBytes)} (dataset {Bytes(m.DatasetBytes)}, overhead {Bytes(m.OverheadBytes)}), rss {Bytes(m.RssBytes)}, peak {Bytes(m.PeakBytes)}");
+            cli.Out.WriteLine($"               max {(m.MaxBytes > 0 ? Bytes(m.MaxBytes) : "unbounded")}, policy {m.EvictionPolicy}, fragmentation {m.FragmentationRatio:0.00}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Flush(CliContext cli)
+    {
+        var (instance, endpoint, secrets) = (RedisOptions.RequiredInstance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
+        var (yes, dryRun) = (RedisOptions.Yes(), RedisOptions.DryRun());
+        var command = new Command("flush", "Delete every key of ONE instance's Redis (asks first; not for the shared store: see 'blacklist clear')")
+        {
+            instance, endpoint, secrets, yes, dryRun,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var target = RedisOptions.Target(parse, instance, endpoint, secrets);
+            EnsureNotRevocationStore(target.Spec);
+            var json = parse.GetValue(CliContext.JsonOption);
+            var preview = await FlushAsync(target, dryRun: true, ct);
+            if (parse.GetValue(dryRun))
+            {
+                if (json)
+                {
+                    cli.WriteJson(preview);
+                }
+                else
+                {
+                    cli.Out.WriteLine($"Dry run: would delete {preview.KeysBefore} keys from {target}. Nothing was changed.");
+                }
+                return ExitCodes.Ok;
+            }
+            if (!parse.GetValue(yes)
+                && !RedisOptions.Confirm(cli, $"This deletes all {preview.KeysBefore} keys of {target}.", $"Refusing to flush {target.Name} without confirmation"))
+            {
+                return ExitCodes.Failed;
+            }
+            var result = await FlushAsync(target, dryRun: false, ct);
+            if (json)
+            {
+                cli.WriteJson(result);
+            }
+            else
+            {
+                cli.Out.WriteLine($"Flushed {target}: {result.KeysBefore - result.KeysAfter} keys deleted, {result.KeysAfter} left.");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static IEnumerable<(string, string)> Fields(RedisStatus s) =>
+    [
+        ("reachable", RedisOptions.YesNo(s.Reachable)),
+        ("version", s.Version ?? "-"),
+        ("role", s.Role ?? "-"),
+        ("uptime", s.UptimeSeconds is { } up ? Duration(up) : "-"),
+        ("memory", $"{Bytes(s.UsedMemoryBytes ?? 0)} / {(s.MaxMemoryBytes is > 0 ? Bytes(s.MaxMemoryBytes.Value) : "unbounded")}"),
+        ("clients", $"{s.Clients} / {s.MaxClients}"),
+        ("keys", s.Keys?.ToString() ?? "-"),
+        ("aof", s.Aof == true ? "on" : "off"),
+        ("eviction", s.EvictionPolicy ?? "-"),
+        ("last error", s.LastError ?? "-"),
+    ];
+}

@@ -1,0 +1,43 @@
+using DiveAspire.Topology;
+
+namespace DiveAspire.Cli.Connections;
+
+/// <summary>
+/// Turns an instance code (or 'blacklist') into a Redis endpoint and password, and an instance into its backend URL.
+/// Host ports come from the Topology; <c>--endpoint</c>, <c>DIVE_REDIS_ENDPOINT_&lt;LABEL&gt;</c> and
+/// <c>DIVE_BACKEND_ENDPOINT_&lt;CODE&gt;</c> override them (tests point at randomised ports this way).
+/// </summary>
+public static class ConnectionResolver
+{
+    public const string LocalHost = "127.0.0.1";
+
+    public static RedisTarget Redis(RedisStoreSpec spec, string? endpoint = null, SecretsSource secrets = SecretsSource.Local)
+    {
+        var variable = RedisEndpointVariable(spec);
+        var (host, port) = endpoint is { Length: > 0 }
+            ? EndpointOverride.Parse(endpoint, "--endpoint")
+            : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv
+                ? EndpointOverride.Parse(fromEnv, variable)
+                : (LocalHost, spec.HostPort);
+        var (password, source) = PasswordResolver.Resolve(spec, secrets);
+        return new RedisTarget(spec, host, port, password, source);
+    }
+
+    public static string RedisEndpointVariable(RedisStoreSpec spec) => $"DIVE_REDIS_ENDPOINT_{spec.Label.ToUpperInvariant()}";
+
+    public static string BackendEndpointVariable(InstanceDefinition instance) => $"DIVE_BACKEND_ENDPOINT_{instance.Code}";
+
+    public static Uri Backend(InstanceDefinition instance, string? endpoint = null)
+    {
+        var variable = BackendEndpointVariable(instance);
+        var text = endpoint is { Length: > 0 } ? endpoint
+            : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv ? fromEnv
+            : $"http://localhost:{PortPlan.Backend(instance.Country)}";
+        if (!Uri.TryCreate(text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text, UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("http" or "https"))
+        {
+            throw new CliException($"{(endpoint is { Length: > 0 } ? "--endpoint" : variable)} must be an http(s) URL such as http://127.0.0.1:4000 (got '{text}').", ExitCodes.Usage);
+        }
+        return uri;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net.Sockets;
+using System.Text;
+using DiveAspire.Cli.Connections;
+using StackExchange.Redis;
+
+namespace DiveAspire.Cli.Operations;
+
+/// <summary>
+/// Opens an admin connection to one Redis and turns every connection failure into one line: unreachable (naming
+/// host:port) or an authentication failure (naming the secret to fix). The password never appears in a message.
+/// </summary>
+public static class RedisConnector
+{
+    public const string ClientName = "dive-cli";
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(3);
+
+    public static async Task<ConnectionMultiplexer> ConnectAsync(RedisTarget target, CancellationToken ct = default)
+    {
+        var options = new ConfigurationOptions
+        {
+            EndPoints = { { target.Host, target.Port } },
+            Password = target.Password,
+            AllowAdmin = true,
+            AbortOnConnectFail = true,
+            ConnectRetry = 1,
+            ConnectTimeout = (int)ConnectTimeout.TotalMilliseconds,
+            SyncTimeout = 5000,
+            AsyncTimeout = 5000,
+            ClientName = ClientName,
+        };
+        ConnectionMultiplexer? connection = null;
+        try
+        {
+            connection = await ConnectionMultiplexer.ConnectAsync(options).WaitAsync(ct).ConfigureAwait(false);
+            // The handshake can succeed while commands are refused (no password given): ask once to know.
+            await connection.GetDatabase().PingAsync().WaitAsync(ct).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or SocketException)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            throw Describe(target, ex);
+        }
+    }
+
+    /// <summary>Sends PING without AUTH on a raw socket: true when Redis refuses it (NOAUTH), i.e. a password is required.</summary>
+    public static async Task<bool> RequiresAuthenticationAsync(RedisTarget target, CancellationToken ct = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ConnectTimeout);
+        using var client = new TcpClient();
+        await client.ConnectAsync(target.Host, target.Port, timeout.Token).ConfigureAwait(false);
+        var stream = client.GetStream();
+        await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token).ConfigureAwait(false);
+        var buffer = new byte[256];
+        var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+        var reply = Encoding.ASCII.GetString(buffer, 0, read);
+        return reply.StartsWith("-NOAUTH", StringComparison.Ordinal) || reply.StartsWith("-WRONGPASS", StringComparison.Ordinal)
+            || reply.StartsWith("-DENIED", StringComparison.Ordinal);
+    }
+
+    public static CliException Describe(RedisTarget target, Exception ex)
+    {
+        var text = Flatten(ex);
+        if (text.Contains("NOAUTH", StringComparison.Ordinal) || text.Contains("WRONGPASS", StringComparison.Ordinal)
+            || text.Contains("invalid password", StringComparison.OrdinalIgnoreCase)
+            || (ex is RedisConnectionException rce && rce.FailureType == ConnectionFailureType.AuthenticationFailure))
+        {
+            return target.Password is null
+                ? new CliException($"{target} requires a password and none was found ({target.PasswordSource}).")
+                : new CliException($"{target} refused the password (WRONGPASS/NOAUTH): fix {target.PasswordSource}.");
+        }
+        if (text.Contains("without any password configured", StringComparison.OrdinalIgnoreCase))
+        {
+            return new CliException($"{target} has no password configured but one was sent (from {target.PasswordSource}): it is not the DIVE Redis you expect, or it was started without requirepass.");
+        }
+        var reason = ex is RedisTimeoutException or TimeoutException || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)
+            ? "timed out"
+            : "connection refused or closed";
+        return new CliException($"{target.Name} is unreachable at {target.Endpoint} ({reason}). Is it running? ('./dive up', or check the port with 'dive ports')");
+    }
+
+    private static string Flatten(Exception ex)
+    {
+        var builder = new StringBuilder();
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            builder.Append(e.Message).Append(' ');
+        }
+        return builder.ToString();
+    }
+}

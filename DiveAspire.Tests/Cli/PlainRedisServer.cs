@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+
+namespace DiveAspire.Tests.Cli;
+
+/// <summary>
+/// A redis-server of the test's own (random port, private directory) with the settings the test chooses, e.g. without
+/// AOF or without a password. Killed and its directory removed on Dispose.
+/// </summary>
+public sealed class PlainRedisServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _dir = Directory.CreateTempSubdirectory("dive-cli-redis-").FullName;
+
+    public PlainRedisServer(bool password, bool aof, string maxMemory = "512mb", string policy = "allkeys-lru")
+    {
+        Port = FreePort.Next();
+        Password = password ? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() : null;
+        var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] args =
+        [
+            "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _dir, "--save", "",
+            "--appendonly", aof ? "yes" : "no", "--maxmemory", maxMemory, "--maxmemory-policy", policy,
+        ];
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        if (Password is not null)
+        {
+            // Through a config file so the password is not in the process arguments.
+            var conf = Path.Combine(_dir, "secret.conf");
+            File.WriteAllText(conf, $"requirepass \"{Password}\"\n");
+            start.ArgumentList.Insert(0, conf);
+        }
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitListening();
+    }
+
+    public int Port { get; }
+    public string? Password { get; }
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    private void WaitListening()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}");
+            }
+            try
+            {
+                using var client = new TcpClient("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        throw new TimeoutException($"redis-server did not listen on {Port} within 30 s");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder left behind is harmless.
+            }
+        }
+    }
+}
