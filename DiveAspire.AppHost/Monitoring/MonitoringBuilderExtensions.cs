@@ -18,7 +18,7 @@ public static class MonitoringBuilderExtensions
             return;
         }
         var settings = MonitoringSettings.From(builder.Configuration);
-        var paths = MonitoringPaths.For(options);
+        var paths = MonitoringPaths.For(options, builder.AppHostDirectory);
         var targets = new MonitoringTargets(builder, topology, runtime);
         if (runtime == DiveRuntime.Container)
         {

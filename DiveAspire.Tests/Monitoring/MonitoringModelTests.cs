@@ -109,6 +109,24 @@ public sealed class MonitoringModelTests : IDisposable
         Assert.Equal(MonitoringNames.Prometheus, Assert.Single(grafana.Annotations.OfType<WaitAnnotation>()).Resource.Name);
     }
 
+    [Fact]
+    public async Task Monitoring_files_come_from_the_repository_even_when_instances_live_elsewhere()
+    {
+        var elsewhere = Directory.CreateTempSubdirectory("dive-elsewhere-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(elsewhere, "instances", "usa"));
+            File.WriteAllText(Path.Combine(elsewhere, "instances", "usa", "instance.json"), """{"code":"USA","role":"hub"}""");
+            await using var builder = await BuildAsync("container", $"Dive:InstancesPath={Path.Combine(elsewhere, "instances")}", "Dive:Spokes=none", "Dive:Keycloak=false");
+            var mounts = Get(builder, MonitoringNames.Grafana).Annotations.OfType<ContainerMountAnnotation>().ToDictionary(m => m.Target, m => m);
+            Assert.Equal(Path.Combine(RepositoryFiles.Monitoring, "grafana", "provisioning"), mounts["/etc/grafana/provisioning"].Source);
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("process")]
     [InlineData("container")]
