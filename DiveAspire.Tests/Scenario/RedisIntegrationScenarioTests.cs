@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using DiveAspire.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -56,6 +57,54 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
         {
             output.WriteLine($"logout on USA acknowledged -> {code.ToUpperInvariant()} rejects: {ms:F1} ms");
             Assert.True(ms < 1000, $"{code} took {ms:F0} ms");
+        }
+    }
+
+    [Fact]
+    public async Task Rate_limits_of_ROU_with_two_replicas_are_shared_and_admit_exactly_the_limit()
+    {
+        var token = federation.Mint("usa", $"rl-scenario-{Guid.NewGuid():N}"[..24]);
+        using var rou = federation.Backend("rou", token);
+
+        const int Requests = ScenarioFixture.ApiLimit * 3;
+        var statuses = await Task.WhenAll(Enumerable.Range(0, Requests).Select(async _ =>
+        {
+            using var response = await rou.GetAsync("/api/resources");
+            return response.StatusCode;
+        }));
+        var admitted = statuses.Count(s => s == HttpStatusCode.OK);
+        output.WriteLine($"{Requests} concurrent requests to ROU's two replicas: {admitted} admitted, {statuses.Count(s => s == HttpStatusCode.TooManyRequests)} rejected (limit {ScenarioFixture.ApiLimit})");
+        Assert.Equal(ScenarioFixture.ApiLimit, admitted);
+        Assert.Equal(Requests - ScenarioFixture.ApiLimit, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(2, federation.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "backend-rou").GetReplicaCount());
+    }
+
+    [Fact]
+    public async Task A_decision_cache_invalidation_on_USA_reaches_ROU_and_BEL()
+    {
+        var user = $"authz-scenario-{Guid.NewGuid():N}"[..24];
+        var token = federation.Mint("usa", user, "SECRET");
+        async Task<bool> CachedAsync(string code)
+        {
+            using var http = federation.Backend(code, token);
+            var (status, body) = await GetAsync(http, $"/api/authz/decision/{code.ToUpperInvariant()}-SECRET-001");
+            Assert.Equal(HttpStatusCode.OK, status);
+            return body.GetProperty("cached").GetBoolean();
+        }
+        foreach (var code in new[] { "rou", "bel" })
+        {
+            await CachedAsync(code);
+            Assert.True(await CachedAsync(code), $"{code} caches the decision");
+        }
+
+        using var admin = federation.Backend("usa", federation.MintAdmin());
+        var (invalidated, _) = await PostAsync(admin, "/api/admin/authz/invalidate", JsonSerializer.Serialize(new { scope = "user", identifier = user }));
+        Assert.Equal(HttpStatusCode.OK, invalidated);
+
+        foreach (var code in new[] { "rou", "bel" })
+        {
+            // The next decision is computed again: the invalidation published on USA arrived.
+            await EventuallyAsync(async () => !await CachedAsync(code), $"{code} dropped the user's cached decision", TimeSpan.FromSeconds(10));
         }
     }
 
@@ -128,34 +177,45 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
     [Fact]
     public async Task A_spoke_whose_redis_dies_degrades_keeps_checking_revocations_and_recovers_without_restart()
     {
-        var backendPid = await BackendProcessIdAsync("rou");
-        var pid = await RedisProcessIdAsync("redis-rou");
+        var backendPid = await BackendProcessIdAsync("bel");
+        var pid = await RedisProcessIdAsync("redis-bel");
         var killed = false;
         try
         {
             Process.Start("kill", ["-9", pid.ToString()])!.WaitForExit();
             killed = true;
-            await EventuallyAsync(async () => await HealthStatusAsync(federation, "rou") == "degraded", "backend-rou reports degraded");
+            await EventuallyAsync(async () => await HealthStatusAsync(federation, "bel") == "degraded", "backend-bel reports degraded");
+
+            // The limiter falls back to memory: limited requests are still answered, with their headers.
+            var limited = federation.Mint("usa", $"fallback-{Guid.NewGuid():N}"[..20]);
+            using (var bel = federation.Backend("bel", limited))
+            using (var response = await bel.GetAsync("/api/resources"))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.True(response.Headers.Contains("RateLimit-Remaining"));
+            }
+            await EventuallyAsync(async () => await MetricAsync(federation, "bel", "dive_v3_rate_limit_store{store=\"memory\"}") == 1, "bel's limiter uses memory");
 
             // Revocation checks do not depend on the spoke's own Redis.
             var token = federation.Mint("usa", $"degraded-{Guid.NewGuid():N}"[..20]);
-            Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync(federation, "rou", token));
+            Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync(federation, "bel", token));
             using (var usa = federation.Backend("usa", token))
             {
                 Assert.Equal(HttpStatusCode.OK, (await PostAsync(usa, "/api/auth/logout")).Status);
             }
-            await EventuallyAsync(async () => await WhoAmIAsync(federation, "rou", token) == HttpStatusCode.Unauthorized, "rou rejects a token revoked during the outage");
+            await EventuallyAsync(async () => await WhoAmIAsync(federation, "bel", token) == HttpStatusCode.Unauthorized, "bel rejects a token revoked during the outage");
         }
         finally
         {
             if (killed)
             {
-                await federation.ExecuteCommandAsync("redis-rou", KnownResourceCommands.StartCommand, TimeSpan.FromSeconds(60));
+                await federation.ExecuteCommandAsync("redis-bel", KnownResourceCommands.StartCommand, TimeSpan.FromSeconds(60));
             }
-            await federation.WaitHealthyAsync("redis-rou", TimeSpan.FromSeconds(60));
+            await federation.WaitHealthyAsync("redis-bel", TimeSpan.FromSeconds(60));
         }
-        await EventuallyAsync(async () => await HealthStatusAsync(federation, "rou") == "healthy", "backend-rou healthy again");
-        Assert.Equal(backendPid, await BackendProcessIdAsync("rou"));
+        await EventuallyAsync(async () => await HealthStatusAsync(federation, "bel") == "healthy", "backend-bel healthy again");
+        await EventuallyAsync(async () => await MetricAsync(federation, "bel", "dive_v3_rate_limit_store{store=\"redis\"}") == 1, "bel's limiter back on Redis");
+        Assert.Equal(backendPid, await BackendProcessIdAsync("bel"));
     }
 
     [Fact]

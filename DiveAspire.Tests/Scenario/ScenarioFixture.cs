@@ -2,10 +2,15 @@ using DiveAspire.Tests.Infrastructure;
 
 namespace DiveAspire.Tests.Scenario;
 
-/// <summary>The original plan's federation: hub USA with spokes ROU and BEL, in the process runtime.</summary>
+/// <summary>
+/// The original plan's federation: hub USA with spokes ROU and BEL, in the process runtime; ROU runs two replicas of
+/// its backend, and the api limiter is lowered so a test can exhaust it quickly.
+/// </summary>
 public sealed class ScenarioFixture : FederationFixture
 {
-    protected override IEnumerable<string> ExtraArgs => [];
+    public const int ApiLimit = 30;
+
+    protected override IEnumerable<string> ExtraArgs => ["Dive:Replicas:rou=2", $"Dive:RateLimits:api:Max={ApiLimit}"];
 }
 
 [CollectionDefinition(Name)]
