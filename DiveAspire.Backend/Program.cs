@@ -9,7 +9,6 @@ using DiveAspire.Backend.OAuth;
 using DiveAspire.Backend.Otp;
 using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
-using DiveAspire.Backend.Resources;
 using DiveAspire.Backend.Revocation;
 using Microsoft.AspNetCore.HttpOverrides;
 using Prometheus;

@@ -1,29 +1,37 @@
+using System.Security.Claims;
+using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Catalog;
 
 namespace DiveAspire.Backend.Authorization;
 
-public sealed record Subject(string UserId, string Clearance, string Country, IReadOnlyList<string> Cois);
+public sealed record Subject(string UserId, string Clearance, string Country, IReadOnlyList<string> Cois)
+{
+    /// <summary>The caller's attributes from the token; a missing country is "" (releasable to nobody).</summary>
+    public static Subject From(ClaimsPrincipal user) =>
+        new(user.UserId() ?? "", user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois());
+}
 
 public sealed record Decision(bool Allow, string Reason);
 
 /// <summary>
 /// ACP-240 style attribute check, failing closed: the clearance must dominate the classification (UNCLASSIFIED &lt; RESTRICTED &lt;
-/// CONFIDENTIAL &lt; SECRET &lt; TOP_SECRET, NATO levels alike), the resource must be releasable to the caller's country,
-/// and when the resource has communities of interest the caller must belong to at least one.
+/// CONFIDENTIAL &lt; SECRET &lt; TOP_SECRET, NATO levels alike; unknown markings per <see cref="Classification"/>), the resource
+/// must be releasable to the caller's country, and when the resource has communities of interest the caller must belong to
+/// at least one. The decision endpoint and the GET /api/resources listing both use it, so they always agree.
 /// </summary>
 public static class AccessDecision
 {
     public static Decision Decide(Subject subject, Resource resource)
     {
-        if (Classification.Level(resource.Classification) is not { } required)
+        if (!Classification.IsKnown(resource.Classification))
         {
             return new(false, $"Unknown classification {resource.Classification}");
         }
-        if (Classification.Level(subject.Clearance) is not { } held)
+        if (!Classification.IsKnown(subject.Clearance))
         {
             return new(false, $"Unknown clearance {subject.Clearance}");
         }
-        if (held < required)
+        if (!Classification.Dominates(subject.Clearance, resource.Classification))
         {
             return new(false, $"Insufficient clearance: {Classification.Normalise(subject.Clearance)} does not dominate {Classification.Normalise(resource.Classification)}");
         }
@@ -37,4 +45,8 @@ public static class AccessDecision
         }
         return new(true, "Access granted");
     }
+
+    /// <summary>The resources the subject may access, in their given order.</summary>
+    public static IEnumerable<Resource> Visible(Subject subject, IEnumerable<Resource> resources) =>
+        resources.Where(r => Decide(subject, r).Allow);
 }

@@ -18,7 +18,7 @@ public static class AuthorizationEndpoints
             {
                 return Results.Json(new { error = "Not Found", message = $"Resource '{resourceId}' does not exist on {instance.Code}" }, statusCode: StatusCodes.Status404NotFound);
             }
-            var subject = new Subject(http.User.UserId() ?? "", http.User.Clearance(), http.User.CountryOfAffiliation() ?? "", http.User.Cois());
+            var subject = Subject.From(http.User);
             var result = await cache.DecideAsync(subject, resource);
             return Results.Json(new
             {

@@ -37,7 +37,7 @@ public sealed record UploadRequest(string? ResourceId, string? Title, string? Cl
         {
             return "title is required";
         }
-        if (Authorization.Classification.Normalise(Classification) is not { } classification || !Authorization.Classification.IsKnown(classification))
+        if (!Authorization.Classification.IsKnown(Classification))
         {
             return $"classification must be one of {string.Join(", ", Authorization.Classification.Known)}";
         }

@@ -20,13 +20,16 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IL
         "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL", "NATO_SECRET", "COSMIC_TOP_SECRET",
     ];
 
-    private readonly IReadOnlyList<Resource> _seed = Classifications.Select(c => new Resource(
+    private readonly IReadOnlyList<Resource> _seed = Seed(instance);
+
+    /// <summary>One document per classification, releasable to the whole federation; the NATO ones need the NATO COI.</summary>
+    public static IReadOnlyList<Resource> Seed(InstanceInfo instance) => [.. Classifications.Select(c => new Resource(
         $"{instance.Code}-{c}-001",
         $"{NatoCatalog.Get(instance.Code).Name} {c.Replace('_', ' ').ToLowerInvariant()} report",
         c,
         instance.Federation,
         c.StartsWith("NATO", StringComparison.Ordinal) || c.StartsWith("COSMIC", StringComparison.Ordinal) ? ["NATO"] : [],
-        instance.Code)).ToList();
+        instance.Code))];
 
     public async Task<IReadOnlyList<Resource>> AllAsync()
     {
@@ -45,7 +48,8 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IL
         {
             logger.LogDebug("Uploaded resources not readable: {Reason}", ex.GetType().Name);
         }
-        return [.. _seed.Where(s => uploads.All(u => u.ResourceId != s.ResourceId)), .. uploads];
+        // Hash order is arbitrary: uploads sorted by id keep the listing stable.
+        return [.. _seed.Where(s => uploads.All(u => u.ResourceId != s.ResourceId)), .. uploads.OrderBy(u => u.ResourceId, StringComparer.Ordinal)];
     }
 
     public async Task<Resource?> FindAsync(string resourceId) =>

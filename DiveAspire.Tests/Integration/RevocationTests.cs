@@ -293,18 +293,64 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
     }
 
     [Fact]
-    public async Task Resources_are_filtered_by_the_callers_clearance_and_country()
+    public async Task Resources_list_the_instances_catalog_as_the_decision_endpoint_allows()
     {
-        using var usa = federation.Backend("rou", federation.Mint("usa", NewUser(), clearance: "SECRET"));
-        var (status, body) = await GetAsync(usa, "/api/resources");
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(["doc-001", "doc-002", "doc-003", "doc-004", "doc-005", "doc-008"],
-            body.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("id").GetString()));
+        // Uploads next to ROU's seed, each telling one rule apart (other tests upload too: only our ids are compared).
+        var word = "rl" + Guid.NewGuid().ToString("N")[..10];
+        using (var uploader = federation.Backend("rou", federation.Mint("rou", NewUser("uploader-rou"))))
+        {
+            foreach (var (suffix, classification, releasable, coi) in new (string, string, string[], string[])[]
+            {
+                ("a", "SECRET", ["USA"], []),
+                ("b", "nato confidential", ["usa", "rou"], ["FVEY"]),
+                ("c", "RESTRICTED", ["ROU"], ["NATO"]),
+                ("d", "unclassified", ["USA", "ROU"], []),
+            })
+            {
+                var json = JsonSerializer.Serialize(new { resourceId = $"ROU-{word}-{suffix}", title = "Listing " + word, classification, releasabilityTo = releasable, coi });
+                Assert.Equal(HttpStatusCode.Created, (await PostAsync(uploader, "/api/upload", json)).Status);
+            }
+        }
+        string[] Seeds(params string[] classifications) => [.. classifications.Select(c => $"ROU-{c}-001")];
+        string[] Uploads(params string[] suffixes) => [.. suffixes.Select(s => $"ROU-{word}-{s}")];
+        var ours = Seeds("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP_SECRET", "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL", "NATO_SECRET", "COSMIC_TOP_SECRET")
+            .Concat(Uploads("a", "b", "c", "d")).ToList();
 
-        using var rou = federation.Backend("rou", federation.Mint("rou", NewUser("testuser-rou"), clearance: "CONFIDENTIAL"));
-        var visible = (await GetAsync(rou, "/api/resources")).Body.GetProperty("resources").EnumerateArray().ToList();
-        Assert.Equal(["doc-001", "doc-002", "doc-003"], visible.Select(r => r.GetProperty("id").GetString()));
-        Assert.Equal("CONFIDENTIAL", (await GetAsync(rou, "/api/resources")).Body.GetProperty("clearance").GetString());
+        async Task ExpectAsync(string token, string clearance, string country, string[] expected)
+        {
+            using var http = federation.Backend("rou", token);
+            var (status, body) = await GetAsync(http, "/api/resources");
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("ROU", body.GetProperty("instance").GetString());
+            Assert.Equal(clearance, body.GetProperty("clearance").GetString());
+            Assert.Equal(country, body.GetProperty("country").GetString());
+            var listed = body.GetProperty("resources").EnumerateArray().ToList();
+            Assert.Equal(listed.Count, body.GetProperty("count").GetInt32());
+            var ids = listed.Select(r => r.GetProperty("id").GetString()!).ToList();
+            Assert.Equal(expected, ids.Where(ours.Contains));
+            // The decision endpoint agrees with the listing on every document of ours, listed or not.
+            foreach (var id in ours)
+            {
+                var (decided, decision) = await GetAsync(http, $"/api/authz/decision/{id}");
+                Assert.Equal(HttpStatusCode.OK, decided);
+                Assert.True(ids.Contains(id) == decision.GetProperty("allow").GetBoolean(), $"{id}: listed {ids.Contains(id)}, decision {decision.GetProperty("reason").GetString()}");
+            }
+        }
+
+        var secretUsa = federation.Mint("usa", NewUser(), clearance: "SECRET");
+        await ExpectAsync(secretUsa, "SECRET", "USA",
+            [.. Seeds("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL", "NATO_SECRET"), .. Uploads("a", "d")]);
+        await ExpectAsync(federation.Mint("rou", NewUser("testuser-rou"), clearance: "confidential", coi: ["NATO", "FVEY"]), "CONFIDENTIAL", "ROU",
+            [.. Seeds("UNCLASSIFIED", "CONFIDENTIAL", "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL"), .. Uploads("b", "c", "d")]);
+        await ExpectAsync(federation.Mint("bel", NewUser("testuser-bel"), clearance: "nato-secret", coi: []), "NATO_SECRET", "BEL",
+            Seeds("UNCLASSIFIED", "CONFIDENTIAL", "SECRET"));
+
+        // An unknown clearance sees nothing at all, whatever else the catalog holds.
+        using var bogus = federation.Backend("rou", federation.Mint("usa", NewUser(), clearance: "BOGUS"));
+        var (bogusStatus, nothing) = await GetAsync(bogus, "/api/resources");
+        Assert.Equal(HttpStatusCode.OK, bogusStatus);
+        Assert.Equal(0, nothing.GetProperty("count").GetInt32());
+        Assert.Empty(nothing.GetProperty("resources").EnumerateArray());
     }
 
     [Fact]

@@ -26,7 +26,14 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
         using var response = await rou.GetAsync("/api/resources");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        Assert.True(body.ValueKind is JsonValueKind.Array or JsonValueKind.Object, "resources answer is JSON");
+        Assert.Equal("ROU", body.GetProperty("instance").GetString());
+        Assert.Equal("USA", body.GetProperty("country").GetString());
+        // ROU's seeded documents a SECRET USA user of the NATO COI may read (uploads, if any, are other tests').
+        var seeded = body.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("id").GetString()!)
+            .Where(id => id.StartsWith("ROU-", StringComparison.Ordinal) && id.EndsWith("-001", StringComparison.Ordinal));
+        Assert.Equal(
+            ["ROU-UNCLASSIFIED-001", "ROU-CONFIDENTIAL-001", "ROU-SECRET-001", "ROU-NATO_UNCLASSIFIED-001", "ROU-NATO_RESTRICTED-001", "ROU-NATO_CONFIDENTIAL-001", "ROU-NATO_SECRET-001"],
+            seeded);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using DiveAspire.Backend.Authorization;
+using DiveAspire.Backend.Catalog;
 using Resource = DiveAspire.Backend.Catalog.Resource;
+using DiveAspire.Backend.Instance;
 
 namespace DiveAspire.Tests.Unit;
 
@@ -62,4 +64,42 @@ public sealed class AccessDecisionTests
     [InlineData("SOMETHING_ELSE", 60)]
     public void Cache_ttl_follows_the_normalised_classification(string classification, int seconds) =>
         Assert.Equal(TimeSpan.FromSeconds(seconds), Classification.CacheTtl(classification));
+
+    private static readonly IReadOnlyList<Resource> RouSeed = ResourceCatalog.Seed(new InstanceInfo("ROU", "spoke", ["USA", "ROU", "BEL"], "process"));
+
+    /// <summary>The GET /api/resources filter over ROU's seeded catalog: clearance dominance, releasability and COI together.</summary>
+    [Theory]
+    [InlineData("SECRET", "USA", "NATO", new[] { "UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL", "NATO_SECRET" })]
+    [InlineData("CONFIDENTIAL", "ROU", "NATO", new[] { "UNCLASSIFIED", "CONFIDENTIAL", "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL" })]
+    [InlineData("nato-secret", "bel", "", new[] { "UNCLASSIFIED", "CONFIDENTIAL", "SECRET" })]
+    [InlineData("COSMIC_TOP_SECRET", "BEL", "FVEY,NATO", new[] { "UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP_SECRET", "NATO_UNCLASSIFIED", "NATO_RESTRICTED", "NATO_CONFIDENTIAL", "NATO_SECRET", "COSMIC_TOP_SECRET" })]
+    [InlineData("UNCLASSIFIED", "USA", "NATO", new[] { "UNCLASSIFIED", "NATO_UNCLASSIFIED" })]
+    [InlineData("TOP_SECRET", "DNK", "NATO", new string[0])]
+    [InlineData("TOP_SECRET", "", "NATO", new string[0])]
+    [InlineData("BOGUS", "USA", "NATO", new string[0])]
+    public void The_listing_shows_exactly_what_the_decision_allows(string clearance, string country, string cois, string[] expected)
+    {
+        var subject = new Subject("u", clearance, country, cois.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        var visible = AccessDecision.Visible(subject, RouSeed).Select(r => r.ResourceId).ToList();
+        Assert.Equal(expected.Select(c => $"ROU-{c}-001"), visible);
+        Assert.All(RouSeed, r => Assert.Equal(visible.Contains(r.ResourceId), AccessDecision.Decide(subject, r).Allow));
+    }
+
+    [Theory]
+    [InlineData("BOGUS", "UNCLASSIFIED", false)]
+    [InlineData("", "UNCLASSIFIED", false)]
+    [InlineData("COSMIC_TOP_SECRET", "EYES_ONLY", false)]
+    [InlineData("COSMIC_TOP_SECRET", null, false)]
+    [InlineData("UNCLASSIFIED", "NATO_UNCLASSIFIED", true)]
+    [InlineData("top-secret", "Cosmic Top Secret", true)]
+    public void Unknown_clearances_dominate_nothing_and_unknown_markings_are_dominated_by_nothing(string clearance, string? marking, bool dominates) =>
+        Assert.Equal(dominates, Classification.Dominates(clearance, marking));
+
+    [Fact]
+    public void An_unknown_marking_is_never_visible_even_to_the_highest_clearance()
+    {
+        var subject = new Subject("u", "COSMIC_TOP_SECRET", "USA", ["NATO", "FVEY"]);
+        Assert.Empty(AccessDecision.Visible(subject, [Doc("EYES_ONLY"), Doc("")]));
+        Assert.Single(AccessDecision.Visible(subject, [Doc("EYES_ONLY"), Doc("top secret")]));
+    }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using DiveAspire.Backend.Resources;
 using DiveAspire.Backend.Revocation;
 
 namespace DiveAspire.Tests.Unit;
@@ -142,14 +141,4 @@ public sealed class RevocationUnitTests
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [RevocationOptions.CheckKey] = "sometimes" }).Build();
         Assert.Contains("must be 'on' or 'off'", Assert.Throws<InvalidOperationException>(() => RevocationOptions.From(config)).Message);
     }
-
-    [Theory]
-    [InlineData("SECRET", "USA", new[] { "doc-001", "doc-002", "doc-003", "doc-004", "doc-005", "doc-008" })]
-    [InlineData("CONFIDENTIAL", "ROU", new[] { "doc-001", "doc-002", "doc-003" })]
-    [InlineData("nato-secret", "BEL", new[] { "doc-001", "doc-002", "doc-003", "doc-005" })]
-    [InlineData("COSMIC_TOP_SECRET", "DNK", new[] { "doc-001", "doc-002", "doc-003", "doc-006", "doc-008" })]
-    [InlineData("TOP_SECRET", "AUS", new string[0])]
-    [InlineData("BOGUS", "USA", new[] { "doc-001" })]
-    public void Resources_are_filtered_by_clearance_and_releasability(string clearance, string country, string[] expected) =>
-        Assert.Equal(expected, SampleResources.VisibleTo(clearance, country).Select(r => r.Id));
 }
