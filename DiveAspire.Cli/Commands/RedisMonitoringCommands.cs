@@ -67,25 +67,28 @@ internal static class RedisMonitoringCommands
     public static Command Alerts(CliContext cli)
     {
         var url = UrlOption();
-        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing)") { url };
+        var failOnFiring = new Option<bool>("--fail-on-firing") { Description = "Exit 1 when at least one alert is firing (for scripts); without it the exit code is 0 whenever Prometheus answered" };
+        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing); exit 0 when they could be listed") { url, failOnFiring };
         command.SetAction(async (parse, ct) =>
         {
             using var prometheus = new PrometheusOperations(PrometheusUrl(parse.GetValue(url)));
             var alerts = await prometheus.AlertsAsync(ct);
+            var firing = alerts.Count(a => a.State == "firing");
             if (parse.GetValue(CliContext.JsonOption))
             {
-                cli.WriteJson(new { alerts, firing = alerts.Count(a => a.State == "firing") });
-                return ExitCodes.Ok;
+                cli.WriteJson(new { alerts, firing, pending = alerts.Count - firing });
             }
-            if (alerts.Count == 0)
+            else if (alerts.Count == 0)
             {
                 cli.Out.WriteLine("No active alerts.");
-                return ExitCodes.Ok;
             }
-            cli.WriteTable(["ALERT", "STATE", "SEVERITY", "INSTANCE", "SINCE", "SUMMARY"], alerts.Select(a => (IReadOnlyList<string>)[
-                a.Name, a.State, a.Severity ?? "-", a.Instance ?? "-", a.ActiveAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", a.Summary ?? "-"]));
-            cli.Out.WriteLine($"{alerts.Count(a => a.State == "firing")} firing, {alerts.Count(a => a.State != "firing")} pending.");
-            return ExitCodes.Ok;
+            else
+            {
+                cli.WriteTable(["ALERT", "STATE", "SEVERITY", "INSTANCE", "SINCE", "SUMMARY"], alerts.Select(a => (IReadOnlyList<string>)[
+                    a.Name, a.State, a.Severity ?? "-", a.Instance ?? "-", a.ActiveAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", a.Summary ?? "-"]));
+                cli.Out.WriteLine($"{firing} firing, {alerts.Count - firing} pending.");
+            }
+            return firing > 0 && parse.GetValue(failOnFiring) ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;
     }
