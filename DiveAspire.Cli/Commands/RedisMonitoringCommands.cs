@@ -10,14 +10,18 @@ internal static class RedisMonitoringCommands
 {
     public const string UrlVariable = "DIVE_PROMETHEUS_URL";
 
+    private const string OfRedisJob = $"{{job=\"{MonitoringNames.RedisJob}\"}}";
+
     private static readonly (string Column, string Query)[] Series =
     [
-        ("UP", "redis_up"),
-        ("MEMORY", "redis_memory_used_bytes"),
-        ("MAX", "redis_memory_max_bytes"),
-        ("CLIENTS", "redis_connected_clients"),
-        ("KEYS", "sum by (instance) (redis_db_keys)"),
-        ("OPS/S", "redis_instantaneous_ops_per_sec"),
+        // The scrape itself: a Redis whose scrape fails has no redis_up sample at all, so it is listed from here.
+        ("SCRAPED", "up" + OfRedisJob),
+        ("UP", "redis_up" + OfRedisJob),
+        ("MEMORY", "redis_memory_used_bytes" + OfRedisJob),
+        ("MAX", "redis_memory_max_bytes" + OfRedisJob),
+        ("CLIENTS", "redis_connected_clients" + OfRedisJob),
+        ("KEYS", $"sum by (instance) (redis_db_keys{OfRedisJob})"),
+        ("OPS/S", "redis_instantaneous_ops_per_sec" + OfRedisJob),
     ];
 
     public static Command Metrics(CliContext cli)
@@ -32,16 +36,16 @@ internal static class RedisMonitoringCommands
             {
                 byColumn[column] = await prometheus.QueryAsync(query, ct);
             }
-            var targets = byColumn["UP"].Select(s => Instance(s)).Distinct().Order(StringComparer.Ordinal).ToList();
-            if (targets.Count == 0)
+            var targets = byColumn["UP"].Concat(byColumn["SCRAPED"]).Select(s => Instance(s)).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (byColumn["UP"].Count == 0)
             {
-                throw new CliException("Prometheus answers but has no redis_up series: is the Redis exporter running and scraped?");
+                throw new CliException($"Prometheus answers but has no redis_up series of job '{MonitoringNames.RedisJob}': is the Redis exporter running and scraped?");
             }
             double? Value(string column, string target) => byColumn[column].FirstOrDefault(s => Instance(s) == target)?.Value;
             var rows = targets.Select(t => new
             {
                 instance = t,
-                up = Value("UP", t) == 1,
+                up = Value("UP", t) == 1 && Value("SCRAPED", t) != 0,
                 memoryUsedBytes = Value("MEMORY", t),
                 memoryMaxBytes = Value("MAX", t),
                 clients = Value("CLIENTS", t),
