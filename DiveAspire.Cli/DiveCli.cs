@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using DiveAspire.Cli.Commands;
 using DiveAspire.Topology;
 
@@ -28,11 +29,7 @@ public static class DiveCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
-            {
-                stderr.WriteLine($"dive: {error.Message}");
-            }
-            stderr.WriteLine($"Run 'dive {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(2))} --help' for usage.".Replace("  ", " "));
+            ReportParseErrors(parse, stderr);
             return ExitCodes.Usage;
         }
         try
@@ -54,5 +51,52 @@ public static class DiveCli
             stderr.WriteLine("dive: cancelled");
             return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>
+    /// One line per problem. A wrong or missing sub-command (System.CommandLine reports it as two errors) becomes a
+    /// single line naming the valid sub-commands; every other parse error keeps its own line, the last one pointing at --help.
+    /// </summary>
+    private static void ReportParseErrors(ParseResult parse, TextWriter stderr)
+    {
+        var command = parse.CommandResult.Command;
+        var path = CommandPath(parse.CommandResult);
+        var help = $"see {path} --help";
+        var subcommands = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+        if (subcommands.Count > 0)
+        {
+            var valid = $"valid: {string.Join(", ", subcommands)}";
+            if (parse.UnmatchedTokens.FirstOrDefault() is { } token && !token.StartsWith('-'))
+            {
+                var typed = string.Join(' ', path.Split(' ').Skip(1).Append(token));
+                stderr.WriteLine($"dive: unknown command '{typed}' ({valid}); {help}");
+                return;
+            }
+            if (parse.UnmatchedTokens.Count == 0 && command.Action is null)
+            {
+                stderr.WriteLine($"dive: '{path}' needs a command ({valid}); {help}");
+                return;
+            }
+        }
+        for (var i = 0; i < parse.Errors.Count; i++)
+        {
+            var message = parse.Errors[i].Message.TrimEnd('.');
+            stderr.WriteLine(i == parse.Errors.Count - 1 ? $"dive: {message}; {help}" : $"dive: {message}");
+        }
+    }
+
+    /// <summary>"dive redis rate-limits" for the command the parser stopped at.</summary>
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new List<string>();
+        for (SymbolResult? node = result; node is not null; node = node.Parent)
+        {
+            if (node is CommandResult { Command: var c })
+            {
+                names.Add(c is RootCommand ? "dive" : c.Name);
+            }
+        }
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

@@ -10,14 +10,18 @@ internal static class RedisMonitoringCommands
 {
     public const string UrlVariable = "DIVE_PROMETHEUS_URL";
 
+    private const string OfRedisJob = $"{{job=\"{MonitoringNames.RedisJob}\"}}";
+
     private static readonly (string Column, string Query)[] Series =
     [
-        ("UP", "redis_up"),
-        ("MEMORY", "redis_memory_used_bytes"),
-        ("MAX", "redis_memory_max_bytes"),
-        ("CLIENTS", "redis_connected_clients"),
-        ("KEYS", "sum by (instance) (redis_db_keys)"),
-        ("OPS/S", "redis_instantaneous_ops_per_sec"),
+        // The scrape itself: a Redis whose scrape fails has no redis_up sample at all, so it is listed from here.
+        ("SCRAPED", "up" + OfRedisJob),
+        ("UP", "redis_up" + OfRedisJob),
+        ("MEMORY", "redis_memory_used_bytes" + OfRedisJob),
+        ("MAX", "redis_memory_max_bytes" + OfRedisJob),
+        ("CLIENTS", "redis_connected_clients" + OfRedisJob),
+        ("KEYS", $"sum by (instance) (redis_db_keys{OfRedisJob})"),
+        ("OPS/S", "redis_instantaneous_ops_per_sec" + OfRedisJob),
     ];
 
     public static Command Metrics(CliContext cli)
@@ -32,16 +36,16 @@ internal static class RedisMonitoringCommands
             {
                 byColumn[column] = await prometheus.QueryAsync(query, ct);
             }
-            var targets = byColumn["UP"].Select(s => Instance(s)).Distinct().Order(StringComparer.Ordinal).ToList();
-            if (targets.Count == 0)
+            var targets = byColumn["UP"].Concat(byColumn["SCRAPED"]).Select(s => Instance(s)).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (byColumn["UP"].Count == 0)
             {
-                throw new CliException("Prometheus answers but has no redis_up series: is the Redis exporter running and scraped?");
+                throw new CliException($"Prometheus answers but has no redis_up series of job '{MonitoringNames.RedisJob}': is the Redis exporter running and scraped?");
             }
             double? Value(string column, string target) => byColumn[column].FirstOrDefault(s => Instance(s) == target)?.Value;
             var rows = targets.Select(t => new
             {
                 instance = t,
-                up = Value("UP", t) == 1,
+                up = Value("UP", t) == 1 && Value("SCRAPED", t) != 0,
                 memoryUsedBytes = Value("MEMORY", t),
                 memoryMaxBytes = Value("MAX", t),
                 clients = Value("CLIENTS", t),
@@ -67,25 +71,28 @@ internal static class RedisMonitoringCommands
     public static Command Alerts(CliContext cli)
     {
         var url = UrlOption();
-        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing)") { url };
+        var failOnFiring = new Option<bool>("--fail-on-firing") { Description = "Exit 1 when at least one alert is firing (for scripts); without it the exit code is 0 whenever Prometheus answered" };
+        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing); exit 0 when they could be listed") { url, failOnFiring };
         command.SetAction(async (parse, ct) =>
         {
             using var prometheus = new PrometheusOperations(PrometheusUrl(parse.GetValue(url)));
             var alerts = await prometheus.AlertsAsync(ct);
+            var firing = alerts.Count(a => a.State == "firing");
             if (parse.GetValue(CliContext.JsonOption))
             {
-                cli.WriteJson(new { alerts, firing = alerts.Count(a => a.State == "firing") });
-                return ExitCodes.Ok;
+                cli.WriteJson(new { alerts, firing, pending = alerts.Count - firing });
             }
-            if (alerts.Count == 0)
+            else if (alerts.Count == 0)
             {
                 cli.Out.WriteLine("No active alerts.");
-                return ExitCodes.Ok;
             }
-            cli.WriteTable(["ALERT", "STATE", "SEVERITY", "INSTANCE", "SINCE", "SUMMARY"], alerts.Select(a => (IReadOnlyList<string>)[
-                a.Name, a.State, a.Severity ?? "-", a.Instance ?? "-", a.ActiveAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", a.Summary ?? "-"]));
-            cli.Out.WriteLine($"{alerts.Count(a => a.State == "firing")} firing, {alerts.Count(a => a.State != "firing")} pending.");
-            return ExitCodes.Ok;
+            else
+            {
+                cli.WriteTable(["ALERT", "STATE", "SEVERITY", "INSTANCE", "SINCE", "SUMMARY"], alerts.Select(a => (IReadOnlyList<string>)[
+                    a.Name, a.State, a.Severity ?? "-", a.Instance ?? "-", a.ActiveAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", a.Summary ?? "-"]));
+                cli.Out.WriteLine($"{firing} firing, {alerts.Count - firing} pending.");
+            }
+            return firing > 0 && parse.GetValue(failOnFiring) ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;
     }

@@ -149,26 +149,6 @@ public sealed class RedisCliStandaloneTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task Unknown_command_is_a_usage_error()
-    {
-        var run = (await Dive("redis", "bogus")).Expect(2);
-        Assert.StartsWith("dive: Unrecognized command or argument 'bogus'", run.Error);
-        Assert.Equal("", run.Out);
-    }
-
-    [Fact]
-    public async Task Help_lists_every_redis_command()
-    {
-        var help = (await Dive("redis", "help")).Expect(0).Out;
-        foreach (var command in new[] { "status", "status-all", "health", "stats", "flush", "blacklist", "rate-limits", "metrics", "alerts" })
-        {
-            Assert.Contains($"  {command}", help);
-        }
-        Assert.Contains("--yes", (await Dive("redis", "flush", "--help")).Expect(0).Out);
-        Assert.Contains("--dry-run", (await Dive("redis", "blacklist", "clear", "--help")).Expect(0).Out);
-    }
-
     [Theory]
     [InlineData("1.2")]
     [InlineData("300.1.1.1")]
