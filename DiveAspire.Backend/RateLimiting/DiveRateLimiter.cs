@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
 using DiveAspire.Backend.Metrics;
+using Prometheus;
 
 namespace DiveAspire.Backend.RateLimiting;
 
@@ -7,60 +9,102 @@ namespace DiveAspire.Backend.RateLimiting;
 /// One client's window for one limiter type, as a System.Threading.RateLimiting limiter so ASP.NET Core's rate-limiting
 /// middleware drives it. The state lives in <see cref="RateLimitStore"/>, so the middleware may drop and recreate this
 /// object freely. Sets the RateLimit-* headers on the response being served (also when it succeeds).
+/// Everything that is the same for every request of this client (Redis key, labelled metrics, the Limit header) is
+/// computed once here, not per request: this sits on the hot path of every rate-limited endpoint.
 /// </summary>
-public sealed class DiveRateLimiter(string type, string client, LimitRule rule, RateLimitStore store, IHttpContextAccessor accessor) : RateLimiter
+public sealed class DiveRateLimiter : RateLimiter
 {
+    private readonly string _type;
+    private readonly string _key;
+    private readonly LimitRule _rule;
+    private readonly string _limitHeader;
+    private readonly RateLimitStore _store;
+    private readonly IHttpContextAccessor _accessor;
+    private readonly bool _countsFailuresOnly;
+    private readonly WindowMode _admissionMode;
+    private readonly Counter.Child _hits;
+    private readonly Counter.Child _blocks;
     private long _lastUsedTicks = Environment.TickCount64;
+
+    public DiveRateLimiter(string type, string client, LimitRule rule, RateLimitStore store, IHttpContextAccessor accessor)
+    {
+        _type = type;
+        _key = RateLimitPolicies.KeyPrefix(type) + client;
+        _rule = rule;
+        _limitHeader = rule.Max.ToString(CultureInfo.InvariantCulture);
+        _store = store;
+        _accessor = accessor;
+        _countsFailuresOnly = type == RateLimitPolicies.Auth;
+        _admissionMode = _countsFailuresOnly ? WindowMode.Peek : WindowMode.Hit;
+        _hits = DiveMetrics.RateLimitHits.WithLabels(type);
+        _blocks = DiveMetrics.RateLimitBlocks.WithLabels(type);
+    }
 
     public override TimeSpan? IdleDuration => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastUsedTicks));
 
     public override RateLimiterStatistics? GetStatistics() => null;
 
-    // The answer needs a Redis round trip: report "not acquired" here so the middleware calls AcquireAsync.
-    protected override RateLimitLease AttemptAcquireCore(int permitCount) => DecisionPending.Instance;
+    // In memory an admission is decided here, synchronously. Anything else (a Redis round trip, or a rejection, which
+    // counts nothing so may be asked again) reports "not acquired" so that the middleware calls AcquireAsync.
+    protected override RateLimitLease AttemptAcquireCore(int permitCount) =>
+        _store.TryAdmitInMemory(_key, _rule, _admissionMode, out var result) ? Decide(result) : DecisionPending.Instance;
 
-    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        var pending = _store.ApplyAsync(_key, _rule, _admissionMode);
+        return pending.IsCompletedSuccessfully ? new(Decide(pending.Result)) : AwaitDecisionAsync(pending);
+    }
+
+    private async ValueTask<RateLimitLease> AwaitDecisionAsync(ValueTask<WindowResult> pending) => Decide(await pending);
+
+    private Lease Decide(WindowResult result)
     {
         Interlocked.Exchange(ref _lastUsedTicks, Environment.TickCount64);
-        var countsFailuresOnly = type == RateLimitPolicies.Auth;
-        var result = await store.ApplyAsync(type, client, rule, countsFailuresOnly ? WindowMode.Peek : WindowMode.Hit);
-        if (accessor.HttpContext is { } http)
+        if (_accessor.HttpContext is { } http)
         {
-            RateLimitHeaders.Set(http.Response, rule, result);
-            if (countsFailuresOnly && result.Admitted)
+            SetHeaders(http.Response, result);
+            if (_countsFailuresOnly && result.Admitted)
             {
-                http.Response.OnStarting(() => CountIfFailedAsync(http.Response));
+                http.Response.OnStarting(static state =>
+                {
+                    var (limiter, response) = ((DiveRateLimiter, HttpResponse))state;
+                    return limiter.CountIfFailedAsync(response);
+                }, (this, http.Response));
             }
         }
         if (result.Admitted)
         {
-            if (!countsFailuresOnly)
+            if (!_countsFailuresOnly)
             {
-                DiveMetrics.RateLimitHits.WithLabels(type).Inc();
+                _hits.Inc();
             }
-            return new Lease(true, type, rule, result);
+            return new Lease(true, _type, _rule, result);
         }
-        DiveMetrics.RateLimitBlocks.WithLabels(type).Inc();
-        return new Lease(false, type, rule, result);
+        _blocks.Inc();
+        return new Lease(false, _type, _rule, result);
     }
+
+    private void SetHeaders(HttpResponse response, WindowResult result) => RateLimitHeaders.Set(response, _limitHeader, _rule, result);
 
     private async Task CountIfFailedAsync(HttpResponse response)
     {
         if (response.StatusCode is StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized)
         {
-            var result = await store.ApplyAsync(type, client, rule, WindowMode.Fail);
-            DiveMetrics.RateLimitHits.WithLabels(type).Inc();
-            RateLimitHeaders.Set(response, rule, result);
+            var result = await _store.ApplyAsync(_key, _rule, WindowMode.Fail);
+            _hits.Inc();
+            SetHeaders(response, result);
         }
     }
 
     public sealed class Lease(bool acquired, string type, LimitRule rule, WindowResult result) : RateLimitLease
     {
+        private static readonly string[] RetryAfterOnly = [MetadataName.RetryAfter.Name];
+
         public string Type => type;
         public LimitRule Rule => rule;
         public WindowResult Result => result;
         public override bool IsAcquired => acquired;
-        public override IEnumerable<string> MetadataNames => [MetadataName.RetryAfter.Name];
+        public override IEnumerable<string> MetadataNames => RetryAfterOnly;
 
         public override bool TryGetMetadata(string metadataName, out object? metadata)
         {

@@ -1,3 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
 namespace DiveAspire.Backend.RateLimiting;
 
 public enum WindowMode
@@ -42,4 +46,26 @@ public static class FixedWindow
         end
         return {count, ttl, 1}
         """;
+
+    // SHA1 of the script: EVALSHA sends 40 bytes instead of the script and spares Redis hashing it on every request.
+    private static readonly byte[] ScriptSha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
+    private static readonly RedisValue[] ModeArguments = [nameof(WindowMode.Hit), nameof(WindowMode.Peek), nameof(WindowMode.Fail)];
+
+    /// <summary>
+    /// Runs the script by its SHA1. Redis answers NOSCRIPT when its script cache is empty (first use, restart, SCRIPT
+    /// FLUSH): then the script is sent in full once, which caches it again.
+    /// </summary>
+    public static async Task<RedisResult> EvaluateAsync(IDatabaseAsync db, string key, LimitRule rule, WindowMode mode)
+    {
+        RedisKey[] keys = [key];
+        RedisValue[] arguments = [rule.Max, (long)rule.Window.TotalMilliseconds, ModeArguments[(int)mode]];
+        try
+        {
+            return await db.ScriptEvaluateAsync(ScriptSha1, keys, arguments);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await db.ScriptEvaluateAsync(Script, keys, arguments);
+        }
+    }
 }

@@ -37,35 +37,38 @@ public sealed class RateLimitStore
 
     public string Active => _usingMemory ? MemoryName : RedisName;
 
-    public async Task<WindowResult> ApplyAsync(string type, string client, LimitRule rule, WindowMode mode)
+    /// <summary>Applies one request to the window at <paramref name="key"/> (see <see cref="RateLimitPolicies.KeyPrefix"/>).</summary>
+    public ValueTask<WindowResult> ApplyAsync(string key, LimitRule rule, WindowMode mode) =>
+        _usingMemory ? new(_memory.Apply(key, rule, mode)) : ApplyInRedisOrMemoryAsync(key, rule, mode);
+
+    /// <summary>
+    /// The synchronous fast path while windows are in memory: true and the result when the request is admitted (and
+    /// counted); false when Redis is in use or the request would be rejected (a rejection counts nothing).
+    /// </summary>
+    public bool TryAdmitInMemory(string key, LimitRule rule, WindowMode mode, out WindowResult result)
     {
-        var key = RateLimitPolicies.KeyPrefix(type) + client;
-        if (!_usingMemory)
-        {
-            try
-            {
-                return await ApplyInRedisAsync(key, rule, mode);
-            }
-            catch (Exception ex) when (IsRedisFailure(ex))
-            {
-                UseMemory(ex);
-            }
-        }
-        return _memory.Apply(key, rule, mode);
+        result = _usingMemory ? _memory.Apply(key, rule, mode) : default;
+        return result.Admitted;
     }
 
-    private async Task<WindowResult> ApplyInRedisAsync(string key, LimitRule rule, WindowMode mode)
+    private async ValueTask<WindowResult> ApplyInRedisOrMemoryAsync(string key, LimitRule rule, WindowMode mode)
     {
-        var connection = _redis.Cache;
-        if (!connection.IsConnected)
+        try
         {
-            // A command on a disconnected multiplexer would wait in its backlog until the timeout; fail over now.
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
+            var connection = _redis.Cache;
+            if (!connection.IsConnected)
+            {
+                // A command on a disconnected multiplexer would wait in its backlog until the timeout; fail over now.
+                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
+            }
+            var result = (RedisResult[])(await FixedWindow.EvaluateAsync(connection.GetDatabase(), key, rule, mode).WaitAsync(CommandTimeout))!;
+            return new WindowResult((long)result[0], TimeSpan.FromMilliseconds((long)result[1]), (long)result[2] == 1);
         }
-        var result = (RedisResult[])(await connection.GetDatabase()
-            .ScriptEvaluateAsync(FixedWindow.Script, [key], [rule.Max, (long)rule.Window.TotalMilliseconds, mode.ToString()])
-            .WaitAsync(CommandTimeout))!;
-        return new WindowResult((long)result[0], TimeSpan.FromMilliseconds((long)result[1]), (long)result[2] == 1);
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            UseMemory(ex);
+        }
+        return _memory.Apply(key, rule, mode);
     }
 
     /// <summary>Called by the monitor: true when Redis is in use again (or still).</summary>

@@ -28,10 +28,6 @@ public static class RateLimitingSetup
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            foreach (var type in RateLimitPolicies.All)
-            {
-                options.AddPolicy(type, http => Partition(type, http));
-            }
             options.OnRejected = async (context, ct) =>
             {
                 if (context.Lease is DiveRateLimiter.Lease lease)
@@ -40,20 +36,29 @@ public static class RateLimitingSetup
                 }
             };
         });
+        // The policies take their services here, once, rather than from RequestServices on every request.
+        services.AddOptions<RateLimiterOptions>().Configure<RateLimitSettings, RateLimitStore, IHttpContextAccessor>((options, settings, store, accessor) =>
+        {
+            foreach (var type in RateLimitPolicies.All)
+            {
+                options.AddPolicy(type, Partitioner(type, settings, store, accessor));
+            }
+        });
         return services;
     }
 
-    private static RateLimitPartition<string> Partition(string type, HttpContext http)
+    private static readonly RateLimitPartition<string> Exempt = RateLimitPartition.GetNoLimiter("exempt");
+
+    private static Func<HttpContext, RateLimitPartition<string>> Partitioner(
+        string type, RateLimitSettings settings, RateLimitStore store, IHttpContextAccessor accessor)
     {
-        var settings = http.RequestServices.GetRequiredService<RateLimitSettings>();
-        if (settings.Mode == RateLimitStoreMode.Off || IsExempt(http.Request.Path) || settings.AllowList.Contains(ClientAddress.Of(http)))
-        {
-            return RateLimitPartition.GetNoLimiter("exempt");
-        }
-        var client = ClientAddress.Key(http);
-        var store = http.RequestServices.GetRequiredService<RateLimitStore>();
-        var accessor = http.RequestServices.GetRequiredService<IHttpContextAccessor>();
-        return RateLimitPartition.Get(client, key => new DiveRateLimiter(type, key, settings[type], store, accessor));
+        var rule = settings[type];
+        var off = settings.Mode == RateLimitStoreMode.Off;
+        var allowList = settings.AllowList;
+        Func<string, RateLimiter> create = client => new DiveRateLimiter(type, client, rule, store, accessor);
+        return http => off || IsExempt(http.Request.Path) || (allowList.Count > 0 && allowList.Contains(ClientAddress.Of(http)))
+            ? Exempt
+            : new RateLimitPartition<string>(ClientAddress.Key(http), create);
     }
 
     public static bool IsExempt(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
