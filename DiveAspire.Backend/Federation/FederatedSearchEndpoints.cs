@@ -1,3 +1,4 @@
+using DiveAspire.Backend.Authorization;
 using DiveAspire.Backend.Catalog;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.RateLimiting;
@@ -28,22 +29,31 @@ public static class FederatedSearchEndpoints
             {
                 return problem;
             }
+            var caller = Subject.From(http.User);
             if (await cache.GetAsync(q!) is { } hit)
             {
-                return Respond(hit, cached: true, stored: false, cache.State);
+                return Respond(VisibleTo(caller, hit), cached: true, stored: false, cache.State);
             }
             var outcome = await search.SearchAsync(q!, http.Request.Headers.Authorization.FirstOrDefault(), ct);
             // A partial answer (an instance errored) is never cached: the next call asks that instance again.
             var stored = outcome.Instances.All(i => i.Status == "ok") && await cache.SetAsync(q!, outcome);
-            return Respond(outcome, cached: false, stored, cache.State);
+            return Respond(VisibleTo(caller, outcome), cached: false, stored, cache.State);
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
 
-        // What a peer's federated search asks this instance: its own catalog only.
-        app.MapGet("/api/federation/local-search", async (string? q, ResourceCatalog catalog, InstanceInfo instance) =>
-            Invalid(q) ?? Results.Json(new LocalSearchResponse(instance.Code, await catalog.SearchAsync(q!))))
+        // What a peer's federated search asks this instance (with the user's token): its own catalog, as far as that user may see it.
+        app.MapGet("/api/federation/local-search", async (string? q, HttpContext http, ResourceCatalog catalog, InstanceInfo instance) =>
+            Invalid(q) ?? Results.Json(new LocalSearchResponse(instance.Code,
+                AccessDecision.Visible(Subject.From(http.User), await catalog.SearchAsync(q!)).ToList())))
             .RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
         return app;
     }
+
+    /// <summary>
+    /// The cache holds what the federation answered for a query (its key is the query alone, as in the original); each
+    /// caller is shown only what the ACP-240 decision lets them see.
+    /// </summary>
+    private static SearchOutcome VisibleTo(Subject caller, SearchOutcome outcome) =>
+        outcome with { Results = AccessDecision.Visible(caller, outcome.Results).ToList() };
 
     private static IResult? Invalid(string? q) =>
         string.IsNullOrWhiteSpace(q) || q.Length > MaxQueryLength

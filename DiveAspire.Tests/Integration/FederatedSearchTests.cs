@@ -37,6 +37,36 @@ public sealed class FederatedSearchTests(FederationFixture federation)
     }
 
     [Fact]
+    public async Task A_caller_sees_only_what_the_access_decision_allows_even_from_the_cache()
+    {
+        var word = "fsacl" + Guid.NewGuid().ToString("N")[..10];
+        using (var bel = federation.Backend("bel", federation.Mint("bel", "uploader-bel")))
+        {
+            using var response = await bel.PostAsJsonAsync("/api/upload", new
+            {
+                resourceId = $"BEL-{word}", title = $"Restricted {word}", classification = "SECRET",
+                releasabilityTo = new[] { "BEL" }, coi = Array.Empty<string>(),
+            });
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+        async Task<string[]> IdsAsync(string code, string user, string country)
+        {
+            using var http = federation.Backend(code, federation.Mint(code, user, "SECRET", country: country));
+            using var response = await http.GetAsync($"/api/resources/federated-search?q={word}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.JsonAsync()).GetProperty("results").EnumerateArray().Select(r => r.GetProperty("resourceId").GetString()!).ToArray();
+        }
+        Assert.Equal([$"BEL-{word}"], await IdsAsync("usa", "searcher-bel", "BEL"));
+        // Same query, now answered from the cache: a USA user still does not see a document released to BEL only.
+        Assert.Empty(await IdsAsync("usa", "searcher-usa", "USA"));
+        // Nor by asking a peer's local search directly.
+        using var direct = federation.Backend("bel", federation.Mint("usa", "prober", "SECRET", country: "USA"));
+        using var local = await direct.GetAsync($"/api/federation/local-search?q={word}");
+        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        Assert.Empty((await local.JsonAsync()).GetProperty("results").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Results_come_from_every_instance_and_the_second_call_is_cached_for_60_s()
     {
         var word = await SeedAsync(Codes);
