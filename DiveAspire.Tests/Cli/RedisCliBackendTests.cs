@@ -8,26 +8,14 @@ namespace DiveAspire.Tests.Cli;
 /// in-process against the real test federation with an admin dev token.
 /// </summary>
 [Collection(FederationCollection.Name)]
-public sealed class RedisCliBackendTests(FederationFixture federation) : IAsyncLifetime
+public sealed class RedisCliBackendTests(FederationFixture fixture) : FederationCliTests(fixture)
 {
-    private EnvironmentScope _env = null!;
-
-    public async Task InitializeAsync() => _env = await FederationCliEnvironment.SetAsync(federation);
-
-    public Task DisposeAsync()
-    {
-        _env.Dispose();
-        return Task.CompletedTask;
-    }
-
-    private Task<CliRun> Dive(params string[] args) => CliRun.RunAsync(federation.Secrets.AllValues, args);
-
     [Fact]
     public async Task Blacklist_status_counts_revocations_made_through_a_backend_and_sees_every_backend_subscribed()
     {
         var before = (await Dive("redis", "blacklist", "status", "--spokes", "rou,bel", "--json")).Expect(0).Json;
 
-        using var http = federation.Backend("rou", federation.MintAdmin("rou"));
+        using var http = Federation.Backend("rou", Federation.MintAdmin("rou"));
         var jti = Guid.NewGuid().ToString();
         var user = "cli-revoked-" + Guid.NewGuid().ToString("N");
         var exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds();
@@ -63,7 +51,7 @@ public sealed class RedisCliBackendTests(FederationFixture federation) : IAsyncL
     [Fact]
     public async Task Blacklist_sync_with_a_token_that_is_not_admin_is_refused_in_one_line()
     {
-        var error = (await Dive("redis", "blacklist", "sync", "--spokes", "none", "--token", federation.Mint("usa", "not-an-admin"))).Expect(1).Out;
+        var error = (await Dive("redis", "blacklist", "sync", "--spokes", "none", "--token", Federation.Mint("usa", "not-an-admin"))).Expect(1).Out;
         Assert.Contains("rejected the admin token", error);
     }
 

@@ -6,20 +6,9 @@ namespace DiveAspire.Tests.Cli;
 
 /// <summary>`dive redis` run in-process against the real test federation (hub USA, spokes ROU and BEL).</summary>
 [Collection(FederationCollection.Name)]
-public sealed class RedisCliFederationTests(FederationFixture federation) : IAsyncLifetime
+public sealed class RedisCliFederationTests(FederationFixture fixture) : FederationCliTests(fixture)
 {
     private const long Mb = 1024 * 1024;
-    private EnvironmentScope _env = null!;
-
-    public async Task InitializeAsync() => _env = await FederationCliEnvironment.SetAsync(federation);
-
-    public Task DisposeAsync()
-    {
-        _env.Dispose();
-        return Task.CompletedTask;
-    }
-
-    private Task<CliRun> Dive(params string[] args) => CliRun.RunAsync(federation.Secrets.AllValues, args);
 
     [Theory]
     [InlineData("usa", 512)]
@@ -86,7 +75,7 @@ public sealed class RedisCliFederationTests(FederationFixture federation) : IAsy
     [Fact]
     public async Task Stats_count_hits_and_misses()
     {
-        await using var connection = await federation.ConnectAsync("redis-bel");
+        await using var connection = await Federation.ConnectAsync("redis-bel");
         var db = connection.GetDatabase();
         var before = (await Dive("redis", "stats", "bel", "--json")).Expect(0).Json;
         await db.StringSetAsync("cli-stats:hit", "1");
@@ -106,9 +95,9 @@ public sealed class RedisCliFederationTests(FederationFixture federation) : IAsy
     [Fact]
     public async Task Flush_empties_only_the_named_instance()
     {
-        await using var rou = await federation.ConnectAsync("redis-rou");
-        await using var bel = await federation.ConnectAsync("redis-bel");
-        await using var shared = await federation.ConnectAsync("redis-blacklist");
+        await using var rou = await Federation.ConnectAsync("redis-rou");
+        await using var bel = await Federation.ConnectAsync("redis-bel");
+        await using var shared = await Federation.ConnectAsync("redis-blacklist");
         for (var i = 0; i < 5; i++)
         {
             await rou.GetDatabase().StringSetAsync($"cli-flush:{i}", i);
@@ -145,7 +134,7 @@ public sealed class RedisCliFederationTests(FederationFixture federation) : IAsy
     [Fact]
     public async Task Blacklist_status_counts_revocations_with_scan_and_lists_subscribers()
     {
-        await using var shared = await federation.ConnectAsync("redis-blacklist");
+        await using var shared = await Federation.ConnectAsync("redis-blacklist");
         var db = shared.GetDatabase();
         var before = (await Dive("redis", "blacklist", "status", "--spokes", "rou,bel", "--json")).Expect(0).Json;
 
@@ -157,7 +146,7 @@ public sealed class RedisCliFederationTests(FederationFixture federation) : IAsy
         await db.StringSetAsync($"user-revoked:cli-{id}", "{}", TimeSpan.FromMinutes(5));
         await db.StringSetAsync($"unrelated:cli-{id}", "x", TimeSpan.FromMinutes(5));
         // A real subscriber on the token channel, so NUMSUB must count one more.
-        await using var listener = await federation.ConnectAsync("redis-blacklist");
+        await using var listener = await Federation.ConnectAsync("redis-blacklist");
         await listener.GetSubscriber().SubscribeAsync(RedisChannel.Literal("dive-v3:token-blacklist"), (_, _) => { });
 
         var after = (await Dive("redis", "blacklist", "status", "--spokes", "rou,bel", "--json")).Expect(0).Json;
@@ -182,7 +171,7 @@ public sealed class RedisCliFederationTests(FederationFixture federation) : IAsy
     [Fact]
     public async Task Blacklist_clear_deletes_only_revocations_and_asks_first()
     {
-        await using var shared = await federation.ConnectAsync("redis-blacklist");
+        await using var shared = await Federation.ConnectAsync("redis-blacklist");
         var db = shared.GetDatabase();
         var id = Guid.NewGuid().ToString("N");
         await db.StringSetAsync($"blacklist:cli-{id}", "{}", TimeSpan.FromMinutes(5));
@@ -214,7 +203,7 @@ public sealed class RedisCliFederationTests(FederationFixture federation) : IAsy
     [Fact]
     public async Task Endpoint_option_overrides_the_topology_port()
     {
-        var (host, port) = await federation.RedisEndpointAsync("redis-usa");
+        var (host, port) = await Federation.RedisEndpointAsync("redis-usa");
         using var env = new EnvironmentScope().Set("DIVE_REDIS_ENDPOINT_USA", $"127.0.0.1:{FreePort.Next()}");
         (await Dive("redis", "status", "usa")).Expect(1);
         var json = (await Dive("redis", "status", "usa", "--endpoint", $"{host}:{port}", "--json")).Expect(0).Json;
