@@ -25,19 +25,10 @@ var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Co
 builder.EnsurePrerequisites(topology, runtime, options);
 
 var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
-var signingKey = builder.AddDevSigningKey(runtime);
-// Keycloak runs only in container runtime; Dive:Keycloak=false leaves it out where no Keycloak image can be had
-// (the backends then accept no token at all: the dev signing key is never configured in container runtime).
-var keycloakSecrets = runtime == DiveRuntime.Container && options.Keycloak ? builder.AddKeycloakSecrets() : null;
-
+var trust = builder.AddFederationTrust(topology, runtime, options);
 foreach (var instance in topology.Instances)
 {
-    var backend = builder.AddDiveInstance(instance, topology, blacklist, runtime, options)
-        .WithDevSigningKey(signingKey);
-    if (keycloakSecrets is not null)
-    {
-        backend.WithKeycloakAuthority(builder.AddDiveKeycloak(instance, keycloakSecrets), instance);
-    }
+    builder.AddDiveInstance(instance, topology, blacklist, trust, runtime, options);
 }
 builder.AddDiveMonitoring(topology, runtime, options);
 

@@ -20,6 +20,12 @@ public sealed record DiveOptions(
     /// <summary>Per-backend replica counts from <c>Dive:Replicas:&lt;code&gt;=N</c>; overrides <see cref="BackendReplicas"/> for that backend.</summary>
     public IReadOnlyDictionary<string, int> ReplicasPerBackend { get; init; } = new Dictionary<string, int>();
 
+    /// <summary><c>Dive:BackendLaunch</c>: auto (default), executable or project; see <see cref="AppHost.BackendLaunch"/>.</summary>
+    public BackendLaunchMode BackendLaunch { get; init; }
+
+    /// <summary>An IDE (Visual Studio, VS Code) runs this AppHost and attaches its debugger to project resources.</summary>
+    public bool IdeSession { get; init; }
+
     public int ReplicasFor(string code) => ReplicasPerBackend.TryGetValue(code.ToUpperInvariant(), out var n) ? n : BackendReplicas;
 
     public static DiveOptions From(IConfiguration config, string appHostDirectory)
@@ -55,6 +61,8 @@ public sealed record DiveOptions(
             ParseBool(section["Keycloak"], "Dive:Keycloak", defaultValue: true))
         {
             ReplicasPerBackend = perBackend,
+            BackendLaunch = AppHost.BackendLaunch.Parse(section["BackendLaunch"]),
+            IdeSession = !string.IsNullOrEmpty(config[AppHost.BackendLaunch.IdeSessionVariable]),
         };
     }
 

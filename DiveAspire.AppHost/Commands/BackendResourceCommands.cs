@@ -12,7 +12,8 @@ public static class BackendResourceCommands
 {
     public const string BlacklistSync = "dive-blacklist-sync";
 
-    public static IResourceBuilder<ProjectResource> WithBlacklistSyncCommand(this IResourceBuilder<ProjectResource> backend, InstanceDefinition instance)
+    public static IResourceBuilder<T> WithBlacklistSyncCommand<T>(this IResourceBuilder<T> backend, InstanceDefinition instance)
+        where T : IResourceWithEndpoints
     {
         return backend.WithCommand(BlacklistSync, "Sync revocations", async ctx =>
         {

@@ -48,7 +48,7 @@ public static class RedisResourceCommands
         {
             redis.WithCommand(BlacklistStatus, "Revocations and subscribers", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
             {
-                var codes = ctx.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+                var codes = ctx.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<IResourceWithServiceDiscovery>()
                     .Where(r => r.Name.StartsWith("backend-", StringComparison.Ordinal))
                     .Select(r => r.Name["backend-".Length..].ToUpperInvariant());
                 var b = await BlacklistOperations.StatusAsync(target, codes, ct).ConfigureAwait(false);

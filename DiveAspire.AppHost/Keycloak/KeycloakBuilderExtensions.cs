@@ -53,8 +53,8 @@ public static class KeycloakBuilderExtensions
     }
 
     /// <summary>The backend trusts its instance's realm: Authority = the realm's issuer, keys from the realm's metadata.</summary>
-    public static IResourceBuilder<ProjectResource> WithKeycloakAuthority(
-        this IResourceBuilder<ProjectResource> backend, IResourceBuilder<KeycloakResource> keycloak, InstanceDefinition instance) =>
+    public static IResourceBuilder<T> WithKeycloakAuthority<T>(this IResourceBuilder<T> backend, IResourceBuilder<KeycloakResource> keycloak, InstanceDefinition instance)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport =>
         backend
             .WithEnvironment("Dive__Auth__Authority", Federation.Issuer(instance.Country))
             .WithEnvironment("Dive__Auth__MetadataAddress", keycloak.Resource.MetadataAddress)

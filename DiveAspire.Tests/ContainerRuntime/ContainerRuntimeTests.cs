@@ -29,7 +29,7 @@ public sealed class ContainerRuntimeTests(PodmanFederationFixture federation, IT
             var inspected = PodmanEnvironment.PodmanOk($"inspect --format {{{{.State.Status}}}}|{{{{.ImageName}}}} {id}");
             Assert.Equal($"running|{PodmanEnvironment.RedisImage}", inspected);
         }
-        Assert.All(federation.BackendNames, b => Assert.IsType<ProjectResource>(Assert.Single(federation.App.Services
+        Assert.All(federation.BackendNames, b => Assert.IsType<BackendExecutableResource>(Assert.Single(federation.App.Services
             .GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == b)));
         output.WriteLine($"time to Healthy (start to every resource healthy): {federation.TimeToHealthy.TotalSeconds:F1} s");
     }

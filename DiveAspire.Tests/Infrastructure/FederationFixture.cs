@@ -37,9 +37,9 @@ public class FederationFixture : IAsyncLifetime
             AppHostArgs.For("process", Spokes, _data, Secrets, [.. ExtraArgs]), cts.Token);
 
         // No OTLP collector runs in tests; without this, backends retry exports and slow every shutdown.
-        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        foreach (var backend in builder.Resources.OfType<IResourceWithEnvironment>().Where(r => r.Name.StartsWith("backend-", StringComparison.Ordinal)).ToList())
         {
-            builder.CreateResourceBuilder(project).WithEnvironment(ctx => ctx.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+            builder.CreateResourceBuilder(backend).WithEnvironment(ctx => ctx.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
         }
 
         builder.Services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));

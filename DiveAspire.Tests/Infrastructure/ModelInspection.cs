@@ -5,6 +5,11 @@ namespace DiveAspire.Tests.Infrastructure;
 /// <summary>Reads a resource's arguments and environment from its annotations without starting anything.</summary>
 public static class ModelInspection
 {
+    /// <summary>The AppHost's graph with the given settings, built but never started (fixed ports: nothing listens).</summary>
+    public static Task<IDistributedApplicationTestingBuilder> BuildModelAsync(string runtime, string spokes, string dataPath, TestSecrets secrets, params string[] extra) =>
+        DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(
+            AppHostArgs.For(runtime, spokes, dataPath, secrets, extra).Where(a => !a.StartsWith("DcpPublisher", StringComparison.Ordinal)).ToArray());
+
     public static async Task<List<object>> ArgsAsync(IResource resource)
     {
         var args = new List<object>();

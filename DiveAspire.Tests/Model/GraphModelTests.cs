@@ -11,11 +11,8 @@ public sealed class GraphModelTests : IDisposable
     private readonly string _data = Directory.CreateTempSubdirectory("dive-model-").FullName;
     private readonly TestSecrets _secrets = new();
 
-    private async Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, string spokes, params string[] extra)
-    {
-        var args = AppHostArgs.For(runtime, spokes, _data, _secrets, extra).Where(a => !a.StartsWith("DcpPublisher", StringComparison.Ordinal)).ToArray();
-        return await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(args);
-    }
+    private Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, string spokes, params string[] extra) =>
+        BuildModelAsync(runtime, spokes, _data, _secrets, extra);
 
     private static IResource Get(IDistributedApplicationTestingBuilder builder, string name) =>
         Assert.Single(builder.Resources, r => r.Name == name);
@@ -29,7 +26,7 @@ public sealed class GraphModelTests : IDisposable
     public async Task Hub_and_two_spokes_produce_exactly_the_expected_resources_and_host_ports(string runtime)
     {
         await using var builder = await BuildAsync(runtime, "rou,bel");
-        var names = builder.Resources.Where(r => r is ProjectResource or (IResourceWithConnectionString and not ParameterResource)).Select(r => r.Name).Order().ToList();
+        var names = builder.Resources.Where(r => r is BackendExecutableResource or ProjectResource or (IResourceWithConnectionString and not ParameterResource)).Select(r => r.Name).Order().ToList();
         Assert.Equal(["backend-bel", "backend-rou", "backend-usa", "redis-bel", "redis-blacklist", "redis-rou", "redis-usa"], names);
 
         var secrets = builder.Resources.OfType<ParameterResource>().ToList();
@@ -174,7 +171,7 @@ public sealed class GraphModelTests : IDisposable
         var args = new[] { "Dive:Runtime=process", $"Dive:DataPath={_data}", "Dive:Monitoring=false" };
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(args);
         Assert.Equal(["backend-bel", "backend-dnk", "backend-rou", "backend-usa"],
-            builder.Resources.OfType<ProjectResource>().Select(p => p.Name).Order());
+            builder.Resources.OfType<BackendExecutableResource>().Select(p => p.Name).Order());
     }
 
     [Fact]

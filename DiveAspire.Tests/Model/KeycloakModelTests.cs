@@ -74,7 +74,7 @@ public sealed class KeycloakModelTests : IDisposable
         await using var builder = await BuildAsync("container");
         foreach (var code in new[] { "usa", "rou", "bel" })
         {
-            var backend = Get<ProjectResource>(builder, $"backend-{code}");
+            var backend = Get<BackendExecutableResource>(builder, $"backend-{code}");
             var env = await EnvironmentAsync(backend);
             Assert.Equal(Federation.Issuer(NatoCatalog.Get(code)), env["Dive__Auth__Authority"]);
             var metadata = Assert.IsType<ReferenceExpression>(env["Dive__Auth__MetadataAddress"]);
@@ -91,7 +91,7 @@ public sealed class KeycloakModelTests : IDisposable
     {
         await using var builder = await BuildAsync("container", "rou", "Dive:Keycloak=false");
         Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("keycloak-", StringComparison.Ordinal));
-        var backend = Get<ProjectResource>(builder, "backend-rou");
+        var backend = Get<BackendExecutableResource>(builder, "backend-rou");
         Assert.DoesNotContain(backend.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name.StartsWith("keycloak-", StringComparison.Ordinal));
         var env = await EnvironmentAsync(backend);
         Assert.DoesNotContain("Dive__Auth__Authority", env.Keys);
@@ -104,7 +104,7 @@ public sealed class KeycloakModelTests : IDisposable
         await using var builder = await BuildAsync("process");
         Assert.Empty(builder.Resources.OfType<KeycloakResource>());
         Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("keycloak-", StringComparison.Ordinal));
-        var env = await EnvironmentAsync(Get<ProjectResource>(builder, "backend-usa"));
+        var env = await EnvironmentAsync(Get<BackendExecutableResource>(builder, "backend-usa"));
         Assert.DoesNotContain("Dive__Auth__Authority", env.Keys);
         Assert.DoesNotContain("Dive__Auth__MetadataAddress", env.Keys);
         Assert.Contains("Dive__Auth__DevSigningKey", env.Keys);
@@ -166,12 +166,12 @@ public sealed class KeycloakModelTests : IDisposable
             foreach (var code in new[] { "usa", "rou" })
             {
                 // Forwarded as given; the backend reads it case-insensitively (RevocationUnitTests).
-                Assert.Equal("Closed", (await EnvironmentAsync(Get<ProjectResource>(builder, $"backend-{code}")))["Dive__Revocation__FailureMode"]);
+                Assert.Equal("Closed", (await EnvironmentAsync(Get<BackendExecutableResource>(builder, $"backend-{code}")))["Dive__Revocation__FailureMode"]);
             }
         }
         await using (var builder = await BuildAsync("process", "rou"))
         {
-            Assert.DoesNotContain("Dive__Revocation__FailureMode", (await EnvironmentAsync(Get<ProjectResource>(builder, "backend-usa"))).Keys);
+            Assert.DoesNotContain("Dive__Revocation__FailureMode", (await EnvironmentAsync(Get<BackendExecutableResource>(builder, "backend-usa"))).Keys);
         }
         var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("process", "rou", "Dive:Revocation:FailureMode=sometimes"));
         Assert.Contains("must be open or closed", ex.Message);

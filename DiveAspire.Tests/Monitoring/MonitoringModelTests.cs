@@ -10,12 +10,8 @@ public sealed class MonitoringModelTests : IDisposable
     private readonly string _data = Directory.CreateTempSubdirectory("dive-monitoring-model-").FullName;
     private readonly TestSecrets _secrets = new();
 
-    private async Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, params string[] extra)
-    {
-        var args = AppHostArgs.For(runtime, "rou", _data, _secrets, ["Dive:Monitoring=true", .. extra])
-            .Where(a => !a.StartsWith("DcpPublisher", StringComparison.Ordinal)).ToArray();
-        return await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(args);
-    }
+    private Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, params string[] extra) =>
+        ModelInspection.BuildModelAsync(runtime, "rou", _data, _secrets, ["Dive:Monitoring=true", .. extra]);
 
     private static IResource Get(IDistributedApplicationTestingBuilder builder, string name) =>
         Assert.Single(builder.Resources, r => r.Name == name);

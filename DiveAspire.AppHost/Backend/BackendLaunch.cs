@@ -1,0 +1,53 @@
+using DiveAspire.Topology;
+
+namespace DiveAspire.AppHost;
+
+public enum BackendLaunchMode { Auto, Executable, Project }
+
+/// <summary>
+/// How a backend process is started. <c>executable</c> runs the built DiveAspire.Backend binary directly (fast start,
+/// less memory); <c>project</c> lets Aspire run the project (`dotnet run`), which is what an IDE debugger attaches to and
+/// what replicas need. <c>auto</c> (default) picks executable unless replicas, an IDE session or a missing build need project.
+/// </summary>
+public static class BackendLaunch
+{
+    /// <summary>Set by Visual Studio / VS Code when they run the AppHost; their debugger attaches to project resources only.</summary>
+    public const string IdeSessionVariable = "DEBUG_SESSION_PORT";
+
+    public static BackendLaunchMode Parse(string? text) =>
+        string.IsNullOrEmpty(text) ? BackendLaunchMode.Auto
+        : Enum.TryParse<BackendLaunchMode>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode) ? mode
+        : throw new TopologyException($"Dive:BackendLaunch must be auto, executable or project (got '{text}').");
+
+    public static BackendLaunchMode Resolve(BackendLaunchMode requested, string backendName, int replicas, bool ideSession, string binary)
+    {
+        if (requested == BackendLaunchMode.Executable)
+        {
+            if (replicas > 1)
+            {
+                throw new TopologyException($"{backendName} has {replicas} replicas: Dive:BackendLaunch=executable runs one process per backend; use auto or project.");
+            }
+            return File.Exists(binary)
+                ? BackendLaunchMode.Executable
+                : throw new TopologyException($"Dive:BackendLaunch=executable needs the built backend at {binary}: build the solution first (./dive up does).");
+        }
+        if (requested == BackendLaunchMode.Project || replicas > 1 || ideSession || !File.Exists(binary))
+        {
+            return BackendLaunchMode.Project;
+        }
+        return BackendLaunchMode.Executable;
+    }
+
+    /// <summary>
+    /// The backend's build output for the configuration and framework the AppHost itself was built with (both projects
+    /// build together: the AppHost references the backend).
+    /// </summary>
+    public static string BinaryPath(string projectPath)
+    {
+        var appHostOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = appHostOutput.Name;
+        var configuration = appHostOutput.Parent?.Name ?? "Debug";
+        var name = Path.GetFileNameWithoutExtension(projectPath) + (OperatingSystem.IsWindows() ? ".exe" : "");
+        return Path.Combine(Path.GetDirectoryName(projectPath)!, "bin", configuration, framework, name);
+    }
+}
