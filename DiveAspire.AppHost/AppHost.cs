@@ -28,15 +28,15 @@ var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
 var signingKey = builder.AddDevSigningKey(runtime);
 // Keycloak runs only in container runtime; Dive:Keycloak=false leaves it out where no Keycloak image can be had
 // (the backends then accept no token at all: the dev signing key is never configured in container runtime).
-var keycloakSecrets = runtime == DiveRuntime.Container && options.Keycloak ? builder.AddKeycloakSecrets() : null;
+var keycloaks = runtime == DiveRuntime.Container && options.Keycloak ? builder.AddDiveKeycloaks(topology, builder.AddKeycloakSecrets()) : null;
 
 foreach (var instance in topology.Instances)
 {
     var backend = builder.AddDiveInstance(instance, topology, blacklist, runtime, options)
         .WithDevSigningKey(signingKey);
-    if (keycloakSecrets is not null)
+    if (keycloaks is not null)
     {
-        backend.WithKeycloakAuthority(builder.AddDiveKeycloak(instance, keycloakSecrets), instance);
+        backend.WithFederationRealms(keycloaks, instance);
     }
 }
 builder.AddDiveMonitoring(topology, runtime, options);
