@@ -3,7 +3,10 @@ using DiveAspire.Topology;
 
 namespace Aspire.Hosting;
 
-/// <summary>Whom every backend trusts: the development signing key (process runtime) or the instances' Keycloak realms (container runtime).</summary>
+/// <summary>
+/// Whom every backend trusts: the development signing key (process runtime) or every instance's Keycloak realm, by
+/// lower-case instance code (container runtime).
+/// </summary>
 public sealed record FederationTrust(
     IResourceBuilder<ParameterResource>? DevSigningKey,
     IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> Keycloaks);
@@ -21,15 +24,9 @@ public static class AuthBuilderExtensions
         var devSigningKey = runtime == DiveRuntime.Process
             ? builder.AddParameter(Federation.DevSigningKeyParameter, new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true, persist: true)
             : null;
-        var keycloaks = new Dictionary<string, IResourceBuilder<KeycloakResource>>();
-        if (runtime == DiveRuntime.Container && options.Keycloak)
-        {
-            var secrets = builder.AddKeycloakSecrets();
-            foreach (var instance in topology.Instances)
-            {
-                keycloaks[instance.Code] = builder.AddDiveKeycloak(instance, secrets);
-            }
-        }
+        var keycloaks = runtime == DiveRuntime.Container && options.Keycloak
+            ? builder.AddDiveKeycloaks(topology, builder.AddKeycloakSecrets())
+            : new Dictionary<string, IResourceBuilder<KeycloakResource>>();
         return new FederationTrust(devSigningKey, keycloaks);
     }
 
@@ -40,9 +37,9 @@ public static class AuthBuilderExtensions
         {
             backend.WithEnvironment("Dive__Auth__DevSigningKey", trust.DevSigningKey);
         }
-        if (trust.Keycloaks.TryGetValue(instance.Code, out var keycloak))
+        if (trust.Keycloaks.Count > 0)
         {
-            backend.WithKeycloakAuthority(keycloak, instance);
+            backend.WithFederationRealms(trust.Keycloaks, instance);
         }
         return backend;
     }

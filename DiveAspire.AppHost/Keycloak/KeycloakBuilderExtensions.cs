@@ -52,11 +52,25 @@ public static class KeycloakBuilderExtensions
             .WithHttpHealthCheck("/health/ready", endpointName: KeycloakResource.ManagementEndpointName);
     }
 
-    /// <summary>The backend trusts its instance's realm: Authority = the realm's issuer, keys from the realm's metadata.</summary>
-    public static IResourceBuilder<T> WithKeycloakAuthority<T>(this IResourceBuilder<T> backend, IResourceBuilder<KeycloakResource> keycloak, InstanceDefinition instance)
-        where T : IResourceWithEnvironment, IResourceWithWaitSupport =>
-        backend
-            .WithEnvironment("Dive__Auth__Authority", Federation.Issuer(instance.Country))
-            .WithEnvironment("Dive__Auth__MetadataAddress", keycloak.Resource.MetadataAddress)
-            .WaitFor(keycloak);
+    /// <summary>Every instance's Keycloak, by lower-case instance code.</summary>
+    public static IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> AddDiveKeycloaks(
+        this IDistributedApplicationBuilder builder, DiveTopology topology, KeycloakSecrets secrets) =>
+        topology.Instances.ToDictionary(instance => instance.LowerCode, instance => builder.AddDiveKeycloak(instance, secrets));
+
+    /// <summary>
+    /// The backend trusts every realm of the federation: it gets each Keycloak's metadata address
+    /// (<c>Dive__Auth__Realms__&lt;code&gt;__MetadataAddress</c>) and checks a token with its own realm's keys. It waits for
+    /// its own Keycloak only: another realm's keys are fetched on its first token, and a realm can issue tokens only once
+    /// it is up, so waiting for all would only let one broken spoke Keycloak hold back every backend.
+    /// </summary>
+    public static IResourceBuilder<T> WithFederationRealms<T>(
+        this IResourceBuilder<T> backend, IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> keycloaks, InstanceDefinition instance)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        foreach (var (code, keycloak) in keycloaks)
+        {
+            backend.WithEnvironment($"Dive__Auth__Realms__{code}__MetadataAddress", keycloak.Resource.MetadataAddress);
+        }
+        return backend.WaitFor(keycloaks[instance.LowerCode]);
+    }
 }

@@ -11,11 +11,8 @@ public sealed class KeycloakModelTests : IDisposable
     private readonly string _data = Directory.CreateTempSubdirectory("dive-model-kc-").FullName;
     private readonly TestSecrets _secrets = new();
 
-    private async Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, string spokes = "rou,bel", params string[] extra)
-    {
-        var args = AppHostArgs.For(runtime, spokes, _data, _secrets, extra).Where(a => !a.StartsWith("DcpPublisher", StringComparison.Ordinal)).ToArray();
-        return await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(args);
-    }
+    private Task<IDistributedApplicationTestingBuilder> BuildAsync(string runtime, string spokes = "rou,bel", params string[] extra) =>
+        BuildModelAsync(runtime, spokes, _data, _secrets, extra);
 
     private static T Get<T>(IDistributedApplicationTestingBuilder builder, string name) where T : IResource =>
         Assert.IsType<T>(Assert.Single(builder.Resources, r => r.Name == name));
@@ -69,45 +66,48 @@ public sealed class KeycloakModelTests : IDisposable
     }
 
     [Fact]
-    public async Task Container_backends_use_their_realm_as_authority_wait_for_keycloak_and_never_get_the_dev_key()
+    public async Task Container_backends_trust_every_realm_of_the_federation_wait_for_their_own_keycloak_and_never_get_the_dev_key()
     {
         await using var builder = await BuildAsync("container");
-        foreach (var code in new[] { "usa", "rou", "bel" })
+        string[] codes = ["usa", "rou", "bel"];
+        foreach (var code in codes)
         {
             var backend = Get<BackendExecutableResource>(builder, $"backend-{code}");
             var env = await EnvironmentAsync(backend);
-            Assert.Equal(Federation.Issuer(NatoCatalog.Get(code)), env["Dive__Auth__Authority"]);
-            var metadata = Assert.IsType<ReferenceExpression>(env["Dive__Auth__MetadataAddress"]);
-            Assert.EndsWith($"/realms/dive-v3-broker-{code}/.well-known/openid-configuration", metadata.Format);
-            Assert.Same(Get<KeycloakResource>(builder, $"keycloak-{code}"), Assert.IsType<EndpointReferenceExpression>(Assert.Single(metadata.ValueProviders)).Endpoint.Resource);
+            foreach (var realm in codes)
+            {
+                var metadata = Assert.IsType<ReferenceExpression>(env[$"Dive__Auth__Realms__{realm}__MetadataAddress"]);
+                Assert.EndsWith($"/realms/dive-v3-broker-{realm}/.well-known/openid-configuration", metadata.Format);
+                var endpoint = Assert.IsType<EndpointReferenceExpression>(Assert.Single(metadata.ValueProviders)).Endpoint;
+                Assert.Same(Get<KeycloakResource>(builder, $"keycloak-{realm}"), endpoint.Resource);
+                Assert.Equal("http", endpoint.EndpointName);
+            }
+            Assert.Equal(codes.Length, env.Keys.Count(k => k.StartsWith("Dive__Auth__", StringComparison.Ordinal)));
             Assert.DoesNotContain("Dive__Auth__DevSigningKey", env.Keys);
-            Assert.Contains(backend.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == $"keycloak-{code}");
+            Assert.Equal([$"keycloak-{code}"], backend.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Where(n => n.StartsWith("keycloak-", StringComparison.Ordinal)));
         }
         Assert.DoesNotContain(builder.Resources, r => r.Name == Federation.DevSigningKeyParameter);
     }
 
     [Fact]
-    public async Task Container_runtime_without_keycloak_has_no_keycloak_no_authority_and_still_no_dev_key()
+    public async Task Container_runtime_without_keycloak_has_no_keycloak_no_realms_and_still_no_dev_key()
     {
         await using var builder = await BuildAsync("container", "rou", "Dive:Keycloak=false");
         Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("keycloak-", StringComparison.Ordinal));
         var backend = Get<BackendExecutableResource>(builder, "backend-rou");
         Assert.DoesNotContain(backend.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name.StartsWith("keycloak-", StringComparison.Ordinal));
         var env = await EnvironmentAsync(backend);
-        Assert.DoesNotContain("Dive__Auth__Authority", env.Keys);
-        Assert.DoesNotContain("Dive__Auth__DevSigningKey", env.Keys);
+        Assert.DoesNotContain(env.Keys, k => k.StartsWith("Dive__Auth__", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Process_runtime_has_no_keycloak_and_backends_no_authority()
+    public async Task Process_runtime_has_no_keycloak_and_backends_only_the_dev_key()
     {
         await using var builder = await BuildAsync("process");
         Assert.Empty(builder.Resources.OfType<KeycloakResource>());
         Assert.DoesNotContain(builder.Resources, r => r.Name.StartsWith("keycloak-", StringComparison.Ordinal));
         var env = await EnvironmentAsync(Get<BackendExecutableResource>(builder, "backend-usa"));
-        Assert.DoesNotContain("Dive__Auth__Authority", env.Keys);
-        Assert.DoesNotContain("Dive__Auth__MetadataAddress", env.Keys);
-        Assert.Contains("Dive__Auth__DevSigningKey", env.Keys);
+        Assert.Equal(["Dive__Auth__DevSigningKey"], env.Keys.Where(k => k.StartsWith("Dive__Auth__", StringComparison.Ordinal)));
     }
 
     [Fact]
