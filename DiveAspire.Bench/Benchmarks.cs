@@ -104,6 +104,7 @@ public static class Benchmarks
             $"RSS {Report.F(small.RssMb, 0)} MB ({Report.F(small.RssMb / 3, 0)} MB per spoke), PSS {Report.F(small.PssMb, 0)} MB, {small.Processes} processes",
             $"RSS {Report.F(smallProject.RssMb, 0)} MB, PSS {Report.F(smallProject.PssMb, 0)} MB, {smallProject.Processes} processes with backends as projects",
             Report.F(small.RssMb / smallProject.RssMb));
+        report.Note("RSS by program, hub + 3 spokes: " + ByProgram(small));
 
         if (!quick)
         {
@@ -117,6 +118,11 @@ public static class Benchmarks
             report.Add("whole app memory, hub + 31 spokes",
                 $"RSS {Report.F(memory31.RssMb, 0)} MB ({Report.F(perSpoke, 0)} MB per spoke), PSS {Report.F(memory31.PssMb, 0)} MB ({Report.F(memory31.PssMb / nato.Count, 0)} MB per spoke), {memory31.Processes} processes",
                 target: "<= 250 MB RSS per spoke", met: perSpoke <= 250);
+            report.Note("RSS by program, hub + 31 spokes: " + ByProgram(memory31));
         }
     }
+
+    private static string ByProgram(ProcessMemory.Usage usage) =>
+        string.Join("; ", usage.Groups.Take(8).Select(g =>
+            $"{g.Program} x{g.Processes}: RSS {Report.F(g.RssMb, 0)} MB ({Report.F(g.RssMb / g.Processes, 0)} each), PSS {Report.F(g.PssMb, 0)} MB"));
 }

@@ -6,7 +6,10 @@ namespace DiveAspire.Bench;
 /// </summary>
 public static class ProcessMemory
 {
-    public sealed record Usage(int Processes, double RssMb, double PssMb);
+    public sealed record Usage(int Processes, double RssMb, double PssMb, IReadOnlyList<Group> Groups);
+
+    /// <summary>Processes of one kind (by their program name) and what they add up to.</summary>
+    public sealed record Group(string Program, int Processes, double RssMb, double PssMb);
 
     public static Usage OfAppTree(int appHostPid)
     {
@@ -31,13 +34,12 @@ public static class ProcessMemory
         }
         while (grew);
 
-        double rss = 0, pss = 0;
-        foreach (var pid in members)
-        {
-            rss += ReadKb($"/proc/{pid}/status", "VmRSS:");
-            pss += ReadKb($"/proc/{pid}/smaps_rollup", "Pss:");
-        }
-        return new Usage(members.Count, rss / 1024, pss / 1024);
+        var measured = members.Select(pid => (Program: ProgramName(pid), Rss: ReadKb($"/proc/{pid}/status", "VmRSS:") / 1024, Pss: ReadKb($"/proc/{pid}/smaps_rollup", "Pss:") / 1024)).ToList();
+        var groups = measured.GroupBy(m => m.Program)
+            .Select(g => new Group(g.Key, g.Count(), g.Sum(m => m.Rss), g.Sum(m => m.Pss)))
+            .OrderByDescending(g => g.RssMb)
+            .ToList();
+        return new Usage(members.Count, measured.Sum(m => m.Rss), measured.Sum(m => m.Pss), groups);
     }
 
     private sealed record ProcInfo(int Pid, int ParentPid, int[] Monitors);
@@ -66,6 +68,25 @@ public static class ProcessMemory
             }
         }
         return result;
+    }
+
+    /// <summary>The program and, for DCP, its sub-command ("dcp monitor-process"), so DCP's per-process watchers show up as a group.</summary>
+    private static string ProgramName(int pid)
+    {
+        try
+        {
+            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            if (args.Length == 0)
+            {
+                return "?";
+            }
+            var program = Path.GetFileName(args[0]);
+            return program == "dcp" && args.Length > 1 ? $"dcp {args[1]}" : program;
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
     }
 
     private static double ReadKb(string file, string key)
