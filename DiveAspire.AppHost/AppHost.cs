@@ -23,6 +23,7 @@ var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
 var topology = DiveTopology.Load(options.InstancesPath, options.Spokes);
 var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
 builder.EnsurePrerequisites(topology, runtime, options);
+builder.ApplyOrchestratorSettings(options);
 
 var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
 var trust = builder.AddFederationTrust(topology, runtime, options);

@@ -23,6 +23,9 @@ public sealed record DiveOptions(
     /// <summary><c>Dive:BackendLaunch</c>: auto (default), executable or project; see <see cref="AppHost.BackendLaunch"/>.</summary>
     public BackendLaunchMode BackendLaunch { get; init; }
 
+    /// <summary><c>Dive:ProcessWatchers</c>: keep DCP's per-process watcher processes (default false; see <see cref="Aspire.Hosting.OrchestratorSettings"/>).</summary>
+    public bool ProcessWatchers { get; init; }
+
     /// <summary>An IDE (Visual Studio, VS Code) runs this AppHost and attaches its debugger to project resources.</summary>
     public bool IdeSession { get; init; }
 
@@ -62,6 +65,7 @@ public sealed record DiveOptions(
         {
             ReplicasPerBackend = perBackend,
             BackendLaunch = AppHost.BackendLaunch.Parse(section["BackendLaunch"]),
+            ProcessWatchers = ParseBool(section["ProcessWatchers"], "Dive:ProcessWatchers", defaultValue: false),
             IdeSession = !string.IsNullOrEmpty(config[AppHost.BackendLaunch.IdeSessionVariable]),
         };
     }

@@ -27,6 +27,10 @@ builder.Services.AddResourceCatalog();
 builder.Services.AddDecisionCache();
 builder.Services.AddOAuthCodes();
 builder.Services.AddFederatedSearch(builder.Configuration);
+if (OrchestratorWatch.Enabled(builder.Configuration))
+{
+    builder.Services.AddHostedService<OrchestratorWatch>();
+}
 
 var app = builder.Build();
 DiveMetrics.Initialize();

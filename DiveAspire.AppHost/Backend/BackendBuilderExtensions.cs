@@ -37,6 +37,7 @@ public static class BackendBuilderExtensions
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))
                 .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http")
                 .WithProjectLikeEnvironment()
+                .WithEnvironment("Dive__ExitWithOrchestrator", "true")
                 .WithOtlpExporter()
                 .ConfigureBackend(instance, topology, redis, blacklist, trust, runtime, builder);
         }

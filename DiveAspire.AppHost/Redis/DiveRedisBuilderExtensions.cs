@@ -62,8 +62,9 @@ public static class DiveRedisBuilderExtensions
         builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new RedisPingHealthCheck(redis));
         builder.Services.AddHealthChecks().Add(new(healthCheckKey, sp => sp.GetRequiredKeyedService<RedisPingHealthCheck>(healthCheckKey), failureStatus: null, tags: null));
 
-        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (_, ct) =>
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (e, ct) =>
         {
+            await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis), ct).ConfigureAwait(false);
             var secret = await password.Resource.GetValueAsync(ct).ConfigureAwait(false);
             await WriteSecretConfigAsync(redis.SecretConfigPath, secret!, ct).ConfigureAwait(false);
         });

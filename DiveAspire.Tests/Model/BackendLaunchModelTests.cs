@@ -41,6 +41,7 @@ public sealed class BackendLaunchModelTests : IDisposable
             Assert.Equal(EndpointProperty.TargetPort, port.Property);
             Assert.Same(backend, port.Endpoint.Resource);
             Assert.Equal("simple", env["LOGGING__CONSOLE__FORMATTERNAME"]);
+            Assert.Equal("true", env["Dive__ExitWithOrchestrator"]);
             Assert.Contains("OTEL_SERVICE_NAME", env.Keys);
             Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT", env.Keys);
 
@@ -88,6 +89,25 @@ public sealed class BackendLaunchModelTests : IDisposable
     {
         var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:BackendLaunch=executable", "Dive:Replicas:bel=3"));
         Assert.Equal("backend-bel has 3 replicas: Dive:BackendLaunch=executable runs one process per backend; use auto or project.", ex.Message);
+    }
+
+    [Fact]
+    public async Task Dcp_per_process_watchers_are_off_unless_asked_for_and_a_bad_value_is_refused()
+    {
+        await using (await BuildAsync())
+        {
+            Assert.Equal("true", Environment.GetEnvironmentVariable(Aspire.Hosting.OrchestratorSettings.DisableMonitorProcessVariable));
+        }
+        await using (await BuildAsync("Dive:ProcessWatchers=true"))
+        {
+            Assert.Null(Environment.GetEnvironmentVariable(Aspire.Hosting.OrchestratorSettings.DisableMonitorProcessVariable));
+        }
+        var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:ProcessWatchers=sometimes"));
+        Assert.Equal("Dive:ProcessWatchers must be true or false (got 'sometimes').", ex.Message);
+        await using (await BuildAsync())
+        {
+            Assert.Equal("true", Environment.GetEnvironmentVariable(Aspire.Hosting.OrchestratorSettings.DisableMonitorProcessVariable));
+        }
     }
 
     [Fact]
