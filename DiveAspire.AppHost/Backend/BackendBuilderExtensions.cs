@@ -32,7 +32,8 @@ public static class BackendBuilderExtensions
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
         IResourceBuilder<IResourceWithServiceDiscovery> backend;
-        if (BackendLaunch.Resolve(options.BackendLaunch, instance.BackendResourceName, replicas, options.IdeSession, binary) == BackendLaunchMode.Executable)
+        if (BackendLaunch.Resolve(options.BackendLaunch, instance.BackendResourceName, replicas,
+                projectOnly: options.IdeSession || builder.ExecutionContext.IsPublishMode, binary) == BackendLaunchMode.Executable)
         {
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))
                 .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http")

@@ -7,7 +7,8 @@ public enum BackendLaunchMode { Auto, Executable, Project }
 /// <summary>
 /// How a backend process is started. <c>executable</c> runs the built DiveAspire.Backend binary directly (fast start,
 /// less memory); <c>project</c> lets Aspire run the project (`dotnet run`), which is what an IDE debugger attaches to and
-/// what replicas need. <c>auto</c> (default) picks executable unless replicas, an IDE session or a missing build need project.
+/// what replicas and publishing need. <c>auto</c> (default) picks executable unless replicas, an IDE session, publish mode or a
+/// missing build need project.
 /// </summary>
 public static class BackendLaunch
 {
@@ -19,7 +20,8 @@ public static class BackendLaunch
         : Enum.TryParse<BackendLaunchMode>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode) ? mode
         : throw new TopologyException($"Dive:BackendLaunch must be auto, executable or project (got '{text}').");
 
-    public static BackendLaunchMode Resolve(BackendLaunchMode requested, string backendName, int replicas, bool ideSession, string binary)
+    /// <param name="projectOnly">an IDE runs the AppHost (its debugger attaches to projects) or the graph is being published</param>
+    public static BackendLaunchMode Resolve(BackendLaunchMode requested, string backendName, int replicas, bool projectOnly, string binary)
     {
         if (requested == BackendLaunchMode.Executable)
         {
@@ -31,7 +33,7 @@ public static class BackendLaunch
                 ? BackendLaunchMode.Executable
                 : throw new TopologyException($"Dive:BackendLaunch=executable needs the built backend at {binary}: build the solution first (./dive up does).");
         }
-        if (requested == BackendLaunchMode.Project || replicas > 1 || ideSession || !File.Exists(binary))
+        if (requested == BackendLaunchMode.Project || replicas > 1 || projectOnly || !File.Exists(binary))
         {
             return BackendLaunchMode.Project;
         }

@@ -75,6 +75,14 @@ public sealed class BackendLaunchModelTests : IDisposable
         Assert.All(new[] { "usa", "rou", "bel" }, code => Assert.IsType<ProjectResource>(Backend(builder, code)));
     }
 
+    [Fact]
+    public async Task Publishing_the_graph_keeps_the_backends_as_projects()
+    {
+        await using var builder = await BuildAsync("--operation", "publish");
+        Assert.True(builder.ExecutionContext.IsPublishMode);
+        Assert.All(new[] { "usa", "rou", "bel" }, code => Assert.IsType<ProjectResource>(Backend(builder, code)));
+    }
+
     [Theory]
     [InlineData("Dive:BackendLaunch=container", "Dive:BackendLaunch must be auto, executable or project (got 'container').")]
     [InlineData("Dive:BackendLaunch=5", "Dive:BackendLaunch must be auto, executable or project (got '5').")]
@@ -114,8 +122,8 @@ public sealed class BackendLaunchModelTests : IDisposable
     public void Without_a_build_auto_falls_back_to_the_project_and_executable_says_what_is_missing()
     {
         var missing = Path.Combine(_data, "DiveAspire.Backend");
-        Assert.Equal(BackendLaunchMode.Project, BackendLaunch.Resolve(BackendLaunchMode.Auto, "backend-usa", replicas: 1, ideSession: false, missing));
-        var ex = Assert.Throws<TopologyException>(() => BackendLaunch.Resolve(BackendLaunchMode.Executable, "backend-usa", replicas: 1, ideSession: false, missing));
+        Assert.Equal(BackendLaunchMode.Project, BackendLaunch.Resolve(BackendLaunchMode.Auto, "backend-usa", replicas: 1, projectOnly: false, missing));
+        var ex = Assert.Throws<TopologyException>(() => BackendLaunch.Resolve(BackendLaunchMode.Executable, "backend-usa", replicas: 1, projectOnly: false, missing));
         Assert.Equal($"Dive:BackendLaunch=executable needs the built backend at {missing}: build the solution first (./dive up does).", ex.Message);
     }
 
