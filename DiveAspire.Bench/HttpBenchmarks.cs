@@ -25,24 +25,35 @@ public static class HttpBenchmarks
     private static string Mint(AppHostProcess app, string user, string jti) =>
         DevTokenMinter.Mint(new DevTokenMinter.Request(NatoCatalog.Hub, user, Jti: jti, Ttl: TimeSpan.FromMinutes(30)), app.SigningKey);
 
+    /// <param name="Ms">acknowledgement to ROU's 401, per revocation</param>
+    /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of every sample</param>
+    /// <param name="Requests">requests to ROU until it answered 401, per revocation</param>
+    public sealed record Propagation(List<double> Ms, List<double> RequestMs, List<double> Requests);
+
     /// <summary>
     /// For each revocation: ROU accepts the token, USA acknowledges the logout, then ROU is asked again until it answers
     /// 401; the sample is the time from the acknowledgement to that 401.
     /// </summary>
-    public static async Task<IReadOnlyList<double>> PropagationMsAsync(AppHostProcess app, int count)
+    public static async Task<Propagation> PropagationAsync(AppHostProcess app, int count)
     {
         using var usa = Client("usa");
         using var rou = Client("rou");
-        var samples = new List<double>(count);
+        var result = new Propagation(new(count), new(count), new(count));
         for (var i = -20; i < count; i++) // 20 warm-up rounds
         {
             var jti = Guid.NewGuid().ToString();
             var token = Mint(app, $"bench-{Guid.NewGuid():N}", jti);
+            var sent = Stopwatch.GetTimestamp();
             using (var before = await SendAsync(rou, HttpMethod.Get, "/api/auth/whoami", token))
             {
+                var requestMs = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
                 if (before.StatusCode != HttpStatusCode.OK)
                 {
                     throw new InvalidOperationException($"ROU refused a fresh token: {(int)before.StatusCode}");
+                }
+                if (i >= 0)
+                {
+                    result.RequestMs.Add(requestMs);
                 }
             }
             using (var logout = await SendAsync(usa, HttpMethod.Post, "/api/auth/logout", token))
@@ -53,8 +64,10 @@ public static class HttpBenchmarks
                 }
             }
             var acknowledged = Stopwatch.GetTimestamp();
+            var requests = 0;
             while (true)
             {
+                requests++;
                 using var after = await SendAsync(rou, HttpMethod.Get, "/api/auth/whoami", token);
                 if (after.StatusCode == HttpStatusCode.Unauthorized)
                 {
@@ -67,10 +80,11 @@ public static class HttpBenchmarks
             }
             if (i >= 0)
             {
-                samples.Add(Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds);
+                result.Ms.Add(Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds);
+                result.Requests.Add(requests);
             }
         }
-        return samples;
+        return result;
     }
 
     /// <summary>Requests per second of authenticated GETs with <paramref name="workers"/> concurrent clients.</summary>

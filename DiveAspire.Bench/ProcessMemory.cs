@@ -80,7 +80,8 @@ public static class ProcessMemory
             {
                 return "?";
             }
-            var program = Path.GetFileName(args[0]);
+            // redis-server rewrites its argv[0] to "redis-server 127.0.0.1:PORT".
+            var program = Path.GetFileName(args[0].Split(' ')[0]);
             return program == "dcp" && args.Length > 1 ? $"dcp {args[1]}" : program;
         }
         catch (IOException)
