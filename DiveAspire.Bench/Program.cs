@@ -6,6 +6,13 @@ using DiveAspire.Topology;
 
 // ./dive bench [--quick] [--startup]: measures, prints, and writes docs/benchmarks.md (whole suite only). Numbers are
 // reported, never asserted. --startup measures only start-up and memory (for checking a change to the graph).
+if (args.Any(a => a is "-h" or "--help"))
+{
+    Console.WriteLine("usage: ./dive bench [--quick] [--startup]");
+    Console.WriteLine("  --quick    small samples, one start-up each (what CI runs; under 3 minutes)");
+    Console.WriteLine("  --startup  only start-up and memory, executable vs project launch; prints, does not write docs/benchmarks.md");
+    return 0;
+}
 var quick = args.Contains("--quick");
 var startupOnly = args.Contains("--startup");
 var unknown = args.Where(a => a is not ("--quick" or "--startup")).ToList();

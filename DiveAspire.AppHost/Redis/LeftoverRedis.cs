@@ -24,7 +24,7 @@ public static class LeftoverRedis
             System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            while (Alive(pid))
+            while (IsRunning(pid))
             {
                 if (timeout.IsCancellationRequested)
                 {
@@ -56,15 +56,15 @@ public static class LeftoverRedis
             {
                 continue; // gone, or not ours to look at
             }
-            if (cwd is not null && Path.TrimEndingDirectorySeparator(cwd) == Path.TrimEndingDirectorySeparator(dataDirectory) && Alive(pid))
+            if (cwd is not null && Path.TrimEndingDirectorySeparator(cwd) == Path.TrimEndingDirectorySeparator(dataDirectory) && IsRunning(pid))
             {
                 yield return pid;
             }
         }
     }
 
-    /// <summary>Running and not a zombie waiting to be reaped.</summary>
-    private static bool Alive(int pid)
+    /// <summary>Running and not a zombie waiting to be reaped (Linux).</summary>
+    public static bool IsRunning(int pid)
     {
         try
         {

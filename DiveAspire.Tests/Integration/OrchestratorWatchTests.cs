@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Aspire.Hosting;
 using DiveAspire.AppHost;
 using DiveAspire.Tests.Cli;
 
@@ -40,24 +41,24 @@ public sealed class OrchestratorWatchTests
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
             await WaitUntilAsync(async () => await ReadyAsync(http), TimeSpan.FromSeconds(60), "the backend never became ready");
             await Task.Delay(TimeSpan.FromSeconds(2));
-            Assert.True(Running(backend), "the backend stopped while its parent was still there");
+            Assert.True(LeftoverRedis.IsRunning(backend), "the backend stopped while its parent was still there");
 
             parent.StandardInput.Close();
             await parent.WaitForExitAsync();
 
             if (exitWithOrchestrator)
             {
-                await WaitUntilAsync(() => Task.FromResult(!Running(backend)), TimeSpan.FromSeconds(15), "the orphaned backend kept running");
+                await WaitUntilAsync(() => Task.FromResult(!LeftoverRedis.IsRunning(backend)), TimeSpan.FromSeconds(15), "the orphaned backend kept running");
             }
             else
             {
                 await Task.Delay(TimeSpan.FromSeconds(4));
-                Assert.True(Running(backend), "without Dive:ExitWithOrchestrator the backend must not stop on its own");
+                Assert.True(LeftoverRedis.IsRunning(backend), "without Dive:ExitWithOrchestrator the backend must not stop on its own");
             }
         }
         finally
         {
-            if (Running(backend))
+            if (LeftoverRedis.IsRunning(backend))
             {
                 Process.GetProcessById(backend).Kill();
             }
@@ -76,20 +77,6 @@ public sealed class OrchestratorWatchTests
             return response.IsSuccessStatusCode;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Alive and not a zombie waiting to be reaped.</summary>
-    private static bool Running(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
         {
             return false;
         }
