@@ -34,15 +34,17 @@ public static class ProcessMemory
         }
         while (grew);
 
-        var measured = members.Select(pid => (Program: ProgramName(pid), Rss: ReadKb($"/proc/{pid}/status", "VmRSS:") / 1024, Pss: ReadKb($"/proc/{pid}/smaps_rollup", "Pss:") / 1024)).ToList();
+        var measured = processes.Where(p => members.Contains(p.Pid))
+            .Select(p => (p.Program, Rss: ReadKb($"/proc/{p.Pid}/status", "VmRSS:") / 1024, Pss: ReadKb($"/proc/{p.Pid}/smaps_rollup", "Pss:") / 1024))
+            .ToList();
         var groups = measured.GroupBy(m => m.Program)
             .Select(g => new Group(g.Key, g.Count(), g.Sum(m => m.Rss), g.Sum(m => m.Pss)))
             .OrderByDescending(g => g.RssMb)
             .ToList();
-        return new Usage(members.Count, measured.Sum(m => m.Rss), measured.Sum(m => m.Pss), groups);
+        return new Usage(measured.Count, measured.Sum(m => m.Rss), measured.Sum(m => m.Pss), groups);
     }
 
-    private sealed record ProcInfo(int Pid, int ParentPid, int[] Monitors);
+    private sealed record ProcInfo(int Pid, int ParentPid, int[] Monitors, string Program);
 
     private static List<ProcInfo> AllProcesses()
     {
@@ -57,10 +59,10 @@ public static class ProcessMemory
             {
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
                 var monitors = args.Select((a, i) => a == "--monitor" && i + 1 < args.Length && int.TryParse(args[i + 1], out var m) ? m : -1)
                     .Where(m => m > 0).ToArray();
-                result.Add(new ProcInfo(pid, int.Parse(fields[1]), monitors));
+                result.Add(new ProcInfo(pid, int.Parse(fields[1]), monitors, ProgramName(args)));
             }
             catch (IOException)
             {
@@ -71,23 +73,15 @@ public static class ProcessMemory
     }
 
     /// <summary>The program and, for DCP, its sub-command ("dcp monitor-process"), so DCP's per-process watchers show up as a group.</summary>
-    private static string ProgramName(int pid)
+    private static string ProgramName(string[] args)
     {
-        try
-        {
-            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            if (args.Length == 0)
-            {
-                return "?";
-            }
-            // redis-server rewrites its argv[0] to "redis-server 127.0.0.1:PORT".
-            var program = Path.GetFileName(args[0].Split(' ')[0]);
-            return program == "dcp" && args.Length > 1 ? $"dcp {args[1]}" : program;
-        }
-        catch (IOException)
+        if (args.Length == 0)
         {
             return "?";
         }
+        // redis-server rewrites its argv[0] to "redis-server 127.0.0.1:PORT".
+        var program = Path.GetFileName(args[0].Split(' ')[0]);
+        return program == "dcp" && args.Length > 1 ? $"dcp {args[1]}" : program;
     }
 
     private static double ReadKb(string file, string key)

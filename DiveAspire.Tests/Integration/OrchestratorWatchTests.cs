@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Aspire.Hosting;
 using DiveAspire.AppHost;
 using DiveAspire.Tests.Cli;
+using DiveAspire.Tests.Infrastructure;
 
 namespace DiveAspire.Tests.Integration;
 
@@ -39,7 +40,7 @@ public sealed class OrchestratorWatchTests
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
-            await WaitUntilAsync(async () => await ReadyAsync(http), TimeSpan.FromSeconds(60), "the backend never became ready");
+            await HttpAssertions.EventuallyAsync(() => ReadyAsync(http), TimeSpan.FromSeconds(60), "the backend to become ready");
             await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.True(LeftoverRedis.IsRunning(backend), "the backend stopped while its parent was still there");
 
@@ -48,7 +49,7 @@ public sealed class OrchestratorWatchTests
 
             if (exitWithOrchestrator)
             {
-                await WaitUntilAsync(() => Task.FromResult(!LeftoverRedis.IsRunning(backend)), TimeSpan.FromSeconds(15), "the orphaned backend kept running");
+                await HttpAssertions.EventuallyAsync(() => Task.FromResult(!LeftoverRedis.IsRunning(backend)), TimeSpan.FromSeconds(15), "the orphaned backend to stop");
             }
             else
             {
@@ -79,16 +80,6 @@ public sealed class OrchestratorWatchTests
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             return false;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string failure)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(watch.Elapsed < timeout, $"{failure} within {timeout.TotalSeconds:F0} s");
-            await Task.Delay(200);
         }
     }
 }
