@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using DiveAspire.Cli.Tokens;
 using DiveAspire.Topology;
 
@@ -25,20 +27,28 @@ public static class HttpBenchmarks
     private static string Mint(AppHostProcess app, string user, string jti) =>
         DevTokenMinter.Mint(new DevTokenMinter.Request(NatoCatalog.Hub, user, Jti: jti, Ttl: TimeSpan.FromMinutes(30)), app.SigningKey);
 
-    /// <param name="Ms">acknowledgement to ROU's 401, per revocation</param>
-    /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of every sample</param>
+    /// <param name="Ms">USA's acknowledgement (when the client got it) to ROU's cache holding the revocation; 0 when ROU held it first</param>
+    /// <param name="FromRevokedAtMs">USA's revokedAt (taken before its durable write to the store) to ROU's cache holding it</param>
+    /// <param name="ClientMs">USA's acknowledgement, as the client got it, to the client's request that ROU answered with 401</param>
+    /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of a client sample</param>
     /// <param name="Requests">requests to ROU until it answered 401, per revocation</param>
-    public sealed record Propagation(List<double> Ms, List<double> RequestMs, List<double> Requests);
+    public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> ClientMs, List<double> RequestMs, List<double> Requests)
+    {
+        public int HeldBeforeAck { get; set; }
+    }
 
     /// <summary>
     /// For each revocation: ROU accepts the token, USA acknowledges the logout, then ROU is asked again until it answers
-    /// 401; the sample is the time from the acknowledgement to that 401.
+    /// 401. Propagation itself is timed without that request: from the moment the client had USA's acknowledgement
+    /// to the moment ROU's cache held the revocation (ROU reports it as rejectedHereSince). The bench and ROU read the
+    /// same host clock. The client's own view (acknowledgement to the 401, one HTTP request included) is kept too.
     /// </summary>
     public static async Task<Propagation> PropagationAsync(AppHostProcess app, int count)
     {
         using var usa = Client("usa");
         using var rou = Client("rou");
-        var result = new Propagation(new(count), new(count), new(count));
+        using var observer = Client("rou", Mint(app, $"bench-observer-{Guid.NewGuid():N}", Guid.NewGuid().ToString()));
+        var result = new Propagation(new(count), new(count), new(count), new(count), new(count));
         for (var i = -20; i < count; i++) // 20 warm-up rounds
         {
             var jti = Guid.NewGuid().ToString();
@@ -56,12 +66,15 @@ public static class HttpBenchmarks
                     result.RequestMs.Add(requestMs);
                 }
             }
+            DateTimeOffset revokedAt, acknowledgedAt;
             using (var logout = await SendAsync(usa, HttpMethod.Post, "/api/auth/logout", token))
             {
+                acknowledgedAt = DateTimeOffset.UtcNow;
                 if (logout.StatusCode != HttpStatusCode.OK)
                 {
                     throw new InvalidOperationException($"USA logout answered {(int)logout.StatusCode}");
                 }
+                revokedAt = (await logout.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revokedAt").GetDateTimeOffset();
             }
             var acknowledged = Stopwatch.GetTimestamp();
             var requests = 0;
@@ -78,9 +91,20 @@ public static class HttpBenchmarks
                     throw new TimeoutException("ROU still accepted a revoked token after 5 s");
                 }
             }
+            var clientMs = Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds;
+            var check = await observer.GetFromJsonAsync<JsonElement>($"/api/auth/check-blacklist/{jti}");
+            if (check.GetProperty("rejectedHereSince").ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidOperationException($"ROU answered 401 but its cache does not hold the revocation: {check}");
+            }
             if (i >= 0)
             {
-                result.Ms.Add(Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds);
+                var heldSince = check.GetProperty("rejectedHereSince").GetDateTimeOffset();
+                var afterAck = (heldSince - acknowledgedAt).TotalMilliseconds;
+                result.HeldBeforeAck += afterAck <= 0 ? 1 : 0;
+                result.Ms.Add(Math.Max(0, afterAck));
+                result.FromRevokedAtMs.Add((heldSince - revokedAt).TotalMilliseconds);
+                result.ClientMs.Add(clientMs);
                 result.Requests.Add(requests);
             }
         }

@@ -24,6 +24,10 @@ public static class DiveMetrics
     public static readonly Histogram RevocationCheckDuration = Prometheus.Metrics.CreateHistogram(
         "dive_v3_revocation_check_duration_seconds", "Time to check one request's token and user against revocations.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.000001, 4, 10) });
+    public static readonly Histogram RevocationPropagation = Prometheus.Metrics.CreateHistogram(
+        "dive_v3_revocation_propagation_seconds",
+        "Time from a revocation at another instance (its timestamp) to this backend's cache holding it, over pub/sub.",
+        new HistogramConfiguration { LabelNames = ["type"], Buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     public static readonly Counter RevocationPubSubReconnects = Prometheus.Metrics.CreateCounter(
         "dive_v3_revocation_pubsub_reconnects_total", "Times the revocation subscription reconnected and resynchronised.");
     public static readonly Gauge RevocationSubscriberConnected = Prometheus.Metrics.CreateGauge(
@@ -60,6 +64,7 @@ public static class DiveMetrics
             RevocationsPublished.WithLabels(type);
             RevocationsReceived.WithLabels(type);
             RevocationCacheSize.WithLabels(type);
+            RevocationPropagation.WithLabels(type);
         }
         foreach (var limiter in LimiterTypes)
         {

@@ -13,8 +13,11 @@ public sealed class RevocationCache(TimeProvider clock)
     private readonly ConcurrentDictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry> _users = new(StringComparer.Ordinal);
 
-    /// <summary>When the entry ends, and when this cache last heard of it (a resync keeps entries it heard of after its scan began).</summary>
-    private readonly record struct Entry(DateTimeOffset ExpiresAt, DateTimeOffset ObservedAt);
+    /// <summary>
+    /// When the entry ends, when this cache last heard of it (a resync keeps entries it heard of after its scan began),
+    /// and when it first held it (what an operator asks: since when does this backend reject it).
+    /// </summary>
+    private readonly record struct Entry(DateTimeOffset ExpiresAt, DateTimeOffset ObservedAt, DateTimeOffset HeldSince);
 
     public int TokenCount => _tokens.Count;
     public int UserCount => _users.Count;
@@ -24,6 +27,10 @@ public sealed class RevocationCache(TimeProvider clock)
 
     public bool Contains(RevocationKind kind, string identifier) => IsLive(Map(kind), identifier);
 
+    /// <summary>Since when this cache has held a live revocation (null when it holds none).</summary>
+    public DateTimeOffset? HeldSince(RevocationKind kind, string identifier) =>
+        Map(kind).TryGetValue(identifier, out var entry) && entry.ExpiresAt > clock.GetUtcNow() ? entry.HeldSince : null;
+
     public void Add(RevocationKind kind, string identifier, DateTimeOffset expiresAt)
     {
         var now = clock.GetUtcNow();
@@ -31,7 +38,8 @@ public sealed class RevocationCache(TimeProvider clock)
         {
             return;
         }
-        Map(kind)[identifier] = new Entry(expiresAt, now);
+        var map = Map(kind);
+        map[identifier] = new Entry(expiresAt, now, HeldSinceOr(map, identifier, now));
         PublishSize();
     }
 
@@ -84,7 +92,7 @@ public sealed class RevocationCache(TimeProvider clock)
         {
             if (expiresAt > now)
             {
-                map[identifier] = new Entry(expiresAt, now);
+                map[identifier] = new Entry(expiresAt, now, HeldSinceOr(map, identifier, now));
             }
         }
         foreach (var (identifier, entry) in map)
@@ -95,6 +103,9 @@ public sealed class RevocationCache(TimeProvider clock)
             }
         }
     }
+
+    private DateTimeOffset HeldSinceOr(ConcurrentDictionary<string, Entry> map, string identifier, DateTimeOffset now) =>
+        map.TryGetValue(identifier, out var entry) && entry.ExpiresAt > now ? entry.HeldSince : now;
 
     private bool IsLive(ConcurrentDictionary<string, Entry> map, string identifier) =>
         map.TryGetValue(identifier, out var entry) && entry.ExpiresAt > clock.GetUtcNow();

@@ -17,7 +17,7 @@ public static class RevocationEndpoints
         auth.MapPost("/blacklist-token", BlacklistTokenAsync);
         auth.MapGet("/check-blacklist/{jti?}", async (string? jti, RevocationCache cache, RevocationStore store) =>
             RevocationRequest.ValidateIdentifier(jti, "jti")
-            ?? Results.Json(new { jti, blacklisted = await IsBlacklistedAsync(jti!, cache, store) }));
+            ?? Results.Json(new { jti, blacklisted = await IsBlacklistedAsync(jti!, cache, store), rejectedHereSince = cache.HeldSince(RevocationKind.Token, jti!) }));
 
         var blacklist = app.MapGroup("/api/blacklist").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
         blacklist.MapPost("/check", CheckAsync);

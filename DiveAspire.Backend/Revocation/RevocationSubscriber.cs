@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.Redis;
 using StackExchange.Redis;
@@ -11,7 +12,8 @@ namespace DiveAspire.Backend.Revocation;
 /// after every reconnect. Until that resync succeeds the cache is not <see cref="Synchronised"/>.
 /// </summary>
 public sealed class RevocationSubscriber(
-    RedisStores stores, RevocationStore store, RevocationCache cache, TimeProvider clock, ILogger<RevocationSubscriber> logger) : BackgroundService
+    RedisStores stores, RevocationStore store, RevocationCache cache, InstanceInfo instance, TimeProvider clock,
+    ILogger<RevocationSubscriber> logger) : BackgroundService
 {
     /// <summary>How long a received revocation is kept when its exact TTL cannot be read from the store.</summary>
     private static readonly TimeSpan ProvisionalTokenTtl = TimeSpan.FromHours(24);
@@ -131,6 +133,11 @@ public sealed class RevocationSubscriber(
             : now + ProvisionalTokenTtl;
         // Enforced at once; the exact expiry follows from the key's TTL.
         cache.Add(message.Kind, message.Identifier, provisional);
+        if (message.SourceInstance != instance.Code)
+        {
+            // Same-host clocks make this exact; across hosts it also carries their clock offset (NTP: milliseconds).
+            DiveMetrics.RevocationPropagation.WithLabels(message.Type).Observe(Math.Max(0, (now - message.Timestamp).TotalSeconds));
+        }
         _ = RefineExpiryAsync(message.Kind, message.Identifier);
     }
 

@@ -128,8 +128,7 @@ public sealed class RedisCliMonitoringTests(MonitoringFixture monitoring, ITestO
         }
         finally
         {
-            await monitoring.ExecuteCommandAsync("redis-rou", KnownResourceCommands.StartCommand, FederationFixture.StopTimeout);
-            await monitoring.WaitHealthyAsync("redis-rou", FederationFixture.StartTimeout);
+            await monitoring.StartAgainAsync("redis-rou", KnownResourceCommands.StartCommand, FederationFixture.StartTimeout);
         }
 
         // Leave the app as found for the other monitoring tests: RedisDown resolved, the ROU backend healthy again.

@@ -129,8 +129,7 @@ public sealed class ContainerRuntimeTests(PodmanFederationFixture federation, IT
         var before = federation.ContainerId(redis);
 
         var clock = Stopwatch.StartNew();
-        await federation.ExecuteCommandAsync(redis, KnownResourceCommands.RestartCommand, CommandTimeout);
-        await federation.WaitRunningAndHealthyAsync(redis, CommandTimeout);
+        await federation.StartAgainAsync(redis, KnownResourceCommands.RestartCommand, CommandTimeout);
         output.WriteLine($"{redis} restart until healthy again: {clock.Elapsed.TotalSeconds:F1} s");
 
         var after = federation.ContainerId(redis);

@@ -56,18 +56,6 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         }
     }
 
-    /// <summary>
-    /// After a restart command the snapshot still shows the old container's exit for a moment, which a health wait
-    /// alone reads as "failed to start": wait for the new container to run first.
-    /// </summary>
-    public async Task WaitRunningAndHealthyAsync(string resource, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        var notifications = App.Services.GetRequiredService<ResourceNotificationService>();
-        await notifications.WaitForResourceAsync(resource, KnownResourceStates.Running, cts.Token);
-        await WaitHealthyAsync(resource, cts.Token);
-    }
-
     /// <summary>The Podman container id DCP reports for a container resource.</summary>
     public string ContainerId(string resource)
     {

@@ -1,7 +1,9 @@
 using Aspire.Hosting;
 using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using StackExchange.Redis;
 
 namespace DiveAspire.Tests.Infrastructure;
@@ -42,7 +44,10 @@ public class FederationFixture : IAsyncLifetime
             builder.CreateResourceBuilder(backend).WithEnvironment(ctx => ctx.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
         }
 
-        builder.Services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
+        // Everything is captured (the secret scan reads it); the console gets warnings only, so a test run's output
+        // stays readable and a failure is not buried under DCP's debug logs.
+        builder.Services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace)
+            .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning));
         App = await builder.BuildAsync(cts.Token);
         try
         {
@@ -59,11 +64,22 @@ public class FederationFixture : IAsyncLifetime
     public Task WaitHealthyAsync(string resource, CancellationToken ct) =>
         App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(resource, ct);
 
+    /// <summary>Waits for a resource to be healthy; on failure the message ends with the resource's last log lines.</summary>
     public async Task WaitHealthyAsync(string resource, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await WaitHealthyAsync(resource, cts.Token);
+        try
+        {
+            await WaitHealthyAsync(resource, cts.Token);
+        }
+        catch (Exception ex) when (ex is DistributedApplicationException or OperationCanceledException)
+        {
+            throw new InvalidOperationException($"{resource} did not become healthy within {timeout.TotalSeconds} s ({ex.Message}). Its last log lines:\n{RecentLogs(resource)}", ex);
+        }
     }
+
+    public string RecentLogs(string resource, int lines = 30) =>
+        string.Join('\n', Logs.Lines.Where(l => l.Category.EndsWith("." + resource, StringComparison.Ordinal)).TakeLast(lines).Select(l => l.Message));
 
     public async Task<string> ConnectionStringAsync(string redis) =>
         await App.GetConnectionStringAsync(redis) ?? throw new InvalidOperationException($"no connection string for {redis}");
@@ -116,6 +132,33 @@ public class FederationFixture : IAsyncLifetime
         var result = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, command, cts.Token);
         Assert.True(result.Success, $"{command} on {resource} failed: {result.Message}");
     }
+
+    /// <summary>
+    /// Runs a start or restart command, then waits until a new instance (another pid or container id) runs and is
+    /// healthy. Right after the command the snapshot can still be the old instance's ("Exited", or "Running" and healthy
+    /// before it stops), which a plain health wait would take for the answer.
+    /// </summary>
+    public async Task StartAgainAsync(string resource, string command, TimeSpan timeout)
+    {
+        var notifications = App.Services.GetRequiredService<ResourceNotificationService>();
+        var previous = notifications.TryGetCurrentState(resource, out var current) ? InstanceOf(current.Snapshot) : null;
+        await ExecuteCommandAsync(resource, command, timeout);
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await notifications.WaitForResourceAsync(resource, e =>
+                e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy &&
+                InstanceOf(e.Snapshot) is { } instance && instance != previous, cts.Token);
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new InvalidOperationException($"{resource} did not run healthy again within {timeout.TotalSeconds} s of '{command}'. Its last log lines:\n{RecentLogs(resource)}", ex);
+        }
+    }
+
+    // The dashboard's KnownProperties.Executable.Pid and KnownProperties.Container.Id (internal to Aspire).
+    private static string? InstanceOf(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name is "executable.pid" or "container.id")?.Value?.ToString();
 
     public async Task DisposeAsync()
     {

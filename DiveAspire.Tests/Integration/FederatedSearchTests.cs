@@ -103,8 +103,7 @@ public sealed class FederatedSearchTests(FederationFixture federation)
         }
         finally
         {
-            await federation.ExecuteCommandAsync("backend-bel", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(1));
-            await federation.WaitHealthyAgainAsync("backend-bel", TimeSpan.FromMinutes(2));
+            await federation.StartAgainAsync("backend-bel", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(2));
         }
     }
 
@@ -150,8 +149,7 @@ public sealed class FederatedSearchBreakerTests(RateLimitFixture app)
         }
         finally
         {
-            await app.ExecuteCommandAsync("redis-usa", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(1));
-            await app.WaitHealthyAgainAsync("redis-usa", TimeSpan.FromMinutes(2));
+            await app.StartAgainAsync("redis-usa", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(2));
         }
 
         // After the 3 s pause a trial goes through, succeeds, closes the breaker and caches again.

@@ -92,8 +92,7 @@ public sealed class FoundationTests(FederationFixture federation)
             await connection.GetDatabase().StringSetAsync(key, "kept");
         }
 
-        await federation.ExecuteCommandAsync("redis-bel", KnownResourceCommands.RestartCommand, TimeSpan.FromSeconds(60));
-        await federation.WaitHealthyAsync("redis-bel", TimeSpan.FromSeconds(60));
+        await federation.StartAgainAsync("redis-bel", KnownResourceCommands.RestartCommand, TimeSpan.FromSeconds(60));
 
         await using var after = await federation.ConnectAsync("redis-bel");
         Assert.Equal("kept", (string?)await after.GetDatabase().StringGetAsync(key));

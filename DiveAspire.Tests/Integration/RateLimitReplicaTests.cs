@@ -71,8 +71,7 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
                 (await http.GetAsync("/api/resources")).EnsureSuccessStatusCode();
             }
         }
-        await app.ExecuteCommandAsync("backend-usa", KnownResourceCommands.RestartCommand, TimeSpan.FromMinutes(2));
-        await app.WaitHealthyAgainAsync("backend-usa", TimeSpan.FromMinutes(2));
+        await app.StartAgainAsync("backend-usa", KnownResourceCommands.RestartCommand, TimeSpan.FromMinutes(2));
 
         using var after = app.Backend("usa", token);
         using var response = await after.GetAsync("/api/resources");
@@ -186,8 +185,7 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
         }
         finally
         {
-            await app.ExecuteCommandAsync("redis-usa", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(1));
-            await app.WaitHealthyAgainAsync("redis-usa", TimeSpan.FromMinutes(2));
+            await app.StartAgainAsync("redis-usa", KnownResourceCommands.StartCommand, TimeSpan.FromMinutes(2));
         }
 
         await HttpAssertions.EventuallyAsync(

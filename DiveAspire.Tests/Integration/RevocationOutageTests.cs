@@ -76,10 +76,9 @@ public abstract class RevocationOutageTests(RevocationOutageFixture federation)
         }
         finally
         {
-            await federation.ExecuteCommandAsync("redis-blacklist", KnownResourceCommands.StartCommand, CommandTimeout);
+            await federation.StartAgainAsync("redis-blacklist", KnownResourceCommands.StartCommand, CommandTimeout);
         }
 
-        await federation.WaitHealthyAsync("redis-blacklist", CommandTimeout);
         await EventuallyAsync(async () => await HealthStatusAsync(federation, "rou") == "healthy", "ROU /health healthy again", TimeSpan.FromSeconds(60));
         await EventuallyAsync(async () => await HealthStatusAsync(federation, "usa") == "healthy", "USA /health healthy again", TimeSpan.FromSeconds(60));
 

@@ -107,6 +107,9 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
     {
         var jti = Guid.NewGuid().ToString();
         var token = federation.Mint("usa", NewUser(), ttl: TimeSpan.FromSeconds(20), jti: jti);
+        const string Propagated = "dive_v3_revocation_propagation_seconds_count{type=\"token\"}";
+        var belPropagatedBefore = await MetricAsync(federation, "bel", Propagated);
+        var usaPropagatedBefore = await MetricAsync(federation, "usa", Propagated);
         using var usa = federation.Backend("usa", token);
         var (status, body) = await PostAsync(usa, "/api/auth/blacklist-token", $$"""{"jti":"{{jti}}","reason":"compromised"}""");
         Assert.Equal(HttpStatusCode.OK, status);
@@ -124,6 +127,11 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
         Assert.Equal(HttpStatusCode.OK, checkStatus);
         Assert.Equal(jti, check.GetProperty("jti").GetString());
         Assert.True(check.GetProperty("blacklisted").GetBoolean());
+        Assert.InRange(check.GetProperty("rejectedHereSince").GetDateTimeOffset(), body.GetProperty("revokedAt").GetDateTimeOffset(), DateTimeOffset.UtcNow);
+
+        // BEL timed the message from USA; USA does not time its own.
+        Assert.True(await MetricAsync(federation, "bel", Propagated) > belPropagatedBefore);
+        Assert.Equal(usaPropagatedBefore, await MetricAsync(federation, "usa", Propagated));
     }
 
     [Fact]
@@ -227,7 +235,9 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(jti, body.GetProperty("jti").GetString());
         Assert.False(body.GetProperty("isBlacklisted").GetBoolean());
-        Assert.False((await GetAsync(caller, $"/api/auth/check-blacklist/{jti}")).Body.GetProperty("blacklisted").GetBoolean());
+        var notRevoked = (await GetAsync(caller, $"/api/auth/check-blacklist/{jti}")).Body;
+        Assert.False(notRevoked.GetProperty("blacklisted").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, notRevoked.GetProperty("rejectedHereSince").ValueKind);
 
         using (var owner = federation.Backend("usa", token))
         {
@@ -362,6 +372,7 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
         {
             "dive_v3_revocations_published_total{type=\"token\"}", "dive_v3_revocations_received_total{type=\"user\"}",
             "dive_v3_revocation_cache_size{type=\"token\"}", "dive_v3_revocation_check_duration_seconds_bucket",
+            "dive_v3_revocation_propagation_seconds_bucket{type=\"user\",le=\"0.005\"}",
             "dive_v3_revocation_pubsub_reconnects_total", "dive_v3_revocation_subscriber_connected 1", "dive_v3_redis_health{cluster=\"blacklist\"}",
         })
         {

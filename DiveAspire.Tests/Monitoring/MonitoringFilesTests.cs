@@ -11,7 +11,7 @@ public sealed class MonitoringFilesTests : IDisposable
     public static TheoryData<string> RequiredAlerts => new()
     {
         "RedisDown", "RedisHighMemoryUsage", "RedisRejectedConnections", "RedisHighKeyspaceMisses",
-        "RevocationStoreUnavailable", "RevocationSubscriberMissing", "RateLimitStoreFallback",
+        "RevocationStoreUnavailable", "RevocationSubscriberMissing", "RevocationPropagationSlow", "RateLimitStoreFallback",
     };
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class MonitoringFilesTests : IDisposable
         {
             "redis_up", "redis_connected_clients", "redis_memory_max_bytes", "redis_commands_processed_total", "redis_keyspace_hits_total",
             "redis_evicted_keys_total", "dive_v3_revocation_cache_size", "dive_v3_revocations_received_total",
-            "dive_v3_rate_limit_blocks_total", "dive_v3_rate_limit_store",
+            "dive_v3_rate_limit_blocks_total", "dive_v3_rate_limit_store", "dive_v3_revocation_propagation_seconds_bucket",
         })
         {
             Assert.Contains(metric, exprs);

@@ -67,8 +67,7 @@ public sealed class MonitoringIntegrationTests(MonitoringFixture monitoring, ITe
         finally
         {
             clock.Restart();
-            await monitoring.ExecuteCommandAsync("redis-bel", KnownResourceCommands.StartCommand, FederationFixture.StopTimeout);
-            await monitoring.WaitHealthyAsync("redis-bel", FederationFixture.StartTimeout);
+            await monitoring.StartAgainAsync("redis-bel", KnownResourceCommands.StartCommand, FederationFixture.StartTimeout);
         }
 
         output.WriteLine($"redis-bel healthy again {clock.Elapsed.TotalSeconds:F1} s after the start");

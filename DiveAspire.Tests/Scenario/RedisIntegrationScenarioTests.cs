@@ -152,9 +152,12 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
         {
             if (killed)
             {
-                await federation.ExecuteCommandAsync("redis-blacklist", KnownResourceCommands.StartCommand, TimeSpan.FromSeconds(60));
+                await federation.StartAgainAsync("redis-blacklist", KnownResourceCommands.StartCommand, TimeSpan.FromSeconds(60));
             }
-            await federation.WaitHealthyAsync("redis-blacklist", TimeSpan.FromSeconds(60));
+            else
+            {
+                await federation.WaitHealthyAsync("redis-blacklist", TimeSpan.FromSeconds(60));
+            }
         }
 
         Assert.NotEqual(pid, await RedisProcessIdAsync("redis-blacklist"));
@@ -209,9 +212,12 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
         {
             if (killed)
             {
-                await federation.ExecuteCommandAsync("redis-bel", KnownResourceCommands.StartCommand, TimeSpan.FromSeconds(60));
+                await federation.StartAgainAsync("redis-bel", KnownResourceCommands.StartCommand, TimeSpan.FromSeconds(60));
             }
-            await federation.WaitHealthyAsync("redis-bel", TimeSpan.FromSeconds(60));
+            else
+            {
+                await federation.WaitHealthyAsync("redis-bel", TimeSpan.FromSeconds(60));
+            }
         }
         await EventuallyAsync(async () => await HealthStatusAsync(federation, "bel") == "healthy", "backend-bel healthy again");
         await EventuallyAsync(async () => await MetricAsync(federation, "bel", "dive_v3_rate_limit_store{store=\"redis\"}") == 1, "bel's limiter back on Redis");

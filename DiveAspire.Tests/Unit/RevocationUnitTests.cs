@@ -74,6 +74,27 @@ public sealed class RevocationUnitTests
         Assert.True(cache.IsUserRevoked("kept"));
     }
 
+    [Fact]
+    public void Held_since_is_when_the_cache_first_held_a_revocation_and_survives_refinement_and_resync()
+    {
+        var clock = new FakeClock(T0);
+        var cache = new RevocationCache(clock);
+        Assert.Null(cache.HeldSince(RevocationKind.Token, "jti-1"));
+
+        cache.Add(RevocationKind.Token, "jti-1", T0.AddHours(24)); // provisional, from pub/sub
+        clock.Now = T0.AddSeconds(1);
+        cache.Add(RevocationKind.Token, "jti-1", T0.AddSeconds(60)); // the key's exact TTL
+        clock.Now = T0.AddSeconds(2);
+        cache.ReplaceWith(new Dictionary<string, DateTimeOffset> { ["jti-1"] = T0.AddSeconds(60) }, new Dictionary<string, DateTimeOffset>(), T0.AddSeconds(2));
+        Assert.Equal(T0, cache.HeldSince(RevocationKind.Token, "jti-1"));
+        Assert.Null(cache.HeldSince(RevocationKind.User, "jti-1"));
+
+        clock.Now = T0.AddSeconds(60);
+        Assert.Null(cache.HeldSince(RevocationKind.Token, "jti-1"));
+        cache.Add(RevocationKind.Token, "jti-1", T0.AddSeconds(120)); // revoked again after it ended: a new revocation
+        Assert.Equal(T0.AddSeconds(60), cache.HeldSince(RevocationKind.Token, "jti-1"));
+    }
+
     [Theory]
     [InlineData(600, 600)]
     [InlineData(61, 61)]
