@@ -32,7 +32,8 @@ public static class HttpBenchmarks
     /// <param name="ClientMs">USA's acknowledgement, as the client got it, to the client's request that ROU answered with 401</param>
     /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of a client sample</param>
     /// <param name="Requests">requests to ROU until it answered 401, per revocation</param>
-    public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> ClientMs, List<double> RequestMs, List<double> Requests)
+    /// <param name="AcknowledgeMs">USA's revokedAt to the client having the acknowledgement (the durable write and the response)</param>
+    public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> AcknowledgeMs, List<double> ClientMs, List<double> RequestMs, List<double> Requests)
     {
         public int HeldBeforeAck { get; set; }
     }
@@ -43,12 +44,12 @@ public static class HttpBenchmarks
     /// to the moment ROU's cache held the revocation (ROU reports it as rejectedHereSince). The bench and ROU read the
     /// same host clock. The client's own view (acknowledgement to the 401, one HTTP request included) is kept too.
     /// </summary>
-    public static async Task<Propagation> PropagationAsync(AppHostProcess app, int count)
+    public static async Task<Propagation> PropagationAsync(AppHostProcess app, int count, TimeSpan pause)
     {
         using var usa = Client("usa");
         using var rou = Client("rou");
         using var observer = Client("rou", Mint(app, $"bench-observer-{Guid.NewGuid():N}", Guid.NewGuid().ToString()));
-        var result = new Propagation(new(count), new(count), new(count), new(count), new(count));
+        var result = new Propagation(new(count), new(count), new(count), new(count), new(count), new(count));
         for (var i = -20; i < count; i++) // 20 warm-up rounds
         {
             var jti = Guid.NewGuid().ToString();
@@ -104,9 +105,13 @@ public static class HttpBenchmarks
                 result.HeldBeforeAck += afterAck <= 0 ? 1 : 0;
                 result.Ms.Add(Math.Max(0, afterAck));
                 result.FromRevokedAtMs.Add((heldSince - revokedAt).TotalMilliseconds);
+                result.AcknowledgeMs.Add((acknowledgedAt - revokedAt).TotalMilliseconds);
                 result.ClientMs.Add(clientMs);
                 result.Requests.Add(requests);
             }
+            // Revocations are events, not a stream: each starts after the federation has finished with the last one
+            // (every backend refines its expiry and drops the user's cached decisions).
+            await Task.Delay(pause);
         }
         return result;
     }
