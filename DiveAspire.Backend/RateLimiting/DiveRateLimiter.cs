@@ -21,7 +21,6 @@ public sealed class DiveRateLimiter : RateLimiter
     private readonly RateLimitStore _store;
     private readonly IHttpContextAccessor _accessor;
     private readonly bool _countsFailuresOnly;
-    private readonly WindowMode _admissionMode;
     private readonly Counter.Child _hits;
     private readonly Counter.Child _blocks;
     private long _lastUsedTicks = Environment.TickCount64;
@@ -35,7 +34,6 @@ public sealed class DiveRateLimiter : RateLimiter
         _store = store;
         _accessor = accessor;
         _countsFailuresOnly = type == RateLimitPolicies.Auth;
-        _admissionMode = _countsFailuresOnly ? WindowMode.Peek : WindowMode.Hit;
         _hits = DiveMetrics.RateLimitHits.WithLabels(type);
         _blocks = DiveMetrics.RateLimitBlocks.WithLabels(type);
     }
@@ -47,11 +45,11 @@ public sealed class DiveRateLimiter : RateLimiter
     // In memory an admission is decided here, synchronously. Anything else (a Redis round trip, or a rejection, which
     // counts nothing so may be asked again) reports "not acquired" so that the middleware calls AcquireAsync.
     protected override RateLimitLease AttemptAcquireCore(int permitCount) =>
-        _store.TryAdmitInMemory(_key, _rule, _admissionMode, out var result) ? Decide(result) : DecisionPending.Instance;
+        _store.TryAdmitInMemory(_key, _rule, WindowMode.Hit, out var result) ? Decide(result) : DecisionPending.Instance;
 
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
-        var pending = _store.ApplyAsync(_key, _rule, _admissionMode);
+        var pending = _store.ApplyAsync(_key, _rule, WindowMode.Hit);
         return pending.IsCompletedSuccessfully ? new(Decide(pending.Result)) : AwaitDecisionAsync(pending);
     }
 
@@ -68,7 +66,7 @@ public sealed class DiveRateLimiter : RateLimiter
                 http.Response.OnStarting(static state =>
                 {
                     var (limiter, response) = ((DiveRateLimiter, HttpResponse))state;
-                    return limiter.CountIfFailedAsync(response);
+                    return limiter.RefundUnlessFailedAsync(response);
                 }, (this, http.Response));
             }
         }
@@ -86,14 +84,18 @@ public sealed class DiveRateLimiter : RateLimiter
 
     private void SetHeaders(HttpResponse response, WindowResult result) => RateLimitHeaders.Set(response, _limitHeader, _rule, result);
 
-    private async Task CountIfFailedAsync(HttpResponse response)
+    /// <summary>
+    /// The auth limiter counts failures only, yet admits like the others (each admission takes a slot at once, so
+    /// concurrent attempts can never pass the limit together) and gives the slot back when the answer is not a failure.
+    /// </summary>
+    private async Task RefundUnlessFailedAsync(HttpResponse response)
     {
         if (response.StatusCode is StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized)
         {
-            var result = await _store.ApplyAsync(_key, _rule, WindowMode.Fail);
             _hits.Inc();
-            SetHeaders(response, result);
+            return;
         }
+        SetHeaders(response, await _store.ApplyAsync(_key, _rule, WindowMode.Refund));
     }
 
     public sealed class Lease(bool acquired, string type, LimitRule rule, WindowResult result) : RateLimitLease

@@ -8,10 +8,8 @@ public enum WindowMode
 {
     /// <summary>Admit and count the request if the window has room; a rejected request is not counted.</summary>
     Hit,
-    /// <summary>Admit if the window has room, count nothing (auth: only failures count).</summary>
-    Peek,
-    /// <summary>Count one failed attempt unconditionally.</summary>
-    Fail,
+    /// <summary>Give back one admitted request's count (auth: a request that did not fail counts nothing).</summary>
+    Refund,
 }
 
 public readonly record struct WindowResult(long Count, TimeSpan ResetAfter, bool Admitted)
@@ -32,11 +30,11 @@ public static class FixedWindow
         local max = tonumber(ARGV[1])
         local mode = ARGV[3]
         if ttl < 0 then ttl = tonumber(ARGV[2]) end
-        if mode == 'Peek' then
-          if count < max then return {count, ttl, 1} end
-          return {count, ttl, 0}
+        if mode == 'Refund' then
+          if count > 0 then count = redis.call('DECR', KEYS[1]) end
+          return {count, ttl, 1}
         end
-        if mode == 'Hit' and count >= max then
+        if count >= max then
           return {count, ttl, 0}
         end
         count = redis.call('INCR', KEYS[1])
@@ -49,7 +47,7 @@ public static class FixedWindow
 
     // SHA1 of the script: EVALSHA sends 40 bytes instead of the script and spares Redis hashing it on every request.
     private static readonly byte[] ScriptSha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
-    private static readonly RedisValue[] ModeArguments = [nameof(WindowMode.Hit), nameof(WindowMode.Peek), nameof(WindowMode.Fail)];
+    private static readonly RedisValue[] ModeArguments = [nameof(WindowMode.Hit), nameof(WindowMode.Refund)];
 
     /// <summary>
     /// Runs the script by its SHA1. Redis answers NOSCRIPT when its script cache is empty (first use, restart, SCRIPT

@@ -18,14 +18,22 @@ public sealed class MemoryWindows(TimeProvider clock)
             {
                 window = (0, now + rule.Window);
             }
-            var admitted = mode == WindowMode.Fail || window.Count < rule.Max;
-            if (mode == WindowMode.Fail || (mode == WindowMode.Hit && admitted))
+            var admitted = mode == WindowMode.Refund || window.Count < rule.Max;
+            if (mode == WindowMode.Hit && admitted)
             {
                 window.Count++;
+            }
+            else if (mode == WindowMode.Refund && window.Count > 0)
+            {
+                window.Count--;
             }
             if (window.Count > 0)
             {
                 _windows[key] = window;
+            }
+            else
+            {
+                _windows.Remove(key);
             }
             return new WindowResult(window.Count, window.Ends - now, admitted);
         }

@@ -155,6 +155,19 @@ public sealed class OAuthCodeTests(FederationFixture federation)
     }
 
     [Fact]
+    public async Task Concurrent_failed_exchanges_never_pass_the_auth_limit()
+    {
+        // Each attempt takes its slot when admitted, so 20 at once cannot all see room for a 6th failure.
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            using var response = await ExchangeAsync("no-such-code");
+            return response.StatusCode;
+        }));
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.BadRequest));
+        Assert.Equal(15, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task Malformed_requests_are_400_json_not_500()
     {
         using var http = federation.Backend("rou", federation.Mint("rou", "oauth-bad"));

@@ -71,14 +71,19 @@ public sealed class RateLimitSettingsTests
     }
 
     [Fact]
-    public void Memory_auth_windows_count_failures_only()
+    public void Memory_auth_windows_take_a_slot_at_admission_and_give_back_what_did_not_fail()
     {
         var windows = new MemoryWindows(new ManualClock());
-        var rule = new LimitRule(1, TimeSpan.FromSeconds(10));
-        Assert.True(windows.Apply("a", rule, WindowMode.Peek).Admitted);
-        Assert.True(windows.Apply("a", rule, WindowMode.Peek).Admitted);
-        windows.Apply("a", rule, WindowMode.Fail);
-        Assert.False(windows.Apply("a", rule, WindowMode.Peek).Admitted);
+        var rule = new LimitRule(2, TimeSpan.FromSeconds(10));
+        Assert.True(windows.Apply("a", rule, WindowMode.Hit).Admitted);
+        Assert.True(windows.Apply("a", rule, WindowMode.Hit).Admitted);
+        Assert.False(windows.Apply("a", rule, WindowMode.Hit).Admitted); // a third attempt while two are in flight
+        Assert.Equal(1, windows.Apply("a", rule, WindowMode.Refund).Count); // one of them succeeded
+        Assert.True(windows.Apply("a", rule, WindowMode.Hit).Admitted);
+        windows.Apply("a", rule, WindowMode.Refund);
+        windows.Apply("a", rule, WindowMode.Refund);
+        Assert.Equal(0, windows.Apply("a", rule, WindowMode.Refund).Count); // never below zero
+        Assert.Empty(windows.LiveKeys("a"));
     }
 
     [Theory]
