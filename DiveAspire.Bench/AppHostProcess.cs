@@ -60,7 +60,9 @@ public sealed class AppHostProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new AppHostProcess(process, work, topology, signingKey, start);
+        var app = new AppHostProcess(process, work, topology, signingKey, start);
+        StopOnSignal.Register(app);
+        return app;
     }
 
     /// <summary>Waits until every backend answers /health/ready (each waited for its Redis) and monitoring is ready.</summary>
@@ -133,8 +135,21 @@ public sealed class AppHostProcess : IAsyncDisposable
         return null;
     }
 
-    public async ValueTask DisposeAsync()
+    private readonly Lock _disposalLock = new();
+    private Task? _disposal;
+
+    /// <summary>Once: a signal and the normal end may both ask for it.</summary>
+    public ValueTask DisposeAsync()
     {
+        lock (_disposalLock)
+        {
+            return new(_disposal ??= StopAsync());
+        }
+    }
+
+    private async Task StopAsync()
+    {
+        StopOnSignal.Unregister(this);
         if (FindAppHost() is { } appHost)
         {
             Process.Start("kill", ["-TERM", appHost.ToString()])?.WaitForExit();

@@ -33,7 +33,9 @@ public static class HttpBenchmarks
     /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of a client sample</param>
     /// <param name="Requests">requests to ROU until it answered 401, per revocation</param>
     /// <param name="AcknowledgeMs">USA's revokedAt to the client having the acknowledgement (the durable write and the response)</param>
-    public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> AcknowledgeMs, List<double> ClientMs, List<double> RequestMs, List<double> Requests)
+    /// <param name="PubSubMs">one raw pub/sub round trip right after each sample (the baseline, same moments)</param>
+    public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> AcknowledgeMs, List<double> ClientMs, List<double> RequestMs,
+        List<double> Requests, List<double> PubSubMs)
     {
         public int HeldBeforeAck { get; set; }
     }
@@ -44,12 +46,12 @@ public static class HttpBenchmarks
     /// to the moment ROU's cache held the revocation (ROU reports it as rejectedHereSince). The bench and ROU read the
     /// same host clock. The client's own view (acknowledgement to the 401, one HTTP request included) is kept too.
     /// </summary>
-    public static async Task<Propagation> PropagationAsync(AppHostProcess app, int count, TimeSpan pause)
+    public static async Task<Propagation> PropagationAsync(AppHostProcess app, PubSubBaseline pubSub, int count, TimeSpan pause)
     {
         using var usa = Client("usa");
         using var rou = Client("rou");
         using var observer = Client("rou", Mint(app, $"bench-observer-{Guid.NewGuid():N}", Guid.NewGuid().ToString()));
-        var result = new Propagation(new(count), new(count), new(count), new(count), new(count), new(count));
+        var result = new Propagation(new(count), new(count), new(count), new(count), new(count), new(count), new(count));
         for (var i = -20; i < count; i++) // 20 warm-up rounds
         {
             var jti = Guid.NewGuid().ToString();
@@ -108,6 +110,7 @@ public static class HttpBenchmarks
                 result.AcknowledgeMs.Add((acknowledgedAt - revokedAt).TotalMilliseconds);
                 result.ClientMs.Add(clientMs);
                 result.Requests.Add(requests);
+                result.PubSubMs.Add(await pubSub.RoundTripMsAsync());
             }
             // Revocations are events, not a stream: each starts after the federation has finished with the last one
             // (every backend refines its expiry and drops the user's cached decisions).

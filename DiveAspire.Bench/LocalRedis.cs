@@ -37,6 +37,7 @@ public sealed class LocalRedis : IAsyncDisposable
             UseShellExecute = false,
         }) ?? throw new InvalidOperationException("redis-server did not start");
         var redis = new LocalRedis(process, dir, port, password);
+        StopOnSignal.Register(redis);
         for (var i = 0; i < 100; i++)
         {
             try
@@ -64,8 +65,21 @@ public sealed class LocalRedis : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    private readonly Lock _disposalLock = new();
+    private Task? _disposal;
+
+    /// <summary>Once: a signal and the normal end may both ask for it.</summary>
+    public ValueTask DisposeAsync()
     {
+        lock (_disposalLock)
+        {
+            return new(_disposal ??= StopAsync());
+        }
+    }
+
+    private async Task StopAsync()
+    {
+        StopOnSignal.Unregister(this);
         if (!_process.HasExited)
         {
             _process.Kill();

@@ -22,12 +22,17 @@ if (unknown.Count > 0)
     return 2;
 }
 
+var signals = StopOnSignal.Install();
 try
 {
     return await Benchmarks.RunAsync(quick, startupOnly);
 }
 catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or HttpRequestException or TopologyException)
 {
-    Console.Error.WriteLine($"dive bench: {ex.Message}");
-    return 1;
+    Console.Error.WriteLine(StopOnSignal.Interrupted ? "dive bench: interrupted" : $"dive bench: {ex.Message}");
+    return StopOnSignal.Interrupted ? 130 : 1;
+}
+finally
+{
+    Array.ForEach(signals, s => s.Dispose());
 }

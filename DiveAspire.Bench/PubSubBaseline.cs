@@ -3,30 +3,50 @@ using StackExchange.Redis;
 
 namespace DiveAspire.Bench;
 
-/// <summary>The floor for revocation propagation: publish on one connection, receive on another, same machine.</summary>
-public static class PubSubBaseline
+/// <summary>
+/// The floor for revocation propagation: publish on one connection, receive on another, on a redis-server of the
+/// bench's own. Sampled one round trip at a time, between propagation samples, so both see the machine alike.
+/// </summary>
+public sealed class PubSubBaseline : IAsyncDisposable
 {
-    public static async Task<IReadOnlyList<double>> RoundTripsMsAsync(int count)
-    {
-        await using var redis = await LocalRedis.StartAsync();
-        await using var publisher = await redis.ConnectAsync();
-        await using var subscriber = await redis.ConnectAsync();
-        var channel = RedisChannel.Literal("dive-bench:pubsub");
-        TaskCompletionSource<long>? pending = null;
-        await subscriber.GetSubscriber().SubscribeAsync(channel, (_, _) => pending?.TrySetResult(Stopwatch.GetTimestamp()));
+    private static readonly RedisChannel Channel = RedisChannel.Literal("dive-bench:pubsub");
+    private readonly LocalRedis _redis;
+    private readonly ConnectionMultiplexer _publisher;
+    private readonly ConnectionMultiplexer _subscriber;
+    private TaskCompletionSource<long>? _pending;
 
-        var samples = new List<double>(count);
-        for (var i = -50; i < count; i++) // the first 50 warm up the connections and the JIT
+    private PubSubBaseline(LocalRedis redis, ConnectionMultiplexer publisher, ConnectionMultiplexer subscriber)
+    {
+        _redis = redis;
+        _publisher = publisher;
+        _subscriber = subscriber;
+    }
+
+    public static async Task<PubSubBaseline> StartAsync()
+    {
+        var redis = await LocalRedis.StartAsync();
+        var baseline = new PubSubBaseline(redis, await redis.ConnectAsync(), await redis.ConnectAsync());
+        await baseline._subscriber.GetSubscriber().SubscribeAsync(Channel, (_, _) => baseline._pending?.TrySetResult(Stopwatch.GetTimestamp()));
+        for (var i = 0; i < 50; i++) // warm up the connections and the JIT
         {
-            pending = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var start = Stopwatch.GetTimestamp();
-            await publisher.GetSubscriber().PublishAsync(channel, "x");
-            var received = await pending.Task.WaitAsync(TimeSpan.FromSeconds(5));
-            if (i >= 0)
-            {
-                samples.Add(Stopwatch.GetElapsedTime(start, received).TotalMilliseconds);
-            }
+            await baseline.RoundTripMsAsync();
         }
-        return samples;
+        return baseline;
+    }
+
+    public async Task<double> RoundTripMsAsync()
+    {
+        _pending = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var start = Stopwatch.GetTimestamp();
+        await _publisher.GetSubscriber().PublishAsync(Channel, "x");
+        var received = await _pending.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        return Stopwatch.GetElapsedTime(start, received).TotalMilliseconds;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _publisher.DisposeAsync();
+        await _subscriber.DisposeAsync();
+        await _redis.DisposeAsync();
     }
 }
