@@ -150,8 +150,10 @@ public sealed class AppHostProcess : IAsyncDisposable
     private async Task StopAsync()
     {
         StopOnSignal.Unregister(this);
+        IReadOnlySet<int> tree = new HashSet<int>();
         if (FindAppHost() is { } appHost)
         {
+            tree = ProcessMemory.AppTree(appHost);
             Process.Start("kill", ["-TERM", appHost.ToString()])?.WaitForExit();
         }
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(45));
@@ -164,7 +166,17 @@ public sealed class AppHostProcess : IAsyncDisposable
             _dotnetRun.Kill(entireProcessTree: true);
         }
         _dotnetRun.Dispose();
-        await Task.Delay(TimeSpan.FromSeconds(5)); // DCP removes its processes shortly after the AppHost exits
+        // DCP stops what it started shortly after the AppHost exits; the next start needs the fixed ports back.
+        var watch = Stopwatch.StartNew();
+        while (tree.Any(ProcessMemory.IsRunning) && watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(250);
+        }
+        foreach (var pid in tree.Where(ProcessMemory.IsRunning))
+        {
+            Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
+            Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+        }
         try
         {
             Directory.Delete(_work, recursive: true);

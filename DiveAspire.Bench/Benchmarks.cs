@@ -22,6 +22,7 @@ public static class Benchmarks
         var report = new Report(repoRoot, quick);
         if (!startupOnly)
         {
+            RevocationCheck(report, quick);
             await MessagingAndThroughputAsync(repoRoot, report, quick);
         }
         await StartupAsync(repoRoot, report, quick);
@@ -32,6 +33,15 @@ public static class Benchmarks
             Console.WriteLine($"Wrote {report.Write()}");
         }
         return 0;
+    }
+
+    private static void RevocationCheck(Report report, bool quick)
+    {
+        Console.WriteLine("Revocation check per request (BenchmarkDotNet, in process)");
+        var results = MicroBenchmarks.RevocationCheck(quick);
+        var (full, empty) = (results[nameof(RevocationCheckBenchmarks.FullCache)], results[nameof(RevocationCheckBenchmarks.EmptyCache)]);
+        report.Add($"revocation check of one request, cache of {RevocationCheckBenchmarks.RevokedTokens:N0} tokens + {RevocationCheckBenchmarks.RevokedUsers:N0} users vs empty cache",
+            $"{Report.F(full.MedianNs, 1)} ns, {full.AllocatedBytes} B allocated", $"{Report.F(empty.MedianNs, 1)} ns, {empty.AllocatedBytes} B", Report.F(full.MedianNs / empty.MedianNs));
     }
 
     private static async Task MessagingAndThroughputAsync(string repoRoot, Report report, bool quick)
@@ -48,7 +58,7 @@ public static class Benchmarks
             propagation = await HttpBenchmarks.PropagationAsync(app, pubSubBaseline, quick ? 200 : 1000, pause);
         }
         var pubSubP99 = Stats.Percentile(propagation.PubSubMs, 99);
-        report.Add("raw Redis pub/sub round trip (bench process, own redis-server, one after each propagation sample) p50 / p99",
+        report.Add("raw Redis pub/sub round trip (bench process, own redis-server, one right before each revocation) p50 / p99",
             $"{Report.F(Stats.Median(propagation.PubSubMs), 3)} / {Report.F(pubSubP99, 3)} ms");
         var p99 = Stats.Percentile(propagation.Ms, 99);
         report.Add($"revocation propagation, USA logout ack -> ROU rejects (ROU's cache holds it), p50 / p99 (n={propagation.Ms.Count})",
@@ -77,7 +87,7 @@ public static class Benchmarks
         // measured with warm (tier-1 JIT) code.
         foreach (var (code, _, _) in Configurations)
         {
-            await HttpBenchmarks.ThroughputAsync(app, code, "/api/resources", load);
+            await HttpBenchmarks.ThroughputAsync(app, code, "/api/resources", quick ? TimeSpan.FromSeconds(1) : load);
         }
         for (var round = 0; round < rounds; round++)
         {

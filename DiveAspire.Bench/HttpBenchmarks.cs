@@ -33,7 +33,7 @@ public static class HttpBenchmarks
     /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of a client sample</param>
     /// <param name="Requests">requests to ROU until it answered 401, per revocation</param>
     /// <param name="AcknowledgeMs">USA's revokedAt to the client having the acknowledgement (the durable write and the response)</param>
-    /// <param name="PubSubMs">one raw pub/sub round trip right after each sample (the baseline, same moments)</param>
+    /// <param name="PubSubMs">one raw pub/sub round trip right before each revocation (the baseline, same machine state)</param>
     public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> AcknowledgeMs, List<double> ClientMs, List<double> RequestMs,
         List<double> Requests, List<double> PubSubMs)
     {
@@ -54,6 +54,10 @@ public static class HttpBenchmarks
         var result = new Propagation(new(count), new(count), new(count), new(count), new(count), new(count), new(count));
         for (var i = -20; i < count; i++) // 20 warm-up rounds
         {
+            if (i >= 0)
+            {
+                result.PubSubMs.Add(await pubSub.RoundTripMsAsync()); // the baseline, from the state the revocation starts in
+            }
             var jti = Guid.NewGuid().ToString();
             var token = Mint(app, $"bench-{Guid.NewGuid():N}", jti);
             var sent = Stopwatch.GetTimestamp();
@@ -110,7 +114,6 @@ public static class HttpBenchmarks
                 result.AcknowledgeMs.Add((acknowledgedAt - revokedAt).TotalMilliseconds);
                 result.ClientMs.Add(clientMs);
                 result.Requests.Add(requests);
-                result.PubSubMs.Add(await pubSub.RoundTripMsAsync());
             }
             // Revocations are events, not a stream: each starts after the federation has finished with the last one
             // (every backend refines its expiry and drops the user's cached decisions).

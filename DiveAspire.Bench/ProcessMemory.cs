@@ -14,6 +14,36 @@ public static class ProcessMemory
     public static Usage OfAppTree(int appHostPid)
     {
         var processes = AllProcesses();
+        var members = TreeOf(appHostPid, processes);
+        var measured = processes.Where(p => members.Contains(p.Pid))
+            .Select(p => (p.Program, Rss: ReadKb($"/proc/{p.Pid}/status", "VmRSS:") / 1024, Pss: ReadKb($"/proc/{p.Pid}/smaps_rollup", "Pss:") / 1024))
+            .ToList();
+        var groups = measured.GroupBy(m => m.Program)
+            .Select(g => new Group(g.Key, g.Count(), g.Sum(m => m.Rss), g.Sum(m => m.Pss)))
+            .OrderByDescending(g => g.RssMb)
+            .ToList();
+        return new Usage(measured.Count, measured.Sum(m => m.Rss), measured.Sum(m => m.Pss), groups);
+    }
+
+    /// <summary>The AppHost and every process it, DCP or DCP's watchers started.</summary>
+    public static IReadOnlySet<int> AppTree(int appHostPid) => TreeOf(appHostPid, AllProcesses());
+
+    /// <summary>Running and not a zombie waiting to be reaped.</summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static HashSet<int> TreeOf(int appHostPid, List<ProcInfo> processes)
+    {
         var members = new HashSet<int> { appHostPid };
         bool grew;
         do
@@ -33,15 +63,7 @@ public static class ProcessMemory
             }
         }
         while (grew);
-
-        var measured = processes.Where(p => members.Contains(p.Pid))
-            .Select(p => (p.Program, Rss: ReadKb($"/proc/{p.Pid}/status", "VmRSS:") / 1024, Pss: ReadKb($"/proc/{p.Pid}/smaps_rollup", "Pss:") / 1024))
-            .ToList();
-        var groups = measured.GroupBy(m => m.Program)
-            .Select(g => new Group(g.Key, g.Count(), g.Sum(m => m.Rss), g.Sum(m => m.Pss)))
-            .OrderByDescending(g => g.RssMb)
-            .ToList();
-        return new Usage(measured.Count, measured.Sum(m => m.Rss), measured.Sum(m => m.Pss), groups);
+        return members;
     }
 
     private sealed record ProcInfo(int Pid, int ParentPid, int[] Monitors, string Program);

@@ -5,7 +5,7 @@ namespace DiveAspire.Bench;
 
 /// <summary>
 /// The floor for revocation propagation: publish on one connection, receive on another, on a redis-server of the
-/// bench's own. Sampled one round trip at a time, between propagation samples, so both see the machine alike.
+/// bench's own. Sampled one round trip at a time, right before each revocation, so both see the machine alike.
 /// </summary>
 public sealed class PubSubBaseline : IAsyncDisposable
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Claims;
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Metrics;
 
@@ -19,15 +20,12 @@ public sealed class RevocationCheckMiddleware(RequestDelegate next, RevocationCa
         if (context.User.Identity?.IsAuthenticated == true)
         {
             var started = Stopwatch.GetTimestamp();
-            var jti = context.User.Jti();
-            var userId = context.User.UserId();
-            var tokenRevoked = jti is not null && cache.IsTokenRevoked(jti);
-            var userRevoked = !tokenRevoked && userId is not null && cache.IsUserRevoked(userId);
+            var refusal = Refusal(cache, context.User);
             DiveMetrics.RevocationCheckDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
 
-            if (tokenRevoked || userRevoked)
+            if (refusal is not null)
             {
-                await AuthenticationSetup.WriteUnauthorizedAsync(context.Response, tokenRevoked ? TokenRevoked : UserTerminated);
+                await AuthenticationSetup.WriteUnauthorizedAsync(context.Response, refusal);
                 return;
             }
             if (options.FailureMode == RevocationFailureMode.Closed && !sync.Synchronised)
@@ -39,5 +37,15 @@ public sealed class RevocationCheckMiddleware(RequestDelegate next, RevocationCa
             }
         }
         await next(context);
+    }
+
+    /// <summary>The whole per-request check, no I/O: why this principal is refused (revoked token or user), else null.</summary>
+    public static string? Refusal(RevocationCache cache, ClaimsPrincipal user)
+    {
+        if (user.Jti() is { } jti && cache.IsTokenRevoked(jti))
+        {
+            return TokenRevoked;
+        }
+        return user.UserId() is { } userId && cache.IsUserRevoked(userId) ? UserTerminated : null;
     }
 }
