@@ -29,10 +29,10 @@ public static class HttpBenchmarks
 
     /// <param name="Ms">USA's acknowledgement (when the client got it) to ROU's cache holding the revocation; 0 when ROU held it first</param>
     /// <param name="FromRevokedAtMs">USA's revokedAt (taken before its durable write to the store) to ROU's cache holding it</param>
+    /// <param name="AcknowledgeMs">USA's revokedAt to the client having the acknowledgement (the durable write and the response)</param>
     /// <param name="ClientMs">USA's acknowledgement, as the client got it, to the client's request that ROU answered with 401</param>
     /// <param name="RequestMs">one accepted request to ROU (the same call, before the logout): the floor of a client sample</param>
     /// <param name="Requests">requests to ROU until it answered 401, per revocation</param>
-    /// <param name="AcknowledgeMs">USA's revokedAt to the client having the acknowledgement (the durable write and the response)</param>
     /// <param name="PubSubMs">one raw pub/sub round trip right before each revocation (the baseline, same machine state)</param>
     public sealed record Propagation(List<double> Ms, List<double> FromRevokedAtMs, List<double> AcknowledgeMs, List<double> ClientMs, List<double> RequestMs,
         List<double> Requests, List<double> PubSubMs)
