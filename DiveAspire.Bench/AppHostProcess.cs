@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using DiveAspire.Cli;
 using DiveAspire.Topology;
 
 namespace DiveAspire.Bench;
@@ -20,6 +21,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         Topology = topology;
         SigningKey = signingKey;
         StartTimestamp = startTimestamp;
+        _stop = new StopOnce(StopAsync);
     }
 
     public DiveTopology Topology { get; }
@@ -135,17 +137,9 @@ public sealed class AppHostProcess : IAsyncDisposable
         return null;
     }
 
-    private readonly Lock _disposalLock = new();
-    private Task? _disposal;
+    private readonly StopOnce _stop;
 
-    /// <summary>Once: a signal and the normal end may both ask for it.</summary>
-    public ValueTask DisposeAsync()
-    {
-        lock (_disposalLock)
-        {
-            return new(_disposal ??= StopAsync());
-        }
-    }
+    public ValueTask DisposeAsync() => _stop.RunAsync();
 
     private async Task StopAsync()
     {
@@ -168,11 +162,11 @@ public sealed class AppHostProcess : IAsyncDisposable
         _dotnetRun.Dispose();
         // DCP stops what it started shortly after the AppHost exits; the next start needs the fixed ports back.
         var watch = Stopwatch.StartNew();
-        while (tree.Any(ProcessMemory.IsRunning) && watch.Elapsed < TimeSpan.FromSeconds(30))
+        while (tree.Any(LocalProcesses.IsRunning) && watch.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(250);
         }
-        foreach (var pid in tree.Where(ProcessMemory.IsRunning))
+        foreach (var pid in tree.Where(LocalProcesses.IsRunning))
         {
             Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
             Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();

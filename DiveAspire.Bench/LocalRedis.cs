@@ -18,6 +18,7 @@ public sealed class LocalRedis : IAsyncDisposable
         _dir = dir;
         Port = port;
         Password = password;
+        _stop = new StopOnce(StopAsync);
     }
 
     public int Port { get; }
@@ -65,17 +66,9 @@ public sealed class LocalRedis : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private readonly Lock _disposalLock = new();
-    private Task? _disposal;
+    private readonly StopOnce _stop;
 
-    /// <summary>Once: a signal and the normal end may both ask for it.</summary>
-    public ValueTask DisposeAsync()
-    {
-        lock (_disposalLock)
-        {
-            return new(_disposal ??= StopAsync());
-        }
-    }
+    public ValueTask DisposeAsync() => _stop.RunAsync();
 
     private async Task StopAsync()
     {

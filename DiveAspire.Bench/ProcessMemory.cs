@@ -28,20 +28,6 @@ public static class ProcessMemory
     /// <summary>The AppHost and every process it, DCP or DCP's watchers started.</summary>
     public static IReadOnlySet<int> AppTree(int appHostPid) => TreeOf(appHostPid, AllProcesses());
 
-    /// <summary>Running and not a zombie waiting to be reaped.</summary>
-    public static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
     private static HashSet<int> TreeOf(int appHostPid, List<ProcInfo> processes)
     {
         var members = new HashSet<int> { appHostPid };

@@ -1,3 +1,4 @@
+using DiveAspire.Cli;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -24,7 +25,7 @@ public static class LeftoverRedis
             System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            while (IsRunning(pid))
+            while (LocalProcesses.IsRunning(pid))
             {
                 if (timeout.IsCancellationRequested)
                 {
@@ -56,24 +57,10 @@ public static class LeftoverRedis
             {
                 continue; // gone, or not ours to look at
             }
-            if (cwd is not null && Path.TrimEndingDirectorySeparator(cwd) == Path.TrimEndingDirectorySeparator(dataDirectory) && IsRunning(pid))
+            if (cwd is not null && Path.TrimEndingDirectorySeparator(cwd) == Path.TrimEndingDirectorySeparator(dataDirectory) && LocalProcesses.IsRunning(pid))
             {
                 yield return pid;
             }
-        }
-    }
-
-    /// <summary>Running and not a zombie waiting to be reaped (Linux).</summary>
-    public static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Aspire.Hosting;
 using DiveAspire.AppHost;
+using DiveAspire.Cli;
 using DiveAspire.Tests.Cli;
 using DiveAspire.Tests.Infrastructure;
 
@@ -42,24 +42,24 @@ public sealed class OrchestratorWatchTests
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
             await HttpAssertions.EventuallyAsync(() => ReadyAsync(http), TimeSpan.FromSeconds(60), "the backend to become ready");
             await Task.Delay(TimeSpan.FromSeconds(2));
-            Assert.True(LeftoverRedis.IsRunning(backend), "the backend stopped while its parent was still there");
+            Assert.True(LocalProcesses.IsRunning(backend), "the backend stopped while its parent was still there");
 
             parent.StandardInput.Close();
             await parent.WaitForExitAsync();
 
             if (exitWithOrchestrator)
             {
-                await HttpAssertions.EventuallyAsync(() => Task.FromResult(!LeftoverRedis.IsRunning(backend)), TimeSpan.FromSeconds(15), "the orphaned backend to stop");
+                await HttpAssertions.EventuallyAsync(() => Task.FromResult(!LocalProcesses.IsRunning(backend)), TimeSpan.FromSeconds(15), "the orphaned backend to stop");
             }
             else
             {
                 await Task.Delay(TimeSpan.FromSeconds(4));
-                Assert.True(LeftoverRedis.IsRunning(backend), "without Dive:ExitWithOrchestrator the backend must not stop on its own");
+                Assert.True(LocalProcesses.IsRunning(backend), "without Dive:ExitWithOrchestrator the backend must not stop on its own");
             }
         }
         finally
         {
-            if (LeftoverRedis.IsRunning(backend))
+            if (LocalProcesses.IsRunning(backend))
             {
                 Process.GetProcessById(backend).Kill();
             }
