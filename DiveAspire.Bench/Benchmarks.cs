@@ -20,12 +20,14 @@ public static class Benchmarks
     {
         var repoRoot = Path.GetDirectoryName(DiveTopology.FindInstancesDirectory(AppContext.BaseDirectory))!;
         var report = new Report(repoRoot, quick);
+        var total = System.Diagnostics.Stopwatch.StartNew();
         if (!startupOnly)
         {
-            RevocationCheck(report, quick);
-            await MessagingAndThroughputAsync(repoRoot, report, quick);
+            await Timed(() => { RevocationCheck(report, quick); return Task.CompletedTask; });
+            await Timed(() => MessagingAndThroughputAsync(repoRoot, report, quick));
         }
-        await StartupAsync(repoRoot, report, quick);
+        await Timed(() => StartupAsync(repoRoot, report, quick));
+        Console.WriteLine($"(all: {total.Elapsed.TotalSeconds:F0} s)");
 
         report.Note("RSS sums every process of the app (AppHost, DCP, dashboard, Redis, backends, monitoring) and counts shared pages once per process; PSS shares them out and is the fairer total.");
         if (!startupOnly)
@@ -33,6 +35,14 @@ public static class Benchmarks
             Console.WriteLine($"Wrote {report.Write()}");
         }
         return 0;
+    }
+
+    /// <summary>Each part says how long it took: --quick must stay under 3 minutes in CI.</summary>
+    private static async Task Timed(Func<Task> part)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await part();
+        Console.WriteLine($"  ({watch.Elapsed.TotalSeconds:F0} s)");
     }
 
     private static void RevocationCheck(Report report, bool quick)

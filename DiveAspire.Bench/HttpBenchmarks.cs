@@ -141,7 +141,8 @@ public static class HttpBenchmarks
             }
             return done;
         }
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Worker(DateTime.UtcNow.AddSeconds(1)))); // warm-up
+        var warmUp = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, duration.Ticks / 6)); // the connections and this token
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Worker(DateTime.UtcNow.Add(warmUp))));
         var watch = Stopwatch.StartNew();
         var counts = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Worker(DateTime.UtcNow.Add(duration))));
         return counts.Sum() / watch.Elapsed.TotalSeconds;
