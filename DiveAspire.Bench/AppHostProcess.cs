@@ -148,7 +148,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         if (FindAppHost() is { } appHost)
         {
             tree = ProcessMemory.AppTree(appHost);
-            Process.Start("kill", ["-TERM", appHost.ToString()])?.WaitForExit();
+            LocalProcesses.Signal(appHost, UnixSignal.Term);
         }
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(45));
         try
@@ -169,7 +169,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         foreach (var pid in tree.Where(LocalProcesses.IsRunning))
         {
             Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
-            Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+            LocalProcesses.Signal(pid, UnixSignal.Kill);
         }
         try
         {

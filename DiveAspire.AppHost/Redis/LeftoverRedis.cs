@@ -21,15 +21,17 @@ public static class LeftoverRedis
         foreach (var pid in RedisServersIn(Path.GetFullPath(dataDirectory)))
         {
             logger.LogWarning("Stopping redis-server (pid {Pid}) left running on {Directory} by an earlier run", pid, dataDirectory);
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+            if (!LocalProcesses.Signal(pid, UnixSignal.Term))
+            {
+                continue; // it ended on its own meanwhile
+            }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
             while (LocalProcesses.IsRunning(pid))
             {
                 if (timeout.IsCancellationRequested)
                 {
-                    process.Kill();
+                    LocalProcesses.Signal(pid, UnixSignal.Kill);
                     break;
                 }
                 await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using DiveAspire.Cli;
 using DiveAspire.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -144,7 +145,7 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
 
             // Kill the store with SIGKILL (no shutdown save) while revocations are in flight.
             await EventuallyAsync(() => Task.FromResult(acknowledged.Count >= Count / 3), "a third of the revocations acknowledged", pollMs: 5);
-            Process.Start("kill", ["-9", pid.ToString()])!.WaitForExit();
+            Assert.True(LocalProcesses.Signal(pid, UnixSignal.Kill), $"redis-server {pid} was not running");
             killed = true;
             await Task.WhenAll(logouts);
         }
@@ -185,7 +186,7 @@ public sealed class RedisIntegrationScenarioTests(ScenarioFixture federation, IT
         var killed = false;
         try
         {
-            Process.Start("kill", ["-9", pid.ToString()])!.WaitForExit();
+            Assert.True(LocalProcesses.Signal(pid, UnixSignal.Kill), $"redis-server {pid} was not running");
             killed = true;
             await EventuallyAsync(async () => await HealthStatusAsync(federation, "bel") == "degraded", "backend-bel reports degraded");
 
