@@ -36,8 +36,12 @@ public sealed class RateLimitTests(FederationFixture federation)
         Assert.Equal(0, body.GetProperty("details").GetProperty("remaining").GetInt32());
 
         // The window is in the hub's own Redis under the DIVE key, keyed by user and IP, expiring with the window.
+        // The IP is the loopback address the backend saw: 127.0.0.1 or ::1, depending on how the machine resolves localhost.
         await using var redis = await federation.ConnectAsync("redis-usa");
-        var key = $"dive-v3:rate-limit:api:{user}:127.0.0.1";
+        var prefix = $"dive-v3:rate-limit:api:{user}:";
+        var key = Assert.Single(await redis.GetServers()[0].KeysAsync(pattern: prefix + "*").ToListAsync()).ToString();
+        var ip = IPAddress.Parse(key[prefix.Length..]);
+        Assert.True(IPAddress.IsLoopback(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip), $"the window's client address is not loopback: {key}");
         Assert.Equal(100, (long)await redis.GetDatabase().StringGetAsync(key));
         var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key);
         Assert.InRange(ttl!.Value.TotalSeconds, 800, 900);
