@@ -22,8 +22,11 @@ public sealed class ContainerRuntimeProbeTests
     public async Task Auto_picks_the_container_runtime_when_podman_answers()
     {
         Skip.IfNot(PodmanEnvironment.Ready, PodmanEnvironment.Reason);
-        var previous = Environment.GetEnvironmentVariable("CONTAINERS_CONF");
-        Environment.SetEnvironmentVariable("CONTAINERS_CONF", PodmanEnvironment.ContainersConf);
+        var previous = PodmanEnvironment.Variables.ToDictionary(v => v.Key, v => Environment.GetEnvironmentVariable(v.Key));
+        foreach (var (name, value) in PodmanEnvironment.Variables)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
         var data = Directory.CreateTempSubdirectory("dive-model-").FullName;
         try
         {
@@ -37,7 +40,10 @@ public sealed class ContainerRuntimeProbeTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable("CONTAINERS_CONF", previous);
+            foreach (var (name, value) in previous)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
             Directory.Delete(data, recursive: true);
         }
     }

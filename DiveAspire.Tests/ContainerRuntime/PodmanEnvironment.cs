@@ -17,6 +17,18 @@ public static class PodmanEnvironment
     public static string RepositoryRoot => Path.GetDirectoryName(DiveTopology.FindInstancesDirectory(AppContext.BaseDirectory))!;
     public static string ContainersConf => Path.Combine(RepositoryRoot, ".dive", "podman", "containers.conf");
 
+    /// <summary>Written by the setup script only where Podman's default storage cannot work (e.g. on overlayfs).</summary>
+    public static string StorageConf => Path.Combine(RepositoryRoot, ".dive", "podman", "storage.conf");
+
+    private static string SetupFailed => Path.Combine(RepositoryRoot, ".dive", "podman", "setup-failed");
+
+    /// <summary>The variables podman needs to use this repository's configuration and storage.</summary>
+    public static IReadOnlyDictionary<string, string?> Variables => new Dictionary<string, string?>
+    {
+        ["CONTAINERS_CONF"] = ContainersConf,
+        ["CONTAINERS_STORAGE_CONF"] = File.Exists(StorageConf) ? StorageConf : null,
+    };
+
     public static bool Ready => NotReadyReason.Value is null;
 
     /// <summary>Why the tests are skipped; null when Podman is ready.</summary>
@@ -24,6 +36,10 @@ public static class PodmanEnvironment
 
     private static string? FindProblem()
     {
+        if (File.Exists(SetupFailed))
+        {
+            return $"Podman cannot be set up here: {File.ReadAllText(SetupFailed).Trim()}";
+        }
         if (!File.Exists(ContainersConf))
         {
             return $"Podman is not set up: {ContainersConf} is missing (run {SetupScript}; ./dive test does).";
@@ -49,7 +65,10 @@ public static class PodmanEnvironment
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["CONTAINERS_CONF"] = ContainersConf;
+        foreach (var (name, value) in Variables)
+        {
+            start.Environment[name] = value;
+        }
         try
         {
             using var process = Process.Start(start)!;

@@ -34,7 +34,10 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
             return;
         }
         // DCP is started by this process and runs podman with this process's environment.
-        SetEnvironment("CONTAINERS_CONF", PodmanEnvironment.ContainersConf);
+        foreach (var (name, value) in PodmanEnvironment.Variables)
+        {
+            SetEnvironment(name, value);
+        }
         SetEnvironment("ASPIRE_CONTAINER_RUNTIME", "podman");
         var clock = Stopwatch.StartNew();
         // A failed base start has already stopped the app: then only the volumes and environment remain to clean up.
@@ -97,7 +100,7 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         }
     }
 
-    private void SetEnvironment(string name, string value)
+    private void SetEnvironment(string name, string? value)
     {
         _previousEnvironment.TryAdd(name, Environment.GetEnvironmentVariable(name));
         Environment.SetEnvironmentVariable(name, value);

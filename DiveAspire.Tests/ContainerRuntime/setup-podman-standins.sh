@@ -3,7 +3,11 @@
 # `./dive up --runtime container`) on machines that have no Docker engine and no image registry access:
 #   1. installs podman + runc with apt-get when missing,
 #   2. writes a containers.conf (runc, pinned ulimits) into <repo>/.dive/podman/ (git-ignored; no system file),
-#   3. builds LOCAL STAND-IN images under the exact names and tags the AppHost graph asks for, from this
+#   3. picks a storage that works, by trying a build: Podman's default, or where overlay cannot work (a root on
+#      overlayfs, as in containers and chroots) overlay with fuse-overlayfs as mount program (installed with apt-get;
+#      needs /dev/fuse), else the vfs driver; a fallback is kept in <repo>/.dive/podman/storage.conf with its own
+#      storage folder there,
+#   4. builds LOCAL STAND-IN images under the exact names and tags the AppHost graph asks for, from this
 #      machine's Debian binaries (FROM scratch: the binary, the libraries ldd lists, a /bin/sh).
 # Real users pull the official images; these stand-ins exist only so the tests can run without a registry.
 # Where a registry answers, the official image is pulled instead; an official image already present is never
@@ -12,17 +16,21 @@
 #
 # Output: stdout carries only the environment to use, as shell assignments (eval-able):
 #   CONTAINERS_CONF=<repo>/.dive/podman/containers.conf
+#   CONTAINERS_STORAGE_CONF=<repo>/.dive/podman/storage.conf     (only with a fallback storage)
 #   ASPIRE_CONTAINER_RUNTIME=podman
-# Progress and reasons go to stderr. Exit 0 = ready, 1 = Podman cannot be set up here (reason on stderr).
+# Progress and reasons go to stderr. Exit 0 = ready, 1 = Podman cannot be set up here (reason on stderr and in
+# <repo>/.dive/podman/setup-failed, which the container-runtime tests report as their skip reason).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="$ROOT/.dive/podman"
 CONF="$STATE/containers.conf"
+STORAGE_CONF="$STATE/storage.conf"
+FAILED="$STATE/setup-failed"
 STANDIN_LABEL="io.diveaspire.standin"
 
 say() { printf 'setup-podman-standins: %s\n' "$*" >&2; }
-fail() { say "$*"; exit 1; }
+fail() { say "$*"; mkdir -p "$STATE" && printf '%s\n' "$*" >"$FAILED"; exit 1; }
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"
@@ -30,16 +38,21 @@ as_root() {
   else return 1; fi
 }
 
+# install_packages PACKAGE... (apt-get); fails with the reason.
+install_packages() {
+  command -v apt-get >/dev/null 2>&1 || fail "missing $* and no apt-get here: install them with your package manager."
+  say "installing $* (apt-get) ..."
+  as_root apt-get update -qq >/dev/null 2>&1 || fail "cannot run apt-get update (not root and no password-less sudo?)."
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 \
+    || fail "apt-get install $* failed."
+}
+
 ensure_packages() {
   local missing=()
   command -v podman >/dev/null 2>&1 || missing+=(podman)
   command -v runc >/dev/null 2>&1 || [[ -x /usr/sbin/runc ]] || missing+=(runc)
   ((${#missing[@]})) || return 0
-  command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get here: install them with your package manager."
-  say "installing ${missing[*]} (apt-get) ..."
-  as_root apt-get update -qq >/dev/null 2>&1 || fail "cannot run apt-get update (not root and no password-less sudo?)."
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
-    || fail "apt-get install ${missing[*]} failed."
+  install_packages "${missing[@]}"
 }
 
 # crun (Podman's default) refuses this machine's hybrid cgroup layout; the ulimits are pinned because the
@@ -58,6 +71,85 @@ EOF
 )
   [[ -f $CONF && $(cat "$CONF") == "$wanted" ]] || printf '%s\n' "$wanted" >"$CONF"
   export CONTAINERS_CONF="$CONF"
+}
+
+# ---- storage: the default where it works, else fuse-overlayfs, else vfs (each tried with a real build) -------------
+
+# True when a one-file FROM scratch image builds (and is removed again) with the current environment; else false
+# with the last line of Podman's error in PROBE_ERROR.
+PROBE_ERROR=""
+probe_storage() {
+  local dir tag="localhost/dive-storage-probe:$$" out rc=0
+  dir=$(mktemp -d "$STATE/probe.XXXXXX")
+  echo probe >"$dir/probe"
+  printf 'FROM scratch\nCOPY probe /probe\n' >"$dir/Containerfile"
+  out=$(timeout 120 podman build --quiet --tag "$tag" --file "$dir/Containerfile" "$dir" 2>&1) || rc=$?
+  rm -rf "$dir"
+  ((rc)) || podman rmi --force "$tag" >/dev/null 2>&1 || true
+  PROBE_ERROR=${out##*$'\n'}
+  return "$rc"
+}
+
+# write_storage_conf DRIVER [MOUNT_PROGRAM]: a storage.conf with a storage folder of its own under .dive/podman
+# (a store keeps the driver that first used it) and a run folder under /run (cleared at boot, as Podman expects).
+write_storage_conf() {
+  local driver=$1 program=${2:-} name id
+  name=${program:+fuse-overlayfs}; name=${name:-$driver}
+  id=$(printf '%s' "$STATE" | sha256sum | cut -c1-12)
+  mkdir -p "$STATE/storage-$name"
+  {
+    echo "# Written by DiveAspire.Tests/ContainerRuntime/setup-podman-standins.sh (test infrastructure):"
+    echo "# Podman's default storage does not work on this machine."
+    echo "[storage]"
+    echo "driver = \"$driver\""
+    echo "graphroot = \"$STATE/storage-$name\""
+    echo "runroot = \"/run/dive-podman-$id/$name\""
+    if [[ -n $program ]]; then
+      printf '\n[storage.options.overlay]\nmount_program = "%s"\n' "$program"
+    fi
+  } >"$STORAGE_CONF"
+  export CONTAINERS_STORAGE_CONF="$STORAGE_CONF"
+}
+
+# fuse-overlayfs needs a usable /dev/fuse; the package is installed only then. Prints why not, otherwise its path.
+fuse_overlayfs() {
+  [[ -c /dev/fuse && -r /dev/fuse && -w /dev/fuse ]] || { echo "no usable /dev/fuse"; return 1; }
+  if ! command -v fuse-overlayfs >/dev/null 2>&1; then
+    (install_packages fuse-overlayfs) >&2 || { echo "fuse-overlayfs could not be installed"; return 1; }
+  fi
+  command -v fuse-overlayfs
+}
+
+choose_storage() {
+  local reasons=() program
+  if [[ -f $STORAGE_CONF ]]; then
+    export CONTAINERS_STORAGE_CONF="$STORAGE_CONF"
+    probe_storage && return 0
+    say "the storage chosen earlier ($(sed -n 's/^driver = //p' "$STORAGE_CONF")) fails now ($PROBE_ERROR): choosing again."
+    unset CONTAINERS_STORAGE_CONF
+    rm -f "$STORAGE_CONF"
+  fi
+  probe_storage && return 0
+  reasons+=("default: $PROBE_ERROR")
+  say "Podman's default storage does not work here ($PROBE_ERROR): trying fuse-overlayfs, then vfs ..."
+  if program=$(fuse_overlayfs); then
+    write_storage_conf overlay "$program"
+    if probe_storage; then
+      say "storage: overlay with fuse-overlayfs, in ${STATE#"$ROOT"/}/storage-fuse-overlayfs ($STORAGE_CONF)."
+      return 0
+    fi
+    reasons+=("fuse-overlayfs: $PROBE_ERROR")
+  else
+    reasons+=("fuse-overlayfs: $program")
+  fi
+  write_storage_conf vfs
+  if probe_storage; then
+    say "storage: vfs (every layer a full copy), in ${STATE#"$ROOT"/}/storage-vfs ($STORAGE_CONF)."
+    return 0
+  fi
+  reasons+=("vfs: $PROBE_ERROR")
+  rm -f "$STORAGE_CONF"
+  fail "no Podman storage works here: $(printf '%s; ' "${reasons[@]}")"
 }
 
 check_runtime() {
@@ -187,12 +279,17 @@ CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertm
 
 # ---- main -------------------------------------------------------------------------------------------------------
 
+rm -f "$FAILED"
 ensure_packages
 write_conf
+choose_storage
 check_runtime
 redis_image
 redis_exporter_image
 prometheus_image
 alertmanager_image
 
-printf 'CONTAINERS_CONF=%q\nASPIRE_CONTAINER_RUNTIME=podman\n' "$CONF"
+rm -f "$FAILED" # a fallback that failed on the way (e.g. fuse-overlayfs) left it
+printf 'CONTAINERS_CONF=%q\n' "$CONF"
+[[ -z ${CONTAINERS_STORAGE_CONF:-} ]] || printf 'CONTAINERS_STORAGE_CONF=%q\n' "$CONTAINERS_STORAGE_CONF"
+printf 'ASPIRE_CONTAINER_RUNTIME=podman\n'
