@@ -75,17 +75,20 @@ EOF
 
 # ---- storage: the default where it works, else fuse-overlayfs, else vfs (each tried with a real build) -------------
 
-# True when a one-file FROM scratch image builds (and is removed again) with the current environment; else false
-# with the last line of Podman's error in PROBE_ERROR.
+# True when Podman answers, a one-file FROM scratch image builds and is removed again, with the current environment;
+# else false with the last line of Podman's error in PROBE_ERROR. Several commands, because on a fresh store over
+# overlayfs the first one works (the default driver falls back to vfs) and leaves an overlay folder that makes every
+# later one fail ("prior storage driver overlay failed").
 PROBE_ERROR=""
 probe_storage() {
   local dir tag="localhost/dive-storage-probe:$$" out rc=0
   dir=$(mktemp -d "$STATE/probe.XXXXXX")
   echo probe >"$dir/probe"
   printf 'FROM scratch\nCOPY probe /probe\n' >"$dir/Containerfile"
-  out=$(timeout 120 podman build --quiet --tag "$tag" --file "$dir/Containerfile" "$dir" 2>&1) || rc=$?
+  out=$({ timeout 60 podman info --format '{{.Store.GraphDriverName}}' \
+    && timeout 120 podman build --quiet --tag "$tag" --file "$dir/Containerfile" "$dir" \
+    && timeout 60 podman rmi --force "$tag" && timeout 60 podman info --format '{{.Store.GraphDriverName}}'; } 2>&1) || rc=$?
   rm -rf "$dir"
-  ((rc)) || podman rmi --force "$tag" >/dev/null 2>&1 || true
   PROBE_ERROR=${out##*$'\n'}
   return "$rc"
 }
