@@ -26,11 +26,11 @@
 #   - the Debian mirror: the first one in this machine's apt sources (DIVE_DEBIAN_MIRROR overrides it).
 # The root is on overlayfs by default, as in a container, where Podman's default storage cannot work.
 #
-# Output: progress on stderr; the clone's full test log and TRX are copied to .dive/fresh-machine/ (git-ignored).
+# Output: progress on stderr; the clone's full test log and TRX are kept in .dive/fresh-machine/<time>/ (git-ignored).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-OUT="$REPO/.dive/fresh-machine"
+OUT="$REPO/.dive/fresh-machine/$(date -u +%Y%m%dT%H%M%SZ)"
 SUITE=bookworm
 
 say() { printf 'run-in-minimal-debian: %s\n' "$*" >&2; }
@@ -144,16 +144,17 @@ say "root ready ($(du -sh --one-file-system "$WORK/base/" | cut -f1)); cloning $
 mkdir -p "$OUT"
 env_passed=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb)
 [[ -n ${NUGET_CERT_REVOCATION_MODE:-} ]] && env_passed+=("NUGET_CERT_REVOCATION_MODE=$NUGET_CERT_REVOCATION_MODE")
-set +e
+# In the background and waited for, so that a TERM to this script runs the cleanup at once.
 chroot "$ROOT" /usr/bin/env -i "${env_passed[@]}" /bin/bash -c '
   set -e
   git -c safe.directory="*" clone --quiet --no-local /mnt/source.git /root/DiveAspire
   cd /root/DiveAspire
   git -c advice.detachedHead=false checkout --quiet "$1"
   shift
-  "$@"' bash "$commit" "${command[@]}" 2>&1 | tee "$OUT/test.log"
-rc=${PIPESTATUS[0]}
-set -e
+  "$@"' bash "$commit" "${command[@]}" > >(tee "$OUT/test.log") 2>&1 &
+rc=0
+wait $! || rc=$?
+wait # the tee, so the log is complete
 [[ -f $ROOT/root/DiveAspire/.dive/test-results/results.trx ]] && cp "$ROOT/root/DiveAspire/.dive/test-results/results.trx" "$OUT/results.trx"
 say "done (exit $rc); log: ${OUT#"$REPO"/}/test.log"
 grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/test.log" | tail -n1 || echo "no test summary line (see ${OUT#"$REPO"/}/test.log)"
