@@ -1,4 +1,5 @@
 using DiveAspire.Backend.Auth;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace DiveAspire.Backend.Errors;
@@ -22,6 +23,9 @@ public static class RouteTable
                     pattern = e.RoutePattern.RawText,
                     methods = e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [],
                     accepts = e.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes ?? [],
+                    // The JSON fields of a bound body, so a test can send each one a bad value.
+                    fields = e.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType?.GetProperties()
+                        .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)) ?? [],
                 })))
                 .RequireAuthorization(AuthenticationSetup.AdminPolicy);
         }
