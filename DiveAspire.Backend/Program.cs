@@ -1,6 +1,7 @@
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Authorization;
 using DiveAspire.Backend.Catalog;
+using DiveAspire.Backend.Errors;
 using DiveAspire.Backend.FederatedSearch;
 using DiveAspire.Backend.Health;
 using DiveAspire.Backend.Instance;
@@ -16,6 +17,7 @@ using Prometheus;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddDiveErrorResponses();
 var instance = InstanceInfo.From(builder.Configuration);
 builder.Services.AddSingleton(instance);
 builder.Services.AddDiveAuthentication(builder.Configuration, instance);
@@ -35,13 +37,19 @@ if (OrchestratorWatch.Enabled(builder.Configuration))
 var app = builder.Build();
 DiveMetrics.Initialize();
 
+app.UseDiveErrorResponses();
 // Client IPs for rate limiting: X-Forwarded-For is trusted only from loopback proxies (the ASP.NET Core default).
 app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor });
-app.UseAuthentication();
-app.UseRevocationCheck();
+// Health and metrics never look at a token: a revoked, expired or malformed one attached by a probe changes nothing.
+app.UseWhen(http => !HealthEndpoints.IsOperational(http.Request.Path), authenticated =>
+{
+    authenticated.UseAuthentication();
+    authenticated.UseRevocationCheck();
+});
 // After authentication (client key = uniqueID:ip), before authorization (requests that end in 401 are counted too).
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseUtf8Bodies();
 
 app.MapDiveHealth();
 app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
@@ -63,6 +71,7 @@ app.MapOAuth();
 app.MapOtp();
 app.MapFederatedSearch();
 app.MapMetrics("/metrics");
+app.MapRouteTable();
 
 app.Run();
 

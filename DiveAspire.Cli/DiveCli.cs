@@ -32,6 +32,12 @@ public static class DiveCli
             ReportParseErrors(parse, stderr);
             return ExitCodes.Usage;
         }
+        if (StrayOption(parse) is { } stray)
+        {
+            var path = CommandPath(parse.CommandResult);
+            stderr.WriteLine($"dive: unknown option '{stray}' for '{path}'; see {path} --help");
+            return ExitCodes.Usage;
+        }
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, ct);
@@ -78,12 +84,38 @@ public static class DiveCli
                 return;
             }
         }
-        for (var i = 0; i < parse.Errors.Count; i++)
+        // "Required command was not provided" next to another error ('dive redis --bogus') says nothing more.
+        var errors = parse.Errors.Count > 1 && command.Action is null && subcommands.Count > 0
+            ? parse.Errors.Where(e => e.SymbolResult is not CommandResult || !e.Message.StartsWith("Required command", StringComparison.Ordinal)).ToList()
+            : parse.Errors.ToList();
+        for (var i = 0; i < errors.Count; i++)
         {
-            var message = parse.Errors[i].Message.TrimEnd('.');
-            stderr.WriteLine(i == parse.Errors.Count - 1 ? $"dive: {message}; {help}" : $"dive: {message}");
+            var message = OneLine(errors[i]);
+            stderr.WriteLine(i == errors.Count - 1 ? $"dive: {message}; {help}" : $"dive: {message}");
         }
     }
+
+    /// <summary>The parser's message on one line, naming the option it is about ("--clearance: Argument 'X' not recognized. Must be one of: 'A', 'B'").</summary>
+    private static string OneLine(ParseError error)
+    {
+        var message = error.Message.TrimEnd('.').Replace("\r", "");
+        message = message.Replace(":\n\t", ": ").Replace("\n\t", ", ").Replace('\n', ' ');
+        var option = error.SymbolResult switch
+        {
+            OptionResult o => o.Option.Name,
+            ArgumentResult { Parent: OptionResult o } => o.Option.Name,
+            _ => null,
+        };
+        return option is null || message.Contains(option, StringComparison.Ordinal) ? message : $"{option}: {message}";
+    }
+
+    /// <summary>
+    /// An unknown option that the parser took as the value of a command's argument ('dive redis status --bogus' would
+    /// otherwise read "--bogus" as an instance code). No argument of this CLI starts with '-' followed by a letter.
+    /// </summary>
+    private static string? StrayOption(ParseResult parse) =>
+        parse.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens)
+            .Select(t => t.Value).FirstOrDefault(v => v.Length > 1 && v[0] == '-' && !char.IsAsciiDigit(v[1]) && v[1] != '.');
 
     /// <summary>"dive redis rate-limits" for the command the parser stopped at.</summary>
     private static string CommandPath(CommandResult result)

@@ -7,6 +7,8 @@ namespace DiveAspire.Backend.Authorization;
 
 public static class AuthorizationEndpoints
 {
+    private const int MaxIdentifierLength = 512;
+
     public static IServiceCollection AddDecisionCache(this IServiceCollection services) =>
         services.AddSingleton<DecisionCache>().AddHostedService<InvalidationSubscriber>();
 
@@ -41,6 +43,10 @@ public static class AuthorizationEndpoints
             if (scope != InvalidationScope.All && string.IsNullOrWhiteSpace(body!.Identifier))
             {
                 return Results.Json(new { error = "Bad Request", message = $"identifier is required for scope {body.Scope}" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+            if (body!.Identifier is { } identifier && (identifier.Length > MaxIdentifierLength || Validation.SafeText.Problem(identifier) is not null))
+            {
+                return Results.Json(new { error = "Bad Request", message = $"identifier is up to {MaxIdentifierLength} printable characters" }, statusCode: StatusCodes.Status400BadRequest);
             }
             var (deleted, published) = await cache.InvalidateAsync(scope, scope == InvalidationScope.All ? null : body!.Identifier);
             return Results.Json(new { scope = scope.ToString().ToLowerInvariant(), identifier = body!.Identifier, keysDeleted = deleted, published });

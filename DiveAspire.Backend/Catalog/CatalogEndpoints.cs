@@ -1,5 +1,8 @@
-using DiveAspire.Backend.RateLimiting;
+using DiveAspire.Backend.Auth;
+using DiveAspire.Backend.Authorization;
 using DiveAspire.Backend.Instance;
+using DiveAspire.Backend.Metrics;
+using DiveAspire.Backend.RateLimiting;
 
 namespace DiveAspire.Backend.Catalog;
 
@@ -10,43 +13,33 @@ public static class CatalogEndpoints
 
     public static IEndpointRouteBuilder MapUpload(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/upload", async (UploadRequest? body, ResourceCatalog catalog, InstanceInfo instance, HttpContext http) =>
+        // The body is required: no body, an empty one or `null` is a 400 from the framework (see Errors/JsonErrors).
+        app.MapPost("/api/upload", async (UploadRequest body, ResourceCatalog catalog, DecisionCache decisions, InstanceInfo instance,
+            HttpContext http, ILogger<UploadRequest> logger) =>
         {
-            if (body?.Validate() is { } problem)
+            if (body.Validate() is { } problem)
             {
                 return Results.Json(new { error = "Bad Request", message = problem }, statusCode: StatusCodes.Status400BadRequest);
             }
-            var resource = body!.ToResource(instance);
+            var proposed = body.ToResource(instance);
+            var existing = await catalog.FindAsync(proposed.ResourceId);
+            var (verdict, refusal) = LabelPolicy.Check(http.User, existing, proposed, instance);
+            if (verdict == LabelPolicy.Verdict.Relabel)
+            {
+                DiveMetrics.ResourceRelabels.WithLabels(refusal is null ? "applied" : "refused").Inc();
+                logger.LogWarning("Relabel of {ResourceId} from {From} to {To} by {User}: {Outcome}", existing!.ResourceId, existing.Classification,
+                    proposed.Classification, http.User.UserId(), refusal is null ? "applied" : "refused");
+            }
+            if (refusal is not null)
+            {
+                return Results.Json(new { error = "Forbidden", message = refusal }, statusCode: StatusCodes.Status403Forbidden);
+            }
+            // A replacement keeps the stored id's spelling (ids are matched case-insensitively).
+            var resource = existing is null ? proposed : proposed with { ResourceId = existing.ResourceId };
             await catalog.SaveAsync(resource);
-            await http.RequestServices.GetRequiredService<Authorization.DecisionCache>().InvalidateAsync(Authorization.InvalidationScope.Resource, resource.ResourceId);
+            await decisions.InvalidateAsync(InvalidationScope.Resource, resource.ResourceId);
             return Results.Json(resource, statusCode: StatusCodes.Status201Created);
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Upload);
         return app;
     }
-}
-
-public sealed record UploadRequest(string? ResourceId, string? Title, string? Classification, string[]? ReleasabilityTo, string[]? Coi)
-{
-    public string? Validate()
-    {
-        if (string.IsNullOrWhiteSpace(ResourceId) || ResourceId.Length > 128 || ResourceId.Any(c => char.IsWhiteSpace(c) || c is ':' or '*'))
-        {
-            return "resourceId is required (up to 128 characters, no spaces, ':' or '*')";
-        }
-        if (string.IsNullOrWhiteSpace(Title))
-        {
-            return "title is required";
-        }
-        if (!Authorization.Classification.IsKnown(Classification))
-        {
-            return $"classification must be one of {string.Join(", ", Authorization.Classification.Known)}";
-        }
-        return null;
-    }
-
-    public Resource ToResource(InstanceInfo instance) => new(
-        ResourceId!, Title!, Authorization.Classification.Normalise(Classification)!,
-        [.. (ReleasabilityTo ?? []).Select(c => c.Trim().ToUpperInvariant())],
-        [.. (Coi ?? []).Select(c => c.Trim())],
-        instance.Code);
 }

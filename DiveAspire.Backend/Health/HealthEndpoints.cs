@@ -13,6 +13,9 @@ public static class HealthEndpoints
 {
     public const string RedisTag = "redis";
 
+    /// <summary>Health and metrics paths: answered without looking at any token the caller attached.</summary>
+    public static bool IsOperational(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+
     public static IServiceCollection AddDiveHealthChecks(this IServiceCollection services)
     {
         services.AddHealthChecks()

@@ -53,8 +53,16 @@ public static class DiveMetrics
     public static readonly Counter DecisionCacheInvalidations = Prometheus.Metrics.CreateCounter(
         "dive_v3_decision_cache_invalidations_total", "Invalidation messages applied, by scope.", "scope");
 
+    // Catalog
+    public static readonly Counter ResourceRelabels = Prometheus.Metrics.CreateCounter(
+        "dive_v3_resource_relabels_total", "Uploads that change an existing document's label, applied (instance admin) or refused.", "outcome");
+
     public static void Initialize()
     {
+        foreach (var outcome in new[] { "applied", "refused" })
+        {
+            ResourceRelabels.WithLabels(outcome);
+        }
         foreach (var cluster in new[] { "cache", "blacklist" })
         {
             RedisHealth.WithLabels(cluster);

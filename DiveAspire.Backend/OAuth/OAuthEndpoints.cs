@@ -11,13 +11,15 @@ namespace DiveAspire.Backend.OAuth;
 public static class OAuthEndpoints
 {
     public static IServiceCollection AddOAuthCodes(this IServiceCollection services) =>
-        services.AddSingleton<AuthorizationCodeStore>().AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<AuthorizationCodeStore>().AddSingleton<AccessTokenIssuer>()
+            .AddSingleton(sp => RedirectUriPolicy.From(sp.GetRequiredService<IConfiguration>()));
 
     public static IEndpointRouteBuilder MapOAuth(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/oauth/authorize", async (AuthorizeRequest? body, HttpContext http, AuthorizationCodeStore codes, TimeProvider clock) =>
+        // The body is required: no body, an empty one or `null` is a 400 from the framework (see Errors/JsonErrors).
+        app.MapPost("/api/oauth/authorize", async (AuthorizeRequest body, HttpContext http, AuthorizationCodeStore codes, RedirectUriPolicy redirects, TimeProvider clock) =>
         {
-            if (body?.Validate() is { } problem)
+            if ((body.Validate() ?? redirects.Problem(body.RedirectUri)) is { } problem)
             {
                 return Error("invalid_request", problem);
             }
@@ -25,7 +27,7 @@ public static class OAuthEndpoints
             try
             {
                 var code = await codes.IssueAsync(new AuthorizationCode(
-                    body!.ClientId!, body.RedirectUri!, body.Scope ?? "openid", body.CodeChallenge ?? "",
+                    body.ClientId!, body.RedirectUri!, body.Scope ?? "openid", body.CodeChallenge ?? "",
                     user.UserId()!, user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois(), clock.GetUtcNow()));
                 return Results.Json(new { code, expiresIn = (int)AuthorizationCodeStore.CodeTtl.TotalSeconds, redirectUri = body.RedirectUri });
             }
@@ -96,13 +98,13 @@ public sealed record AuthorizeRequest(string? ClientId, string? RedirectUri, str
 {
     public string? Validate()
     {
-        if (string.IsNullOrWhiteSpace(ClientId))
+        if (string.IsNullOrWhiteSpace(ClientId) || ClientId.Length > 128 || Validation.SafeText.Problem(ClientId) is not null)
         {
-            return "clientId is required";
+            return "clientId is required (up to 128 printable characters)";
         }
-        if (!Uri.TryCreate(RedirectUri, UriKind.Absolute, out _))
+        if (Scope is { Length: > 512 } || (Scope is not null && Validation.SafeText.Problem(Scope) is not null))
         {
-            return "redirectUri must be an absolute URI";
+            return "scope is up to 512 printable characters";
         }
         if (!string.IsNullOrEmpty(CodeChallenge))
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace DiveAspire.Backend.RateLimiting;
 
@@ -19,22 +18,6 @@ public static class ClientAddress
         return string.IsNullOrEmpty(user) ? ip : $"{user}:{ip}";
     }
 
-    /// <summary>
-    /// Parses an IPv4 address only in its dotted-quad form ("1" or "10.1" are valid for IPAddress.TryParse, not for an operator)
-    /// or any IPv6 address; the result is canonical.
-    /// </summary>
-    public static bool TryParseStrict(string? text, out IPAddress address)
-    {
-        address = IPAddress.None;
-        if (string.IsNullOrWhiteSpace(text) || !IPAddress.TryParse(text, out var parsed))
-        {
-            return false;
-        }
-        if (parsed.AddressFamily == AddressFamily.InterNetwork && parsed.ToString() != text)
-        {
-            return false;
-        }
-        address = parsed.IsIPv4MappedToIPv6 ? parsed.MapToIPv4() : parsed;
-        return true;
-    }
+    /// <summary>Strict parsing shared with the CLI (<see cref="DiveAspire.Topology.StrictIpAddress"/>): no shorthand, octal or hex IPv4; canonical result.</summary>
+    public static bool TryParseStrict(string? text, out IPAddress address) => DiveAspire.Topology.StrictIpAddress.TryParse(text, out address);
 }

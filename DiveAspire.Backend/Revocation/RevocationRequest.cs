@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DiveAspire.Backend.Validation;
 
 namespace DiveAspire.Backend.Revocation;
 
@@ -21,7 +22,7 @@ public sealed class RevocationRequest
     {
         if (request.ContentLength > MaxBodyBytes)
         {
-            return (null, RevocationResults.BadRequest($"Request body must be at most {MaxBodyBytes} bytes"));
+            return (null, RevocationResults.TooLarge($"Request body must be at most {MaxBodyBytes} bytes"));
         }
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var text = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
@@ -31,7 +32,7 @@ public sealed class RevocationRequest
         }
         if (text.Length > MaxBodyBytes)
         {
-            return (null, RevocationResults.BadRequest($"Request body must be at most {MaxBodyBytes} bytes"));
+            return (null, RevocationResults.TooLarge($"Request body must be at most {MaxBodyBytes} bytes"));
         }
         try
         {
@@ -57,9 +58,12 @@ public sealed class RevocationRequest
         {
             return (null, RevocationResults.BadRequest($"'{name}' must be a string"));
         }
-        var text = value.GetString()!;
-        return Encoding.UTF8.GetByteCount(text) > maxBytes
-            ? (null, RevocationResults.BadRequest($"'{name}' must be at most {maxBytes} bytes"))
+        if (!SafeText.TryGetString(value, out var text))
+        {
+            return (null, RevocationResults.BadRequest($"'{name}' is not valid Unicode (unpaired surrogate)"));
+        }
+        return Encoding.UTF8.GetByteCount(text!) > maxBytes ? (null, RevocationResults.BadRequest($"'{name}' must be at most {maxBytes} bytes"))
+            : SafeText.Problem(text!) is { } problem ? (null, RevocationResults.BadRequest($"'{name}' {problem}"))
             : (text, null);
     }
 
@@ -89,5 +93,6 @@ public sealed class RevocationRequest
     public static IResult? ValidateIdentifier(string? value, string name) =>
         string.IsNullOrWhiteSpace(value) ? RevocationResults.BadRequest($"'{name}' is required")
         : Encoding.UTF8.GetByteCount(value) > RevocationKeys.MaxIdentifierBytes ? RevocationResults.BadRequest($"'{name}' must be at most {RevocationKeys.MaxIdentifierBytes} bytes")
+        : SafeText.Problem(value) is { } problem ? RevocationResults.BadRequest($"'{name}' {problem}")
         : null;
 }

@@ -6,6 +6,9 @@ public static class RevocationResults
     public static IResult BadRequest(string message) =>
         Results.Json(new { error = "Bad Request", message }, statusCode: StatusCodes.Status400BadRequest);
 
+    public static IResult TooLarge(string message) =>
+        Results.Json(new { error = "Payload Too Large", message }, statusCode: StatusCodes.Status413PayloadTooLarge);
+
     public static IResult Forbidden(string message) =>
         Results.Json(new { error = "Forbidden", message }, statusCode: StatusCodes.Status403Forbidden);
 

@@ -20,7 +20,7 @@ public static class RedisCommands
             RedisMonitoringCommands.Metrics(cli),
             RedisMonitoringCommands.Alerts(cli),
         };
-        redis.SetAction(PrintHelp);
+        // No action: 'dive redis' alone is a usage error (exit 2) naming the commands, like 'dive token'.
         return redis;
     }
 

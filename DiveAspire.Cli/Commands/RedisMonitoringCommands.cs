@@ -107,7 +107,7 @@ internal static class RedisMonitoringCommands
             : $"http://localhost:{PortPlan.Prometheus}";
         return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri
-            : throw new CliException($"The Prometheus URL must be http(s)://host:port (got '{text}').", ExitCodes.Usage);
+            : throw new CliException($"{(explicitUrl is { Length: > 0 } ? "--prometheus" : UrlVariable)} must be an http(s) URL such as http://localhost:{PortPlan.Prometheus} (got '{text}').", ExitCodes.Usage);
     }
 
     private static string Instance(PrometheusSample sample) =>

@@ -48,7 +48,7 @@ internal static class RedisRateLimitCommands
             var text = parse.GetValue(ip);
             if (!IpAddressText.TryNormalize(text, out var address))
             {
-                throw new CliException($"'{text}' is not an IP address (expected IPv4 such as 203.0.113.7 or IPv6 such as 2001:db8::7).", ExitCodes.Usage);
+                throw new CliException($"ip: '{text}' is not an IP address (expected {DiveAspire.Topology.StrictIpAddress.Expected}).", ExitCodes.Usage);
             }
             var (name, backend) = Backend(parse, instance, endpoint, token, needToken: !parse.GetValue(dryRun));
             using (backend)

@@ -26,14 +26,16 @@ public static class TokenCommands
         mint.SetAction(parse =>
         {
             var issuer = NatoCatalog.Get(parse.GetValue(instance));
+            var userName = ValidUser(parse.GetValue(user));
             var lifetime = ParseDuration(parse.GetValue(ttl)!);
+            var cois = ValidCois(parse.GetValue(coi));
             var countryCode = parse.GetValue(country) is { } c ? NatoCatalog.Get(c).Code : null;
             var key = Environment.GetEnvironmentVariable("DIVE_DEV_SIGNING_KEY") is { Length: > 0 } fromEnv
                 ? fromEnv
                 : AppHostSecrets.Parameter(Federation.DevSigningKeyParameter)
                     ?? throw new CliException("No development signing key yet: run './dive up' once (process runtime) so the AppHost generates it, or set DIVE_DEV_SIGNING_KEY.");
             var jti = Guid.NewGuid().ToString();
-            var token = DevTokenMinter.Mint(new DevTokenMinter.Request(issuer, parse.GetValue(user)!, parse.GetValue(clearance)!, lifetime, countryCode, parse.GetValue(coi), jti), key);
+            var token = DevTokenMinter.Mint(new DevTokenMinter.Request(issuer, userName, parse.GetValue(clearance)!, lifetime, countryCode, cois, jti), key);
             if (parse.GetValue(CliContext.JsonOption))
             {
                 cli.WriteJson(new { token, jti, issuer = Federation.Issuer(issuer), expiresAt = DateTimeOffset.UtcNow.Add(lifetime) });
@@ -47,23 +49,44 @@ public static class TokenCommands
         return new Command("token", "Development tokens") { mint };
     }
 
-    /// <summary>"90s", "15m", "2h", "1d" or a plain number of seconds.</summary>
+    public static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxTtl = TimeSpan.FromHours(24);
+
+    /// <summary>"90s", "15m", "2h", "1d" or a plain number of seconds, from 1 s to 24 h (no exponent, sign, NaN or infinity).</summary>
     public static TimeSpan ParseDuration(string text)
     {
+        var usage = $"--ttl must be a duration from 1s to 24h such as 90s, 15m or 2h (got '{text}')";
         var t = text.Trim().ToLowerInvariant();
         var (number, unit) = t.Length > 0 && char.IsLetter(t[^1]) ? (t[..^1], t[^1]) : (t, 's');
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
         {
-            throw new CliException($"'{text}' is not a duration such as 90s, 15m or 2h.", ExitCodes.Usage);
+            throw new CliException(usage + ".", ExitCodes.Usage);
         }
-        var result = unit switch
+        var seconds = unit switch
         {
-            's' => TimeSpan.FromSeconds(value),
-            'm' => TimeSpan.FromMinutes(value),
-            'h' => TimeSpan.FromHours(value),
-            'd' => TimeSpan.FromDays(value),
-            _ => throw new CliException($"'{text}' has an unknown unit (use s, m, h or d).", ExitCodes.Usage),
+            's' => value,
+            'm' => value * 60,
+            'h' => value * 3600,
+            'd' => value * 86400,
+            _ => throw new CliException($"{usage}: unknown unit '{unit}' (use s, m, h or d).", ExitCodes.Usage),
         };
-        return result <= TimeSpan.FromDays(1) ? result : throw new CliException("A development token lives at most 1 day.", ExitCodes.Usage);
+        return seconds >= (decimal)MinTtl.TotalSeconds && seconds <= (decimal)MaxTtl.TotalSeconds
+            ? TimeSpan.FromSeconds((double)seconds)
+            : throw new CliException(usage + ".", ExitCodes.Usage);
     }
+
+    /// <summary>A user name a realm could issue: 1 to 128 letters, digits, '.', '_', '-' or '@'.</summary>
+    public static string ValidUser(string? text) =>
+        text is { Length: > 0 and <= 128 } && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@')
+            ? text
+            : throw new CliException($"--user must be 1 to 128 letters, digits, '.', '_', '-' or '@' (got '{Printable(text)}').", ExitCodes.Usage);
+
+    /// <summary>COI names: 1 to 64 letters, digits, '.', '_' or '-' (what the backend accepts on an upload).</summary>
+    public static string[] ValidCois(string[]? values) =>
+        (values ?? []).All(v => v is { Length: > 0 and <= 64 } && v.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            ? values ?? []
+            : throw new CliException($"--coi values must be 1 to 64 letters, digits, '.', '_' or '-' (got '{Printable(string.Join(' ', values!))}').", ExitCodes.Usage);
+
+    /// <summary>Echoes a bad value on one line: control characters are shown as '?'.</summary>
+    private static string Printable(string? text) => new([.. (text ?? "").Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
 }

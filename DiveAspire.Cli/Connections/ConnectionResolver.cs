@@ -33,8 +33,11 @@ public static class ConnectionResolver
         var text = endpoint is { Length: > 0 } ? endpoint
             : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv ? fromEnv
             : $"http://localhost:{PortPlan.Backend(instance.Country)}";
-        if (!Uri.TryCreate(text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text, UriKind.Absolute, out var uri)
-            || uri.Scheme is not ("http" or "https"))
+        // Without a scheme only host:port is taken (127.0.0.1:4000); "not-a-url" would otherwise become http://not-a-url/.
+        var hasScheme = text.Contains("://", StringComparison.Ordinal);
+        if (!Uri.TryCreate(hasScheme ? text : "http://" + text, UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("http" or "https") || uri.HostNameType == UriHostNameType.Unknown
+            || (!hasScheme && (uri.IsDefaultPort || uri.AbsolutePath != "/")))
         {
             throw new CliException($"{(endpoint is { Length: > 0 } ? "--endpoint" : variable)} must be an http(s) URL such as http://127.0.0.1:4000 (got '{text}').", ExitCodes.Usage);
         }

@@ -1,29 +1,14 @@
-using System.Net;
-using System.Net.Sockets;
+using DiveAspire.Topology;
 
 namespace DiveAspire.Cli.Operations;
 
-/// <summary>Strict IP validation: IPAddress.TryParse alone accepts "1" or "10.1" as IPv4 shorthand.</summary>
+/// <summary>An operator's IP argument, parsed by the same rules as the backend (<see cref="StrictIpAddress"/>).</summary>
 public static class IpAddressText
 {
     public static bool TryNormalize(string? text, out string normalized)
     {
-        normalized = "";
-        var value = text?.Trim() ?? "";
-        if (!IPAddress.TryParse(value, out var address))
-        {
-            return false;
-        }
-        var valid = address.AddressFamily switch
-        {
-            AddressFamily.InterNetwork => value.Split('.').Length == 4,
-            AddressFamily.InterNetworkV6 => value.Contains(':', StringComparison.Ordinal) && !value.Contains('%', StringComparison.Ordinal),
-            _ => false,
-        };
-        if (valid)
-        {
-            normalized = address.ToString();
-        }
+        var valid = StrictIpAddress.TryParse(text, out var address);
+        normalized = valid ? address.ToString() : "";
         return valid;
     }
 }

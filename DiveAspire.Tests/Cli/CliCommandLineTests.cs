@@ -71,7 +71,8 @@ public sealed class CliCommandLineTests
             Assert.Contains(command.Description!.Split(' ')[0], line);
         }
         Assert.Equal(help.Out, (await Dive("redis", "--help")).Expect(0).Out);
-        Assert.Equal(help.Out, (await Dive("redis")).Expect(0).Out);
+        // 'dive redis' alone is a usage error like 'dive token' (issue 20: the same exit code for the same mistake).
+        Assert.StartsWith("dive: 'dive redis' needs a command (valid: help, status,", (await Dive("redis")).Expect(2).OneLineError);
     }
 
     [Theory]

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Diagnostics;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.Errors;
+
+/// <summary>
+/// Turns an exception that reached the top of the pipeline into a JSON error. A client's mistake (the framework's
+/// <see cref="BadHttpRequestException"/>: binding failures, 413, 415; a malformed form or multipart body) is its 4xx with
+/// one warning line and no stack trace; a body that cannot be read is a 400; a Redis outage is a 503; anything else is a bug: 500 with no detail in the body,
+/// logged with its stack trace.
+/// </summary>
+public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        if (context.Response.HasStarted)
+        {
+            return false;
+        }
+        var request = $"{context.Request.Method} {context.Request.Path}";
+        var (status, message) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, ClientMessage(bad)),
+            // ReadFormAsync: no or mismatched boundary, a section without Content-Disposition, a count or length limit.
+            InvalidDataException invalid => (StatusCodes.Status400BadRequest, "The form body is malformed: " + invalid.Message),
+            // A body that ends early (e.g. multipart whose boundary never comes); the backend does no other stream I/O.
+            IOException => (StatusCodes.Status400BadRequest, "The request body ended before it was complete"),
+            RedisException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
+            _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred"),
+        };
+        if (status >= 500)
+        {
+            logger.LogError(exception, "{Request} failed", request);
+        }
+        else
+        {
+            logger.LogWarning("{Request} refused with {Status}: {Reason}", request, status, message);
+        }
+        context.Response.Clear();
+        await JsonErrors.WriteAsync(context, status, message);
+        return true;
+    }
+
+    /// <summary>The framework's reason, with the inner parser's detail when there is one (e.g. where the JSON breaks).</summary>
+    private static string ClientMessage(BadHttpRequestException bad) =>
+        bad.InnerException is System.Text.Json.JsonException json && json.Message is { Length: < 300 } detail ? $"{bad.Message} {detail}" : bad.Message;
+}
