@@ -89,6 +89,7 @@ public static class BackendBuilderExtensions
             .WithHttpHealthCheck("/health/ready")
             .WithBlacklistSyncCommand(instance)
             .WithFederationTrust(trust, instance)
+            .WithOtpKey(builder, instance)
             .WithForwardedBackendSettings(builder.Configuration, instance)
             .WithFederationPeers(builder);
 

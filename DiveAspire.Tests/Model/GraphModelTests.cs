@@ -30,7 +30,7 @@ public sealed class GraphModelTests : IDisposable
         Assert.Equal(["backend-bel", "backend-rou", "backend-usa", "redis-bel", "redis-blacklist", "redis-rou", "redis-usa"], names);
 
         var secrets = builder.Resources.OfType<ParameterResource>().ToList();
-        string[] expected = ["redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
+        string[] expected = ["otp-key-bel", "otp-key-rou", "otp-key-usa", "redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
         // The development signing key exists only in process runtime; container runtime trusts Keycloak instead.
         Assert.Equal(runtime == "process" ? ["dive-dev-signing-key", .. expected] : ["keycloak-admin-password", "keycloak-test-user-password", .. expected],
             secrets.Select(p => p.Name).Order());
