@@ -33,7 +33,9 @@ public sealed class RevocationCheckMiddleware(RequestDelegate next, RevocationCa
                 await AuthenticationSetup.WriteUnauthorizedAsync(context.Response, refusal);
                 return;
             }
-            if (Unverifiable(sync.EverSynchronised, cache.Overflowed, sync.Synchronised, options.FailureMode) is { } reason)
+            // Synchronised asks the multiplexer; only failure mode closed needs it, so open mode does not pay for it per request.
+            var synchronised = options.FailureMode == RevocationFailureMode.Open || sync.Synchronised;
+            if (Unverifiable(sync.EverSynchronised, cache.Overflowed, synchronised, options.FailureMode) is { } reason)
             {
                 context.Response.Headers.RetryAfter = "5";
                 await RevocationResults.Unavailable(reason).ExecuteAsync(context);
