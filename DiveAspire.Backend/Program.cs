@@ -28,6 +28,7 @@ builder.Services.AddDiveRateLimiting(builder.Configuration);
 builder.Services.AddResourceCatalog();
 builder.Services.AddDecisionCache();
 builder.Services.AddOAuthCodes();
+builder.Services.AddOtp();
 builder.Services.AddFederatedSearch(builder.Configuration);
 if (OrchestratorWatch.Enabled(builder.Configuration))
 {

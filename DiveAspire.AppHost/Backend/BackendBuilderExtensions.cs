@@ -84,10 +84,12 @@ public static class BackendBuilderExtensions
             .WithReference(redis, "cache")
             .WithReference(blacklist, "blacklist")
             .WaitFor(redis)
-            .WaitFor(blacklist)
+            // No WaitFor(blacklist): a backend must (re)start while the shared store is down. It then runs not ready
+            // (/health/ready 503, tokens 503) until its first revocation sync, which it completes by itself.
             .WithHttpHealthCheck("/health/ready")
             .WithBlacklistSyncCommand(instance)
             .WithFederationTrust(trust, instance)
+            .WithOtpKey(builder, instance)
             .WithForwardedBackendSettings(builder.Configuration, instance)
             .WithFederationPeers(builder);
 

@@ -54,7 +54,7 @@ public static class DiveRedisBuilderExtensions
         this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password, DiveOptions options)
     {
         var dataDirectory = Path.Combine(options.DataPath, spec.ResourceName);
-        Directory.CreateDirectory(dataDirectory);
+        CreatePrivateDirectory(dataDirectory);
 
         var redis = new LocalRedisResource(spec.ResourceName, options.RedisServerPath, dataDirectory, password.Resource);
         var healthCheckKey = $"{spec.ResourceName}_check";
@@ -65,6 +65,7 @@ public static class DiveRedisBuilderExtensions
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (e, ct) =>
         {
             await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis), ct).ConfigureAwait(false);
+            RestrictDataFiles(dataDirectory);
             var secret = await password.Resource.GetValueAsync(ct).ConfigureAwait(false);
             await WriteSecretConfigAsync(redis.SecretConfigPath, secret!, ct).ConfigureAwait(false);
         });
@@ -88,6 +89,36 @@ public static class DiveRedisBuilderExtensions
                 }
             })
             .WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>
+    /// A Redis's data (AOF, RDB: revocations, OTP secrets, codes) is for its owner only: the directory is 0700, also
+    /// when an earlier version created it 0755, so other local accounts cannot reach the files Redis creates in it.
+    /// </summary>
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Files left by earlier runs (created with Redis's umask, usually 0644) become 0600 (directories 0700) before each start.</summary>
+    private static void RestrictDataFiles(string dataDirectory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        foreach (var entry in new DirectoryInfo(dataDirectory).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        {
+            entry.UnixFileMode &= entry is DirectoryInfo
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
     }
 
     private static async Task WriteSecretConfigAsync(string path, string password, CancellationToken ct)

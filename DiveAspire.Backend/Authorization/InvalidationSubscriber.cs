@@ -8,17 +8,35 @@ namespace DiveAspire.Backend.Authorization;
 /// Applies other nodes' <c>authz:invalidate</c> messages, and invalidates a user's decisions when the revocation feature
 /// announces a logout on <c>dive-v3:user-revoked</c>. StackExchange.Redis resubscribes after a reconnect; messages sent
 /// while disconnected are lost (Redis pub/sub is not durable), which the short decision TTLs (15-120 s) bound.
+/// Subscribes in the background, retrying until the shared store answers: a backend started during a store outage
+/// still starts (not ready, see RevocationSubscriber) instead of failing its start-up.
 /// </summary>
-public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cache, ILogger<InvalidationSubscriber> logger) : IHostedService
+public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cache, ILogger<InvalidationSubscriber> logger) : BackgroundService
 {
     public const string UserRevokedChannel = "dive-v3:user-revoked";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.Blacklist.GetSubscriber();
-        await subscriber.SubscribeAsync(RedisChannel.Literal(DecisionCache.Channel), (channel, payload) => _ = OnInvalidateAsync(payload));
-        await subscriber.SubscribeAsync(RedisChannel.Literal(UserRevokedChannel), (channel, payload) => _ = OnUserRevokedAsync(payload));
+        while (true)
+        {
+            if (redis.Blacklist.IsConnected)
+            {
+                try
+                {
+                    await subscriber.SubscribeAsync(RedisChannel.Literal(DecisionCache.Channel), (channel, payload) => _ = OnInvalidateAsync(payload));
+                    await subscriber.SubscribeAsync(RedisChannel.Literal(UserRevokedChannel), (channel, payload) => _ = OnUserRevokedAsync(payload));
+                    return;
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    logger.LogWarning("Decision invalidation subscription failed, retrying: {Error}", ex.GetType().Name);
+                }
+            }
+            await Task.Delay(RetryDelay, stoppingToken);
+        }
     }
 
     private async Task OnInvalidateAsync(RedisValue payload)
@@ -60,6 +78,4 @@ public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cach
             logger.LogWarning("Ignored a malformed message on {Channel}", UserRevokedChannel);
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

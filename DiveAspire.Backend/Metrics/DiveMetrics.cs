@@ -8,7 +8,7 @@ namespace DiveAspire.Backend.Metrics;
 /// </summary>
 public static class DiveMetrics
 {
-    public static readonly string[] LimiterTypes = ["api", "auth", "upload", "admin", "strict"];
+    public static readonly string[] LimiterTypes = ["api", "auth", "upload", "admin", "strict", "revocation"];
     public static readonly string[] RateLimitStores = ["redis", "memory"];
 
     public static readonly Gauge RedisHealth = Prometheus.Metrics.CreateGauge(
@@ -21,6 +21,10 @@ public static class DiveMetrics
         "dive_v3_revocations_received_total", "Revocation messages received over pub/sub.", "type");
     public static readonly Gauge RevocationCacheSize = Prometheus.Metrics.CreateGauge(
         "dive_v3_revocation_cache_size", "Entries in the local revocation cache.", "type");
+    public static readonly Gauge RevocationCacheFull = Prometheus.Metrics.CreateGauge(
+        "dive_v3_revocation_cache_full", "1 while the local revocation cache is full (tokens it does not know are refused), else 0.");
+    public static readonly Counter RevocationCacheRefused = Prometheus.Metrics.CreateCounter(
+        "dive_v3_revocation_cache_refused_total", "Revocations the full local cache could not hold.");
     public static readonly Histogram RevocationCheckDuration = Prometheus.Metrics.CreateHistogram(
         "dive_v3_revocation_check_duration_seconds", "Time to check one request's token and user against revocations.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.000001, 4, 10) });

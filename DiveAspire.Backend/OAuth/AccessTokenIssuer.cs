@@ -13,7 +13,14 @@ public sealed class AccessTokenIssuer(IConfiguration config, InstanceInfo instan
 
     public bool CanIssue => !string.IsNullOrEmpty(config["Dive:Auth:DevSigningKey"]);
 
-    public string Issue(AuthorizationCode code)
+    /// <summary>When a token minted now from <paramref name="code"/> ends: 15 min, but never after the authorizing token.</summary>
+    public DateTimeOffset ExpiryFor(AuthorizationCode code)
+    {
+        var full = clock.GetUtcNow().Add(Lifetime);
+        return code.SessionExpiresAt is { } session && session < full ? session : full;
+    }
+
+    public string Issue(AuthorizationCode code, DateTimeOffset expiresAt)
     {
         var now = clock.GetUtcNow();
         var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(config["Dive:Auth:DevSigningKey"]!));
@@ -23,7 +30,7 @@ public sealed class AccessTokenIssuer(IConfiguration config, InstanceInfo instan
             Audience = Federation.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
-            Expires = now.Add(Lifetime).UtcDateTime,
+            Expires = expiresAt.UtcDateTime,
             Claims = new Dictionary<string, object>
             {
                 ["jti"] = Guid.NewGuid().ToString(),

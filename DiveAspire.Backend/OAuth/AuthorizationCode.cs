@@ -1,6 +1,10 @@
 namespace DiveAspire.Backend.OAuth;
 
-/// <summary>What a code stands for; stored as JSON under <c>dive-v3:oauth:code:{code}</c>. CodeChallenge is "" without PKCE.</summary>
+/// <summary>
+/// What a code stands for; stored as JSON under <c>dive-v3:oauth:code:{code}</c>. CodeChallenge is the PKCE S256
+/// challenge (required); SessionExpiresAt is the exp of the token that authorized the code, which no token minted
+/// from it may outlive.
+/// </summary>
 public sealed record AuthorizationCode(
     string ClientId,
     string RedirectUri,
@@ -10,6 +14,7 @@ public sealed record AuthorizationCode(
     string Clearance,
     string Country,
     IReadOnlyList<string> Coi,
-    DateTimeOffset IssuedAt);
+    DateTimeOffset IssuedAt,
+    DateTimeOffset? SessionExpiresAt = null);
 
 public enum ConsumeOutcome { Ok, NotFound, AlreadyUsed, WrongClient, RedirectMismatch, PkceFailed }

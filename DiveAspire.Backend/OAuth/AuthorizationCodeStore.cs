@@ -9,7 +9,7 @@ namespace DiveAspire.Backend.OAuth;
 
 /// <summary>
 /// Authorization codes in the instance's Redis: <c>dive-v3:oauth:code:{code}</c> for 60 s, 32 random bytes base64url.
-/// Consuming checks client, redirect URI and PKCE and deletes the code in one Lua script, so of two concurrent consumes
+/// Consuming checks client, redirect URI and PKCE S256 (required: a code without a challenge never exchanges) and deletes the code in one Lua script, so of two concurrent consumes
 /// exactly one succeeds; a consumed code leaves <c>dive-v3:oauth:code:used:{code}</c> for 3600 s to tell "already used"
 /// from "expired". A failed check does not burn the code (the auth limiter bounds guessing).
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class AuthorizationCodeStore(RedisStores redis, TimeProvider clock
         local c = cjson.decode(v)
         if c.ClientId ~= ARGV[1] then return {'WrongClient'} end
         if c.RedirectUri ~= ARGV[2] then return {'RedirectMismatch'} end
-        if c.CodeChallenge ~= '' and c.CodeChallenge ~= ARGV[3] then return {'PkceFailed'} end
+        if c.CodeChallenge == nil or c.CodeChallenge == '' or c.CodeChallenge ~= ARGV[3] then return {'PkceFailed'} end
         redis.call('DEL', KEYS[1])
         redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
         return {'Ok', v}

@@ -6,7 +6,8 @@ namespace DiveAspire.Backend.OAuth;
 
 /// <summary>
 /// Authorization-code grant: the signed-in user authorizes a client (POST /api/oauth/authorize, JSON) and the client
-/// exchanges the code (POST /api/oauth/token, form-encoded as in RFC 6749). Failed exchanges count against the auth limiter.
+/// exchanges the code (POST /api/oauth/token, form-encoded as in RFC 6749) with its PKCE S256 verifier (required). A
+/// minted token never outlives the token that authorized its code. Failed exchanges count against the auth limiter.
 /// </summary>
 public static class OAuthEndpoints
 {
@@ -28,7 +29,7 @@ public static class OAuthEndpoints
             {
                 var code = await codes.IssueAsync(new AuthorizationCode(
                     body.ClientId!, body.RedirectUri!, body.Scope ?? "openid", body.CodeChallenge ?? "",
-                    user.UserId()!, user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois(), clock.GetUtcNow()));
+                    user.UserId()!, user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois(), clock.GetUtcNow(), user.ExpiresAt()));
                 return Results.Json(new { code, expiresIn = (int)AuthorizationCodeStore.CodeTtl.TotalSeconds, redirectUri = body.RedirectUri });
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -37,7 +38,7 @@ public static class OAuthEndpoints
             }
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
 
-        app.MapPost("/api/oauth/token", async (HttpContext http, AuthorizationCodeStore codes, AccessTokenIssuer issuer) =>
+        app.MapPost("/api/oauth/token", async (HttpContext http, AuthorizationCodeStore codes, AccessTokenIssuer issuer, TimeProvider clock) =>
         {
             if (!http.Request.HasFormContentType)
             {
@@ -63,6 +64,7 @@ public static class OAuthEndpoints
                         ConsumeOutcome.AlreadyUsed => "Authorization code has already been used",
                         ConsumeOutcome.WrongClient => "Authorization code was issued to another client",
                         ConsumeOutcome.RedirectMismatch => "redirect_uri does not match the authorization request",
+                        ConsumeOutcome.PkceFailed when string.IsNullOrEmpty(verifier) => "code_verifier is required (PKCE S256)",
                         ConsumeOutcome.PkceFailed => "code_verifier does not match the code challenge",
                         _ => "Authorization code is invalid or expired",
                     });
@@ -71,11 +73,18 @@ public static class OAuthEndpoints
                 {
                     return Results.Json(new { error = "server_error", error_description = "no token signing key is configured" }, statusCode: 500);
                 }
+                // A chain of exchanges never extends the session: each token ends no later than the one that authorized its code.
+                var expiresAt = issuer.ExpiryFor(granted!);
+                var expiresIn = (int)Math.Floor((expiresAt - clock.GetUtcNow()).TotalSeconds);
+                if (expiresIn <= 0)
+                {
+                    return Error("invalid_grant", "The session that authorized this code has ended");
+                }
                 return Results.Json(new
                 {
-                    access_token = issuer.Issue(granted!),
+                    access_token = issuer.Issue(granted!, expiresAt),
                     token_type = "Bearer",
-                    expires_in = (int)AccessTokenIssuer.Lifetime.TotalSeconds,
+                    expires_in = expiresIn,
                     scope = granted!.Scope,
                 });
             }
@@ -106,16 +115,18 @@ public sealed record AuthorizeRequest(string? ClientId, string? RedirectUri, str
         {
             return "scope is up to 512 printable characters";
         }
-        if (!string.IsNullOrEmpty(CodeChallenge))
+        // PKCE S256 is required (RFC 9700): a request without it is a downgrade, refused.
+        if (string.IsNullOrEmpty(CodeChallenge))
         {
-            if (CodeChallengeMethod != "S256")
-            {
-                return "codeChallengeMethod must be S256 (plain is not accepted)";
-            }
-            if (CodeChallenge.Length != 43)
-            {
-                return "codeChallenge must be a base64url SHA-256 (43 characters)";
-            }
+            return "codeChallenge is required (PKCE S256)";
+        }
+        if (CodeChallengeMethod != "S256")
+        {
+            return "codeChallengeMethod must be S256 (plain is not accepted)";
+        }
+        if (CodeChallenge.Length != 43)
+        {
+            return "codeChallenge must be a base64url SHA-256 (43 characters)";
         }
         return null;
     }

@@ -8,9 +8,10 @@ using StackExchange.Redis;
 namespace DiveAspire.Backend.Otp;
 
 /// <summary>
-/// OTP enrolment: setup stores a pending secret under <c>otp:pending:{userId}</c> for 600 s (strict limiter); verify
-/// confirms it with a code (auth limiter, failures count); the pending secret can be read (404 when none) and deleted
-/// by the user themselves or an operator.
+/// OTP enrolment: setup stores a pending secret under <c>otp:pending:{userId}</c> for 600 s (strict limiter), encrypted
+/// (<see cref="PendingSecretProtector"/>); verify confirms it with a code (auth limiter, failures count) and consumes it
+/// atomically, so a code replayed concurrently confirms the enrolment once; the pending secret can be read (404 when
+/// none) and deleted by the user themselves or an operator.
 /// </summary>
 public static class OtpEndpoints
 {
@@ -20,17 +21,30 @@ public static class OtpEndpoints
 
     private sealed record Pending(string Secret, DateTimeOffset CreatedAt);
 
+    // Deletes the pending secret only if it is still the value this request verified: of concurrent verifies, one wins.
+    private const string ConsumeScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """;
+
+    public static IServiceCollection AddOtp(this IServiceCollection services) => services.AddSingleton<PendingSecretProtector>();
+
     public static IEndpointRouteBuilder MapOtp(this IEndpointRouteBuilder app)
     {
         var otp = app.MapGroup("/api/auth/otp").RequireAuthorization();
 
-        otp.MapPost("/setup", async (HttpContext http, RedisStores redis, InstanceInfo instance, TimeProvider clock) =>
+        otp.MapPost("/setup", async (HttpContext http, RedisStores redis, InstanceInfo instance, TimeProvider clock, PendingSecretProtector protector) =>
         {
+            if (!protector.Configured)
+            {
+                return Results.Json(new { error = "Service Unavailable", message = $"OTP enrolment is not configured on this backend ({PendingSecretProtector.KeySetting} is missing)" }, statusCode: 503);
+            }
             var user = http.User.UserId()!;
             var secret = Totp.NewSecret();
             return await Guarded(async () =>
             {
-                await redis.Cache.GetDatabase().StringSetAsync(Key(user), JsonSerializer.Serialize(new Pending(secret, clock.GetUtcNow())), PendingTtl);
+                var stored = protector.Protect(JsonSerializer.Serialize(new Pending(secret, clock.GetUtcNow())), Key(user));
+                await redis.Cache.GetDatabase().StringSetAsync(Key(user), stored, PendingTtl);
                 var issuer = Uri.EscapeDataString($"DIVE V3 {instance.Code}");
                 return Results.Json(new
                 {
@@ -42,35 +56,37 @@ public static class OtpEndpoints
             });
         }).RequireRateLimiting(RateLimitPolicies.Strict);
 
-        otp.MapPost("/verify", async (VerifyRequest? body, HttpContext http, RedisStores redis, TimeProvider clock) => await Guarded(async () =>
+        otp.MapPost("/verify", async (VerifyRequest? body, HttpContext http, RedisStores redis, TimeProvider clock, PendingSecretProtector protector) => await Guarded(async () =>
         {
             var user = http.User.UserId()!;
             var db = redis.Cache.GetDatabase();
-            if (await db.StringGetAsync(Key(user)) is not { HasValue: true } value)
+            var noPending = Results.Json(new { error = "Not Found", message = "No pending OTP setup for this user" }, statusCode: 404);
+            if (await db.StringGetAsync(Key(user)) is not { HasValue: true } value || Read(protector, value, user) is not { } pending)
             {
-                return Results.Json(new { error = "Not Found", message = "No pending OTP setup for this user" }, statusCode: 404);
+                return noPending;
             }
-            var pending = JsonSerializer.Deserialize<Pending>(value.ToString())!;
             if (!Totp.Verify(pending.Secret, body?.Code, clock.GetUtcNow()))
             {
                 return Results.Json(new { error = "Bad Request", message = "Invalid OTP code" }, statusCode: 400);
             }
-            await db.KeyDeleteAsync(Key(user));
+            if ((long)await db.ScriptEvaluateAsync(ConsumeScript, [Key(user)], [value]) == 0)
+            {
+                return noPending; // a concurrent verify consumed it first
+            }
             return Results.Json(new { userId = user, verified = true });
         })).RequireRateLimiting(RateLimitPolicies.Auth);
 
-        otp.MapGet("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis) => await Guarded(async () =>
+        otp.MapGet("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis, PendingSecretProtector protector) => await Guarded(async () =>
         {
             if (Forbidden(http, userId) is { } forbidden)
             {
                 return forbidden;
             }
             var entry = await redis.Cache.GetDatabase().StringGetWithExpiryAsync(Key(userId));
-            if (!entry.Value.HasValue)
+            if (!entry.Value.HasValue || Read(protector, entry.Value, userId) is not { } pending)
             {
                 return NotFound(userId);
             }
-            var pending = JsonSerializer.Deserialize<Pending>(entry.Value.ToString())!;
             return Results.Json(new { userId, secret = pending.Secret, createdAt = pending.CreatedAt, expiresIn = (int)Math.Ceiling(entry.Expiry?.TotalSeconds ?? 0) });
         })).RequireRateLimiting(RateLimitPolicies.Api);
 
@@ -91,6 +107,10 @@ public static class OtpEndpoints
         http.User.UserId() == userId || http.User.IsAdmin()
             ? null
             : Results.Json(new { error = "Forbidden", message = "Only the user or an operator may see or delete a pending OTP secret" }, statusCode: 403);
+
+    /// <summary>A stored pending secret, or null when this instance's key did not write it (then it is as good as absent).</summary>
+    private static Pending? Read(PendingSecretProtector protector, RedisValue stored, string userId) =>
+        protector.Unprotect(stored.ToString(), Key(userId)) is { } json ? JsonSerializer.Deserialize<Pending>(json) : null;
 
     private static IResult NotFound(string userId) =>
         Results.Json(new { error = "Not Found", message = $"No pending OTP secret for {userId}" }, statusCode: 404);

@@ -24,6 +24,7 @@ public sealed class RateLimitSettings
         [RateLimitPolicies.Upload] = new(20, TimeSpan.FromHours(1)),
         [RateLimitPolicies.Admin] = new(50, TimeSpan.FromMinutes(15)),
         [RateLimitPolicies.Strict] = new(3, TimeSpan.FromHours(1)),
+        [RateLimitPolicies.Revocation] = new(30, TimeSpan.FromMinutes(1)),
     };
 
     public RateLimitSettings(IReadOnlyDictionary<string, LimitRule> rules, IReadOnlySet<IPAddress> allowList, RateLimitStoreMode mode = RateLimitStoreMode.Redis)

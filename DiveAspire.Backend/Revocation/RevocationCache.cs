@@ -5,13 +5,19 @@ namespace DiveAspire.Backend.Revocation;
 
 /// <summary>
 /// This backend's in-memory copy of the shared store's revocations, so a request check costs no Redis round trip.
-/// An entry lives exactly as long as its key does in the store: lookups ignore expired entries and
-/// <see cref="Sweep"/> drops them.
+/// An entry lives exactly as long as its key does in the store (a key without TTL: for ever): lookups ignore expired
+/// entries and <see cref="Sweep"/> drops them.
+/// The cache holds at most <see cref="MaxEntries"/> entries (tokens and users together). A revocation that does not fit
+/// is refused and the cache is <see cref="Overflowed"/>: it no longer knows every revocation, so the backend refuses
+/// tokens it does not know (503, whatever the failure mode) until a resync that began after the last refusal fits
+/// everything again. Nothing is evicted: a full cache never forgets a revocation it holds.
 /// </summary>
-public sealed class RevocationCache(TimeProvider clock)
+public sealed class RevocationCache(TimeProvider clock, int maxEntries = RevocationOptions.DefaultCacheMaxEntries)
 {
     private readonly ConcurrentDictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry> _users = new(StringComparer.Ordinal);
+    private int _count;
+    private long _lastRefusalTicks;
 
     /// <summary>
     /// When the entry ends, when this cache last heard of it (a resync keeps entries it heard of after its scan began),
@@ -21,6 +27,11 @@ public sealed class RevocationCache(TimeProvider clock)
 
     public int TokenCount => _tokens.Count;
     public int UserCount => _users.Count;
+    public int Count => Volatile.Read(ref _count);
+    public int MaxEntries => maxEntries;
+
+    /// <summary>True since a revocation was refused for lack of room, until a later resync fitted the whole store.</summary>
+    public bool Overflowed => Interlocked.Read(ref _lastRefusalTicks) != 0;
 
     public bool IsTokenRevoked(string jti) => IsLive(_tokens, jti);
     public bool IsUserRevoked(string userId) => IsLive(_users, userId);
@@ -31,39 +42,44 @@ public sealed class RevocationCache(TimeProvider clock)
     public DateTimeOffset? HeldSince(RevocationKind kind, string identifier) =>
         Map(kind).TryGetValue(identifier, out var entry) && entry.ExpiresAt > clock.GetUtcNow() ? entry.HeldSince : null;
 
-    public void Add(RevocationKind kind, string identifier, DateTimeOffset expiresAt)
+    /// <summary>
+    /// Sets an entry's expiry as the store (or a message) states it now; false when the cache is full. Setting, not
+    /// extending: a provisional expiry from a message is replaced by the key's exact TTL, which the store only lengthens.
+    /// </summary>
+    public bool Add(RevocationKind kind, string identifier, DateTimeOffset expiresAt)
     {
         var now = clock.GetUtcNow();
-        if (expiresAt <= now)
-        {
-            return;
-        }
-        var map = Map(kind);
-        map[identifier] = new Entry(expiresAt, now, HeldSinceOr(map, identifier, now));
-        PublishSize();
+        return expiresAt <= now || Put(Map(kind), identifier, old => new Entry(expiresAt, now, HeldSinceOr(old, now)), now);
     }
 
     public void Remove(RevocationKind kind, string identifier)
     {
         if (Map(kind).TryRemove(identifier, out _))
         {
-            PublishSize();
+            Interlocked.Decrement(ref _count);
         }
     }
 
     /// <summary>
     /// Makes the cache equal to a store snapshot taken by a scan that began at <paramref name="scanStartedAt"/>:
     /// adds what the store has, drops what it no longer has, but keeps entries heard of (pub/sub) after the scan began,
-    /// which the scan may have missed.
+    /// which the scan may have missed. It never shortens an entry: a TTL the scan read can be older than a longer
+    /// revocation heard of meanwhile (the store's expiries only grow).
     /// </summary>
     public void ReplaceWith(IReadOnlyDictionary<string, DateTimeOffset> tokens, IReadOnlyDictionary<string, DateTimeOffset> users, DateTimeOffset scanStartedAt)
     {
+        var refusalBefore = Interlocked.Read(ref _lastRefusalTicks);
         Replace(_tokens, tokens, scanStartedAt);
         Replace(_users, users, scanStartedAt);
+        // Everything refused before this scan began is in the snapshot; clear only if nothing was refused since.
+        if (refusalBefore != 0 && refusalBefore < scanStartedAt.UtcTicks)
+        {
+            Interlocked.CompareExchange(ref _lastRefusalTicks, 0, refusalBefore);
+        }
         PublishSize();
     }
 
-    /// <summary>Drops entries whose TTL ended; returns how many.</summary>
+    /// <summary>Drops entries whose TTL ended; returns how many. Also refreshes the size metrics (once a second).</summary>
     public int Sweep()
     {
         var now = clock.GetUtcNow();
@@ -74,14 +90,12 @@ public sealed class RevocationCache(TimeProvider clock)
             {
                 if (entry.ExpiresAt <= now && map.TryRemove(new KeyValuePair<string, Entry>(key, entry)))
                 {
+                    Interlocked.Decrement(ref _count);
                     removed++;
                 }
             }
         }
-        if (removed > 0)
-        {
-            PublishSize();
-        }
+        PublishSize();
         return removed;
     }
 
@@ -92,20 +106,49 @@ public sealed class RevocationCache(TimeProvider clock)
         {
             if (expiresAt > now)
             {
-                map[identifier] = new Entry(expiresAt, now, HeldSinceOr(map, identifier, now));
+                Put(map, identifier, old => new Entry(old is { } o && o.ExpiresAt > expiresAt ? o.ExpiresAt : expiresAt, now, HeldSinceOr(old, now)), now);
             }
         }
         foreach (var (identifier, entry) in map)
         {
-            if (!snapshot.ContainsKey(identifier) && entry.ObservedAt < scanStartedAt)
+            if (!snapshot.ContainsKey(identifier) && entry.ObservedAt < scanStartedAt
+                && map.TryRemove(new KeyValuePair<string, Entry>(identifier, entry)))
             {
-                map.TryRemove(new KeyValuePair<string, Entry>(identifier, entry));
+                Interlocked.Decrement(ref _count);
             }
         }
     }
 
-    private DateTimeOffset HeldSinceOr(ConcurrentDictionary<string, Entry> map, string identifier, DateTimeOffset now) =>
-        map.TryGetValue(identifier, out var entry) && entry.ExpiresAt > now ? entry.HeldSince : now;
+    /// <summary>Updates an entry, or adds it when there is room; a refusal marks the cache overflowed.</summary>
+    private bool Put(ConcurrentDictionary<string, Entry> map, string identifier, Func<Entry?, Entry> next, DateTimeOffset now)
+    {
+        while (true)
+        {
+            if (map.TryGetValue(identifier, out var old))
+            {
+                if (map.TryUpdate(identifier, next(old), old))
+                {
+                    return true;
+                }
+                continue;
+            }
+            if (Interlocked.Increment(ref _count) > maxEntries)
+            {
+                Interlocked.Decrement(ref _count);
+                Interlocked.Exchange(ref _lastRefusalTicks, Math.Max(now.UtcTicks, 1));
+                DiveMetrics.RevocationCacheRefused.Inc();
+                return false;
+            }
+            if (map.TryAdd(identifier, next(null)))
+            {
+                return true;
+            }
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private static DateTimeOffset HeldSinceOr(Entry? old, DateTimeOffset now) =>
+        old is { } entry && entry.ExpiresAt > now ? entry.HeldSince : now;
 
     private bool IsLive(ConcurrentDictionary<string, Entry> map, string identifier) =>
         map.TryGetValue(identifier, out var entry) && entry.ExpiresAt > clock.GetUtcNow();
@@ -116,5 +159,6 @@ public sealed class RevocationCache(TimeProvider clock)
     {
         DiveMetrics.RevocationCacheSize.WithLabels("token").Set(_tokens.Count);
         DiveMetrics.RevocationCacheSize.WithLabels("user").Set(_users.Count);
+        DiveMetrics.RevocationCacheFull.Set(Overflowed ? 1 : 0);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Instance;
+using DiveAspire.Backend.RateLimiting;
 
 namespace DiveAspire.Backend.Revocation;
 
@@ -12,9 +13,10 @@ public static class RevocationEndpoints
     public static IEndpointRouteBuilder MapRevocation(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
-        auth.MapPost("/logout", LogoutAsync);
-        auth.MapPost("/revoke", RevokeUserAsync);
-        auth.MapPost("/blacklist-token", BlacklistTokenAsync);
+        // Writes to the shared store have their own limiter: one client cannot fill the noeviction store.
+        auth.MapPost("/logout", LogoutAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
+        auth.MapPost("/revoke", RevokeUserAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
+        auth.MapPost("/blacklist-token", BlacklistTokenAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
         auth.MapGet("/check-blacklist/{jti?}", async (string? jti, RevocationCache cache, RevocationStore store) =>
             RevocationRequest.ValidateIdentifier(jti, "jti")
             ?? Results.Json(new { jti, blacklisted = await IsBlacklistedAsync(jti!, cache, store), rejectedHereSince = cache.HeldSince(RevocationKind.Token, jti!) }));
@@ -92,7 +94,7 @@ public static class RevocationEndpoints
     }
 
     /// <summary>Blacklists one jti: the caller's own, or any for an admin (who then gives the token's exp).</summary>
-    private static async Task<IResult> BlacklistTokenAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store)
+    private static async Task<IResult> BlacklistTokenAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store, RevocationOptions options, TimeProvider clock)
     {
         var (body, error) = await RevocationRequest.ReadAsync(request, required: true);
         if (error is not null)
@@ -105,6 +107,11 @@ public static class RevocationEndpoints
         if ((jtiError ?? reasonError ?? expError) is { } invalid)
         {
             return invalid;
+        }
+        // No token of the federation lives longer than MaxTokenLifetime: a later exp is a mistake or an attempt to fill the store.
+        if (exp > (clock.GetUtcNow() + options.MaxTokenLifetime).ToUnixTimeSeconds())
+        {
+            return RevocationResults.BadRequest($"'exp' must be at most {options.MaxTokenLifetime.TotalHours:0.##} h from now (the federation's longest token lifetime)");
         }
         var own = jti == user.Jti();
         if (!own && !user.IsAdmin())

@@ -20,10 +20,22 @@ public static class RevocationKeys
     public static string Key(RevocationKind kind, string identifier) => kind == RevocationKind.Token ? Token(identifier) : User(identifier);
     public static string Channel(RevocationKind kind) => kind == RevocationKind.Token ? TokenChannel : UserChannel;
 
-    /// <summary>A token stays blacklisted until it expires, and at least 60 s (covers clock skew and tokens without exp).</summary>
+    /// <summary>
+    /// How long after its exp a token is still accepted: the JWT validation's ClockSkew (Auth/AuthenticationSetup.cs).
+    /// A unit test keeps the two equal.
+    /// </summary>
+    public static readonly TimeSpan ValidationClockSkew = TimeSpan.FromSeconds(5);
+
+    /// <summary>Extra time a token revocation outlives the token: clock differences between the instances' hosts.</summary>
+    public static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A token stays blacklisted until it can no longer be accepted anywhere (exp + clock skew + margin), and at least
+    /// 60 s (tokens without exp).
+    /// </summary>
     public static TimeSpan TokenTtl(DateTimeOffset? tokenExpiresAt, DateTimeOffset now)
     {
-        var remaining = (tokenExpiresAt ?? now) - now;
+        var remaining = (tokenExpiresAt ?? now) + ValidationClockSkew + ExpiryMargin - now;
         return remaining > MinimumTokenTtl ? remaining : MinimumTokenTtl;
     }
 }

@@ -15,10 +15,23 @@ public enum RevocationFailureMode
 /// False only to measure the per-request check's cost (`./dive bench`): revocations are still written and
 /// propagated, but requests are not checked. The backend warns loudly at start when it is off.
 /// </param>
-public sealed record RevocationOptions(RevocationFailureMode FailureMode, bool CheckRequests = true)
+/// <param name="MaxTokenLifetime">
+/// The longest a token of the federation may live (<c>Dive:Revocation:MaxTokenLifetime</c>, 24 h by default). A token
+/// revocation never lasts longer than this (plus skew and margin), an admin's <c>exp</c> beyond it is a 400, and a
+/// token whose exp lies further ahead is refused (it could outlive its own revocation).
+/// </param>
+/// <param name="CacheMaxEntries">Most entries the local revocation cache holds (<c>Dive:Revocation:CacheMaxEntries</c>).</param>
+public sealed record RevocationOptions(
+    RevocationFailureMode FailureMode, bool CheckRequests = true, TimeSpan? MaxTokenLifetimeSetting = null, int CacheMaxEntries = RevocationOptions.DefaultCacheMaxEntries)
 {
     public const string FailureModeKey = "Dive:Revocation:FailureMode";
     public const string CheckKey = "Dive:Revocation:Check";
+    public const string MaxTokenLifetimeKey = "Dive:Revocation:MaxTokenLifetime";
+    public const string CacheMaxEntriesKey = "Dive:Revocation:CacheMaxEntries";
+    public const int DefaultCacheMaxEntries = 1_000_000;
+    public static readonly TimeSpan DefaultMaxTokenLifetime = TimeSpan.FromHours(24);
+
+    public TimeSpan MaxTokenLifetime => MaxTokenLifetimeSetting ?? DefaultMaxTokenLifetime;
 
     public static RevocationOptions From(IConfiguration config)
     {
@@ -37,6 +50,27 @@ public sealed record RevocationOptions(RevocationFailureMode FailureMode, bool C
             "off" => false,
             var other => throw new InvalidOperationException($"{CheckKey} must be 'on' or 'off' (got '{other}')."),
         };
-        return new(mode, check);
+        TimeSpan? lifetime = config[MaxTokenLifetimeKey] is { Length: > 0 } lifetimeText ? ParseLifetime(lifetimeText) : null;
+        var maxEntries = config[CacheMaxEntriesKey] is { Length: > 0 } entriesText
+            ? int.TryParse(entriesText.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? n
+                : throw new InvalidOperationException($"{CacheMaxEntriesKey} must be a whole number of at least 1 (got '{entriesText}').")
+            : DefaultCacheMaxEntries;
+        return new(mode, check, lifetime, maxEntries);
+    }
+
+    private static TimeSpan ParseLifetime(string text)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (long.TryParse(text.Trim(), System.Globalization.NumberStyles.None, culture, out var seconds) && seconds >= 60 && seconds <= 366L * 24 * 3600)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+        // A bare number is seconds only ("10" would parse as 10 days).
+        if (text.Contains(':') && TimeSpan.TryParse(text.Trim(), culture, out var span) && span >= TimeSpan.FromMinutes(1) && span <= TimeSpan.FromDays(366))
+        {
+            return span;
+        }
+        throw new InvalidOperationException($"{MaxTokenLifetimeKey} must be seconds or d.hh:mm:ss from 1 minute to 366 days (got '{text}').");
     }
 }

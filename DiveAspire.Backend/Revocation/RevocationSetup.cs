@@ -7,9 +7,10 @@ public static class RevocationSetup
 {
     public static IServiceCollection AddDiveRevocation(this IServiceCollection services, IConfiguration config)
     {
-        services.AddSingleton(RevocationOptions.From(config));
+        var options = RevocationOptions.From(config);
+        services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<RevocationCache>();
+        services.AddSingleton(sp => new RevocationCache(sp.GetRequiredService<TimeProvider>(), options.CacheMaxEntries));
         services.AddSingleton<RevocationStore>();
         services.AddSingleton<RevocationSubscriber>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationSubscriber>());

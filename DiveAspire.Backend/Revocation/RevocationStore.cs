@@ -6,41 +6,74 @@ using StackExchange.Redis;
 namespace DiveAspire.Backend.Revocation;
 
 /// <summary>
-/// Reads and writes the shared revocation store (<see cref="RedisStores.Blacklist"/>). A revocation is acknowledged
-/// only after Redis ran SET + PUBLISH in one MULTI/EXEC (the store fsyncs every write), so an acknowledged
-/// revocation is neither lost nor left unannounced.
+/// Reads and writes the shared revocation store (<see cref="RedisStores.Blacklist"/>). A revocation is one Lua script
+/// (SET + PUBLISH per key, atomic) and is acknowledged only after Redis ran it (the store fsyncs every write), so an
+/// acknowledged revocation is neither lost nor left unannounced. The longest expiry always wins: a key is only ever
+/// lengthened, never shortened, and a key without TTL (a permanent revocation) is left as it is.
 /// </summary>
-public sealed class RevocationStore(RedisStores stores, RevocationCache cache, InstanceInfo instance, TimeProvider clock, ILogger<RevocationStore> logger)
+public sealed class RevocationStore(
+    RedisStores stores, RevocationCache cache, InstanceInfo instance, RevocationOptions options, TimeProvider clock, ILogger<RevocationStore> logger)
 {
+    // For each key i: ARGV[4i-3] value, ARGV[4i-2] wanted TTL (ms), ARGV[4i-1] channel, ARGV[4i] message.
+    // Returns each key's TTL in force afterwards (ms; -1 = no TTL). '#!lua' makes Redis refuse the whole script up front
+    // when the store is out of memory, instead of failing half-way.
+    private const string RevokeScript = """
+        #!lua
+        local ttls = {}
+        for i, key in ipairs(KEYS) do
+          local a = (i - 1) * 4
+          local wanted = tonumber(ARGV[a + 2])
+          local current = redis.call('PTTL', key)
+          if current == -1 or current >= wanted then
+            ttls[i] = current
+          else
+            redis.call('SET', key, ARGV[a + 1], 'PX', wanted)
+            ttls[i] = wanted
+          end
+          redis.call('PUBLISH', ARGV[a + 3], ARGV[a + 4])
+        end
+        return ttls
+        """;
+
     private IConnectionMultiplexer Connection => stores.Blacklist;
 
     public bool IsConnected => Connection.IsConnected;
 
-    /// <summary>Revokes one token until it expires (at least 60 s).</summary>
+    /// <summary>
+    /// Revokes one token until it expires plus the validation clock skew and a margin (at least 60 s). The expiry is
+    /// capped at now + <see cref="RevocationOptions.MaxTokenLifetime"/>: the revocation check refuses any token that
+    /// would live longer, so the cap never lets a revoked token back in.
+    /// </summary>
     public async Task<RevocationRecord> RevokeTokenAsync(string jti, DateTimeOffset? tokenExpiresAt, string? reason)
     {
         var now = clock.GetUtcNow();
-        var records = await RevokeAsync([new(RevocationKind.Token, jti, RevocationKeys.TokenTtl(tokenExpiresAt, now))], reason, now);
+        var records = await RevokeAsync([new(RevocationKind.Token, jti, TokenTtl(tokenExpiresAt, now))], reason, now);
         return records[0];
     }
 
-    /// <summary>Revokes every token of a user for <paramref name="ttl"/> (900 s by default).</summary>
+    /// <summary>Revokes every token of a user for <paramref name="ttl"/> (900 s by default), or longer if already revoked longer.</summary>
     public async Task<RevocationRecord> RevokeUserAsync(string userId, TimeSpan? ttl, string? reason)
     {
         var records = await RevokeAsync([new(RevocationKind.User, userId, ttl ?? RevocationKeys.DefaultUserTtl)], reason, clock.GetUtcNow());
         return records[0];
     }
 
-    /// <summary>Logout: this token and all of the user's tokens, in one transaction (both or neither).</summary>
+    /// <summary>Logout: this token and all of the user's tokens, in one script (both or neither).</summary>
     public Task<IReadOnlyList<RevocationRecord>> RevokeSessionAsync(string? jti, DateTimeOffset? tokenExpiresAt, string userId, string? reason)
     {
         var now = clock.GetUtcNow();
         var targets = new List<RevocationTarget> { new(RevocationKind.User, userId, RevocationKeys.DefaultUserTtl) };
         if (jti is not null)
         {
-            targets.Insert(0, new(RevocationKind.Token, jti, RevocationKeys.TokenTtl(tokenExpiresAt, now)));
+            targets.Insert(0, new(RevocationKind.Token, jti, TokenTtl(tokenExpiresAt, now)));
         }
         return RevokeAsync(targets, reason, now);
+    }
+
+    private TimeSpan TokenTtl(DateTimeOffset? tokenExpiresAt, DateTimeOffset now)
+    {
+        var longest = now + options.MaxTokenLifetime;
+        return RevocationKeys.TokenTtl(tokenExpiresAt is { } exp && exp > longest ? longest : tokenExpiresAt, now);
     }
 
     private sealed record RevocationTarget(RevocationKind Kind, string Identifier, TimeSpan Ttl);
@@ -49,41 +82,50 @@ public sealed class RevocationStore(RedisStores stores, RevocationCache cache, I
     {
         reason = string.IsNullOrWhiteSpace(reason) ? RevocationKeys.DefaultReason : reason;
         EnsureConnected();
-        var transaction = Connection.GetDatabase().CreateTransaction();
-        var records = new List<RevocationRecord>();
-        foreach (var target in targets)
+        var keys = new RedisKey[targets.Count];
+        var args = new RedisValue[targets.Count * 4];
+        for (var i = 0; i < targets.Count; i++)
         {
-            var record = new RevocationRecord(now, reason, now + target.Ttl, instance.Code);
+            var target = targets[i];
             var message = new RevocationMessage(
                 target.Kind == RevocationKind.Token ? RevocationMessage.TokenType : RevocationMessage.UserType,
                 target.Identifier, reason, instance.Code, now);
-            _ = transaction.StringSetAsync(RevocationKeys.Key(target.Kind, target.Identifier), record.ToJson(), target.Ttl);
-            _ = transaction.PublishAsync(RedisChannel.Literal(RevocationKeys.Channel(target.Kind)), message.ToJson());
-            records.Add(record);
+            keys[i] = RevocationKeys.Key(target.Kind, target.Identifier);
+            args[i * 4] = new RevocationRecord(now, reason, now + target.Ttl, instance.Code).ToJson();
+            args[i * 4 + 1] = (long)Math.Ceiling(target.Ttl.TotalMilliseconds);
+            args[i * 4 + 2] = RevocationKeys.Channel(target.Kind);
+            args[i * 4 + 3] = message.ToJson();
         }
 
-        bool committed;
+        long[] inForce;
         try
         {
-            committed = await transaction.ExecuteAsync();
+            inForce = (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogWarning("A revocation was not acknowledged by the shared store: {Error}", ex.GetType().Name);
             throw new RevocationStoreUnavailableException("The shared revocation store is unreachable; the revocation was not recorded. Retry.", ex);
         }
-        if (!committed)
-        {
-            throw new RevocationStoreUnavailableException("The shared revocation store did not commit the revocation. Retry.");
-        }
 
+        var records = new List<RevocationRecord>(targets.Count);
         for (var i = 0; i < targets.Count; i++)
         {
-            cache.Add(targets[i].Kind, targets[i].Identifier, records[i].ExpiresAt);
+            var expiresAt = ExpiryOf(inForce[i], now) ?? now + targets[i].Ttl;
+            records.Add(new RevocationRecord(now, reason, expiresAt, instance.Code));
+            cache.Add(targets[i].Kind, targets[i].Identifier, expiresAt);
             DiveMetrics.RevocationsPublished.WithLabels(targets[i].Kind == RevocationKind.Token ? "token" : "user").Inc();
         }
         return records;
     }
+
+    /// <summary>When a key ends from its PTTL reply: -1 (no TTL) is for ever, -2 (no key) is null.</summary>
+    private static DateTimeOffset? ExpiryOf(long pttl, DateTimeOffset now) => pttl switch
+    {
+        -1 => DateTimeOffset.MaxValue,
+        < 0 => null,
+        _ => now + TimeSpan.FromMilliseconds(pttl),
+    };
 
     /// <summary>Whether the store holds a live revocation (authoritative, one round trip).</summary>
     public async Task<bool> ExistsAsync(RevocationKind kind, string identifier)
@@ -99,11 +141,11 @@ public sealed class RevocationStore(RedisStores stores, RevocationCache cache, I
         }
     }
 
-    /// <summary>When a key's TTL ends, or null when the key no longer exists.</summary>
+    /// <summary>When a key ends (<see cref="DateTimeOffset.MaxValue"/> without TTL), or null when the key no longer exists.</summary>
     public async Task<DateTimeOffset?> ExpiryAsync(RevocationKind kind, string identifier)
     {
-        var ttl = await Connection.GetDatabase().KeyTimeToLiveAsync(RevocationKeys.Key(kind, identifier));
-        return ttl is { } left ? clock.GetUtcNow() + left : null;
+        var pttl = (long)(await Connection.GetDatabase().ExecuteAsync("PTTL", (RedisKey)RevocationKeys.Key(kind, identifier)));
+        return ExpiryOf(pttl, clock.GetUtcNow());
     }
 
     /// <summary>Every live revocation of one kind with its expiry, found with SCAN (never KEYS) and pipelined PTTLs.</summary>
@@ -117,13 +159,14 @@ public sealed class RevocationStore(RedisStores stores, RevocationCache cache, I
         {
             await foreach (var batch in ScanAsync(db, prefix + "*", ct))
             {
-                var ttls = batch.Select(key => db.KeyTimeToLiveAsync(key)).ToArray();
+                // PTTL, not TTL helpers: a key without TTL (-1) is a permanent revocation, enforced like /check reports it.
+                var ttls = batch.Select(key => db.ExecuteAsync("PTTL", (RedisKey)key)).ToArray();
                 var now = clock.GetUtcNow();
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    if (await ttls[i] is { } ttl)
+                    if (ExpiryOf((long)await ttls[i], now) is { } expiresAt)
                     {
-                        result[batch[i][prefix.Length..]] = now + ttl;
+                        result[batch[i][prefix.Length..]] = expiresAt;
                     }
                 }
             }

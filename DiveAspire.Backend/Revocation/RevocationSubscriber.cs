@@ -18,6 +18,7 @@ public sealed class RevocationSubscriber(
     /// <summary>How long a received revocation is kept when its exact TTL cannot be read from the store.</summary>
     private static readonly TimeSpan ProvisionalTokenTtl = TimeSpan.FromHours(24);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan OverflowResyncInterval = TimeSpan.FromSeconds(30);
 
     private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile bool _synchronised;
@@ -31,6 +32,15 @@ public sealed class RevocationSubscriber(
     public bool Synchronised => _synchronised && SubscriptionLive;
 
     public DateTimeOffset? LastSync { get; private set; }
+
+    /// <summary>
+    /// Whether this process has once resynchronised with the subscription live. Until then its cache is empty or
+    /// partial (the process may have started during a store outage): it is not ready and refuses tokens (503).
+    /// </summary>
+    public bool EverSynchronised => _everSynchronised;
+
+    private volatile bool _everSynchronised;
+    private DateTimeOffset _lastOverflowResync;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -67,6 +77,7 @@ public sealed class RevocationSubscriber(
         cache.ReplaceWith(tokens, users, scanStartedAt);
         LastSync = clock.GetUtcNow();
         _synchronised = SubscriptionLive;
+        _everSynchronised |= _synchronised;
         DiveMetrics.RevocationSubscriberConnected.Set(SubscriptionLive ? 1 : 0);
         logger.LogInformation("Revocation cache resynchronised from the shared store: {Tokens} tokens, {Users} users", tokens.Count, users.Count);
         return (tokens.Count, users.Count);
@@ -189,6 +200,12 @@ public sealed class RevocationSubscriber(
             while (await timer.WaitForNextTickAsync(ct))
             {
                 cache.Sweep();
+                // A full cache refused revocations: once expiries made room, learn them from the store (at most every 30 s).
+                if (cache.Overflowed && cache.Count < cache.MaxEntries && clock.GetUtcNow() - _lastOverflowResync > OverflowResyncInterval)
+                {
+                    _lastOverflowResync = clock.GetUtcNow();
+                    RequestResync();
+                }
             }
         }
         catch (OperationCanceledException)

@@ -20,9 +20,22 @@ public sealed class TestSecrets
 
     public string DevSigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
 
+    /// <summary>The per-instance key of pending OTP secrets (parameter otp-key-&lt;code&gt;).</summary>
+    public string OtpKey(InstanceDefinition instance)
+    {
+        var name = $"otp-key-{instance.LowerCode}";
+        if (!_passwords.TryGetValue(name, out var value))
+        {
+            value = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+            _passwords[name] = value;
+        }
+        return value;
+    }
+
     public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey);
 
     public IEnumerable<string> AsArguments(DiveTopology topology) =>
         topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}")
+            .Concat(topology.Instances.Select(i => $"Parameters:otp-key-{i.LowerCode}={OtpKey(i)}"))
             .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}");
 }

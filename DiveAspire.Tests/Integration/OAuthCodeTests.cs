@@ -16,25 +16,44 @@ public sealed class OAuthCodeTests(FederationFixture federation)
     private static int _nextIp;
     private readonly string _ip = $"192.0.2.{Interlocked.Increment(ref _nextIp)}";
 
-    private async Task<string> AuthorizeAsync(string? challenge = null, string user = "oauth-user")
+    // PKCE S256 is required (issue 12): every code is authorized with a challenge, and exchanged with its verifier
+    // unless a test passes another one ("" sends none).
+    private readonly Dictionary<string, string> _verifiers = new();
+
+    private static (string Verifier, string Challenge) NewPkce()
     {
+        var verifier = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        return (verifier, WebEncoders.Base64UrlEncode(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier))));
+    }
+
+    private async Task<string> AuthorizeAsync(string user = "oauth-user")
+    {
+        var (verifier, challenge) = NewPkce();
         using var http = federation.Backend("rou", federation.Mint("rou", user, "NATO_SECRET", coi: ["NATO", "FVEY"]));
         using var response = await http.PostAsJsonAsync("/api/oauth/authorize", new
         {
-            clientId = Client, redirectUri = Redirect, scope = "openid profile",
-            codeChallenge = challenge, codeChallengeMethod = challenge is null ? null : "S256",
+            clientId = Client, redirectUri = Redirect, scope = "openid profile", codeChallenge = challenge, codeChallengeMethod = "S256",
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.JsonAsync();
         Assert.Equal(60, body.GetProperty("expiresIn").GetInt32());
-        return body.GetProperty("code").GetString()!;
+        var code = body.GetProperty("code").GetString()!;
+        lock (_verifiers)
+        {
+            _verifiers[code] = verifier;
+        }
+        return code;
     }
 
     private async Task<HttpResponseMessage> ExchangeAsync(string code, string client = Client, string redirect = Redirect, string? verifier = null)
     {
         using var http = federation.Backend("rou");
         var form = new Dictionary<string, string> { ["grant_type"] = "authorization_code", ["code"] = code, ["client_id"] = client, ["redirect_uri"] = redirect };
-        if (verifier is not null)
+        lock (_verifiers)
+        {
+            verifier ??= _verifiers.GetValueOrDefault(code);
+        }
+        if (!string.IsNullOrEmpty(verifier))
         {
             form["code_verifier"] = verifier;
         }
@@ -121,11 +140,10 @@ public sealed class OAuthCodeTests(FederationFixture federation)
     [Fact]
     public async Task Pkce_s256_requires_the_matching_verifier()
     {
-        var verifier = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier)));
-        var code = await AuthorizeAsync(challenge);
+        var code = await AuthorizeAsync();
+        var verifier = _verifiers[code];
 
-        await AssertInvalidGrantAsync(await ExchangeAsync(code), "code_verifier");
+        await AssertInvalidGrantAsync(await ExchangeAsync(code, verifier: ""), "code_verifier is required");
         await AssertInvalidGrantAsync(await ExchangeAsync(code, verifier: verifier + "x"), "code_verifier");
         using var ok = await ExchangeAsync(code, verifier: verifier);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);

@@ -12,6 +12,7 @@ public sealed class MonitoringFilesTests : IDisposable
     {
         "RedisDown", "RedisHighMemoryUsage", "RedisRejectedConnections", "RedisHighKeyspaceMisses",
         "RevocationStoreUnavailable", "RevocationSubscriberMissing", "RevocationPropagationSlow", "RateLimitStoreFallback",
+        "RevocationCacheFull",
     };
 
     [Fact]

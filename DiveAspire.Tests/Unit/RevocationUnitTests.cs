@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Revocation;
 
 namespace DiveAspire.Tests.Unit;
@@ -95,14 +99,48 @@ public sealed class RevocationUnitTests
         Assert.Equal(T0.AddSeconds(60), cache.HeldSince(RevocationKind.Token, "jti-1"));
     }
 
+    // exp - now + 5 s (validation clock skew) + 30 s (margin), at least 60 s (was exp - now: issue 12).
     [Theory]
-    [InlineData(600, 600)]
-    [InlineData(61, 61)]
-    [InlineData(30, 60)]
+    [InlineData(600, 635)]
+    [InlineData(61, 96)]
+    [InlineData(30, 65)]
+    [InlineData(20, 60)]
     [InlineData(-100, 60)]
-    public void Token_ttl_is_exp_minus_now_but_at_least_60_s(int expInSeconds, int expectedTtl)
+    public void Token_ttl_is_exp_plus_clock_skew_and_margin_minus_now_but_at_least_60_s(int expInSeconds, int expectedTtl)
     {
         Assert.Equal(TimeSpan.FromSeconds(expectedTtl), RevocationKeys.TokenTtl(T0.AddSeconds(expInSeconds), T0));
+    }
+
+    [Fact]
+    public void The_revocation_ttl_uses_the_clock_skew_token_validation_accepts()
+    {
+        var config = new ConfigurationBuilder().Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(config);
+        services.AddDiveAuthentication(config, new DiveAspire.Backend.Instance.InstanceInfo("USA", "hub", ["USA"], "process"));
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
+        Assert.Equal(RevocationKeys.ValidationClockSkew, options.TokenValidationParameters.ClockSkew);
+    }
+
+    [Theory]
+    [InlineData(null, 24 * 3600)]
+    [InlineData("3600", 3600)]
+    [InlineData("2.00:00:00", 48 * 3600)]
+    public void Max_token_lifetime_defaults_to_24_h(string? value, int expectedSeconds)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [RevocationOptions.MaxTokenLifetimeKey] = value }).Build();
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), RevocationOptions.From(config).MaxTokenLifetime);
+    }
+
+    [Theory]
+    [InlineData(RevocationOptions.MaxTokenLifetimeKey, "forever")]
+    [InlineData(RevocationOptions.MaxTokenLifetimeKey, "10")]
+    [InlineData(RevocationOptions.CacheMaxEntriesKey, "0")]
+    [InlineData(RevocationOptions.CacheMaxEntriesKey, "lots")]
+    public void Bad_lifetime_or_cache_bound_is_a_clear_error(string key, string value)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        Assert.Contains(key, Assert.Throws<InvalidOperationException>(() => RevocationOptions.From(config)).Message);
     }
 
     [Fact]

@@ -1,0 +1,72 @@
+using DiveAspire.Backend.Revocation;
+
+namespace DiveAspire.Tests.Security;
+
+/// <summary>The local revocation cache under attack: a stale resync, and a flood that fills it.</summary>
+[Trait("Category", "Security")]
+public sealed class RevocationCacheAttackTests
+{
+    private sealed class FakeClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_resync_that_read_an_older_expiry_never_shortens_a_cached_revocation()
+    {
+        var clock = new FakeClock(T0);
+        var cache = new RevocationCache(clock);
+        var scanStartedAt = T0;
+        // The scan read the key's TTL (60 s); meanwhile a 24 h revocation of the same user arrived over pub/sub.
+        clock.Now = T0.AddSeconds(1);
+        cache.Add(RevocationKind.User, "alice", T0.AddHours(24));
+        cache.ReplaceWith(new Dictionary<string, DateTimeOffset>(), new Dictionary<string, DateTimeOffset> { ["alice"] = T0.AddSeconds(60) }, scanStartedAt);
+
+        clock.Now = T0.AddMinutes(5);
+        Assert.True(cache.IsUserRevoked("alice"));
+    }
+
+    [Fact]
+    public void A_flood_that_fills_the_cache_never_lets_a_revocation_it_could_not_hold_through()
+    {
+        var clock = new FakeClock(T0);
+        var cache = new RevocationCache(clock, maxEntries: 3);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(cache.Add(RevocationKind.User, $"flood-{i}", T0.AddHours(1)));
+        }
+        // The revocation that matters arrives when the cache is full: it is refused, nothing is evicted...
+        Assert.False(cache.Add(RevocationKind.Token, "stolen-jti", T0.AddHours(3)));
+        Assert.True(cache.Overflowed);
+        Assert.Equal(3, cache.Count);
+        Assert.True(cache.IsUserRevoked("flood-0"));
+        // ...and the backend refuses every token it does not know (503), in failure mode open too.
+        Assert.Equal(RevocationCheckMiddleware.CacheFull, RevocationCheckMiddleware.Unverifiable(true, cache.Overflowed, true, RevocationFailureMode.Open));
+
+        // A resync whose scan began before the refusal cannot vouch for it.
+        clock.Now = T0.AddHours(2);
+        Assert.Equal(3, cache.Sweep());
+        cache.ReplaceWith(new Dictionary<string, DateTimeOffset>(), new Dictionary<string, DateTimeOffset>(), T0.AddSeconds(-1));
+        Assert.True(cache.Overflowed);
+
+        // One that began after it, and fits the store, ends the overflow with the revocation held.
+        cache.ReplaceWith(new Dictionary<string, DateTimeOffset> { ["stolen-jti"] = T0.AddHours(3) }, new Dictionary<string, DateTimeOffset>(), clock.Now);
+        Assert.False(cache.Overflowed);
+        Assert.True(cache.IsTokenRevoked("stolen-jti"));
+        Assert.Null(RevocationCheckMiddleware.Unverifiable(true, cache.Overflowed, true, RevocationFailureMode.Open));
+    }
+
+    [Fact]
+    public void Before_its_first_sync_a_backend_vouches_for_no_token_in_either_failure_mode()
+    {
+        foreach (var mode in new[] { RevocationFailureMode.Open, RevocationFailureMode.Closed })
+        {
+            Assert.Equal(RevocationCheckMiddleware.NeverSynchronised, RevocationCheckMiddleware.Unverifiable(false, false, false, mode));
+        }
+        Assert.Null(RevocationCheckMiddleware.Unverifiable(true, false, false, RevocationFailureMode.Open));
+        Assert.Equal(RevocationCheckMiddleware.StoreUnreachable, RevocationCheckMiddleware.Unverifiable(true, false, false, RevocationFailureMode.Closed));
+    }
+}
