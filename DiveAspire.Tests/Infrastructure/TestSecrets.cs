@@ -20,9 +20,12 @@ public sealed class TestSecrets
 
     public string DevSigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
 
-    public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey);
+    public string FederationKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+
+    public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey).Append(FederationKey);
 
     public IEnumerable<string> AsArguments(DiveTopology topology) =>
         topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}")
-            .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}");
+            .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}")
+            .Append($"Parameters:{Federation.FederationKeyParameter}={FederationKey}");
 }
