@@ -21,7 +21,8 @@ public sealed class OtpTests(FederationFixture federation)
         Assert.StartsWith("otpauth://totp/", setup.GetProperty("otpauthUrl").GetString());
 
         await using var redis = await federation.ConnectAsync("redis-bel");
-        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync($"otp:pending:{user}");
+        // A BEL-realm user: the key is realm-qualified (issue 12).
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync($"otp:pending:BEL:{user}");
         Assert.InRange(ttl!.Value.TotalSeconds, 590, 600);
 
         var pending = await (await http.GetAsync($"/api/auth/otp/pending-secret/{user}")).JsonAsync();

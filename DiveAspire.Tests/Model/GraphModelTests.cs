@@ -32,8 +32,8 @@ public sealed class GraphModelTests : IDisposable
         var secrets = builder.Resources.OfType<ParameterResource>().ToList();
         string[] expected = ["dive-federation-key", "redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
         // The development signing key exists only in process runtime; container runtime trusts Keycloak instead.
-        Assert.Equal(runtime == "process" ? ["dive-dev-signing-key", .. expected] : ["keycloak-admin-password", "keycloak-test-user-password", .. expected],
-            secrets.Select(p => p.Name).Order(StringComparer.Ordinal));
+        string[] perRuntime = runtime == "process" ? ["dive-dev-signing-key"] : ["keycloak-admin-password", "keycloak-test-user-password"];
+        Assert.Equal(perRuntime.Concat(expected).Order(StringComparer.Ordinal), secrets.Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.All(secrets, p => Assert.True(p.Secret));
 
         Assert.Equal(6379, Endpoint(Get(builder, "redis-usa")).Port);
