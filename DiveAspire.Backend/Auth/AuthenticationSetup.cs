@@ -39,41 +39,7 @@ public static class AuthenticationSetup
                     ? FederationCredentials.Scheme
                     : JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(options => LimitTokenSize(options))
-            .AddJwtBearer(FederationCredentials.Scheme, options =>
-            {
-                options.MapInboundClaims = false;
-                LimitTokenSize(options);
-                options.TokenValidationParameters = FederationCredentials.ValidationFor(instance, FederationCredentials.KeyFrom(config));
-                options.Events = new JwtBearerEvents
-                {
-                    OnMessageReceived = context =>
-                    {
-                        context.Token = FederationCredentials.Of(context.Request);
-                        return Task.CompletedTask;
-                    },
-                    OnTokenValidated = context => Refused(context, () =>
-                    {
-                        if (!context.Request.Path.Equals(FederationCredentials.LocalSearchPath, StringComparison.OrdinalIgnoreCase))
-                        {
-                            throw new TokenRefusedException("A federation credential is accepted on the federated local search only");
-                        }
-                        var principal = context.Principal!;
-                        if (principal.FindFirst(FederationCredentials.ScopeClaim)?.Value != FederationCredentials.Scope || principal.Jti() is null
-                            || context.SecurityToken.ValidTo - context.SecurityToken.ValidFrom > FederationCredentials.Lifetime)
-                        {
-                            throw new TokenRefusedException("Federation credential is not a search credential");
-                        }
-                        var attested = principal.FindFirst(FederationCredentials.RealmClaim)?.Value;
-                        if (attested is null || !realm.IsMember(attested))
-                        {
-                            throw new TokenRefusedException("Federation credential names no realm of this federation");
-                        }
-                        realm.Stamp((System.Security.Claims.ClaimsIdentity)principal.Identity!, attested);
-                    }),
-                    OnChallenge = Challenge,
-                    OnForbidden = Forbidden,
-                };
-            });
+            .AddJwtBearer(FederationCredentials.Scheme, options => FederationCredentials.ConfigureScheme(options, instance, realm, config));
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<FederationSigningKeys>((options, realms) =>
             {
@@ -149,7 +115,7 @@ public static class AuthenticationSetup
     /// <summary>Largest token read (bytes): Keycloak's are a few KB; bigger ones are refused before any parsing.</summary>
     public const int MaxTokenBytes = 16 * 1024;
 
-    private static void LimitTokenSize(JwtBearerOptions options)
+    internal static void LimitTokenSize(JwtBearerOptions options)
     {
         foreach (var handler in options.TokenHandlers.OfType<Microsoft.IdentityModel.Tokens.TokenHandler>())
         {
@@ -157,7 +123,7 @@ public static class AuthenticationSetup
         }
     }
 
-    private static Task Refused(TokenValidatedContext context, Action check)
+    internal static Task Refused(TokenValidatedContext context, Action check)
     {
         try
         {
@@ -170,7 +136,7 @@ public static class AuthenticationSetup
         return Task.CompletedTask;
     }
 
-    private static async Task Challenge(JwtBearerChallengeContext context)
+    internal static async Task Challenge(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
         var message = context.AuthenticateFailure switch
@@ -191,7 +157,7 @@ public static class AuthenticationSetup
         await WriteUnauthorizedAsync(context.Response, message);
     }
 
-    private static Task Forbidden(ForbiddenContext context) => context.Response.WriteAsJsonAsync(new
+    internal static Task Forbidden(ForbiddenContext context) => context.Response.WriteAsJsonAsync(new
     {
         error = "Forbidden",
         message = "This endpoint requires the dive-admin role of this instance's realm or of the hub realm (federation-wide actions: the hub realm's)",

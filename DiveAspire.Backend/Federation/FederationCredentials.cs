@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Instance;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -68,6 +69,46 @@ public sealed class FederationCredentials(IConfiguration config, InstanceInfo in
             },
             SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256),
         });
+    }
+
+    /// <summary>
+    /// The peer's side: its own bearer scheme reading <c>Authorization: DiveFederation</c>, valid on the local search only,
+    /// for a search scope, at most <see cref="Lifetime"/>, for a realm of the federation (whose country rule applies).
+    /// </summary>
+    public static void ConfigureScheme(JwtBearerOptions options, InstanceInfo instance, RealmIdentity realm, IConfiguration config)
+    {
+        options.MapInboundClaims = false;
+        AuthenticationSetup.LimitTokenSize(options);
+        options.TokenValidationParameters = ValidationFor(instance, KeyFrom(config));
+        options.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context =>
+            {
+                context.Token = Of(context.Request);
+                return Task.CompletedTask;
+            },
+            OnTokenValidated = context => AuthenticationSetup.Refused(context, () =>
+            {
+                if (!context.Request.Path.Equals(LocalSearchPath, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new TokenRefusedException("A federation credential is accepted on the federated local search only");
+                }
+                var principal = context.Principal!;
+                if (principal.FindFirst(ScopeClaim)?.Value != Scope || principal.Jti() is null
+                    || context.SecurityToken.ValidTo - context.SecurityToken.ValidFrom > Lifetime)
+                {
+                    throw new TokenRefusedException("Federation credential is not a search credential");
+                }
+                var attested = principal.FindFirst(RealmClaim)?.Value;
+                if (attested is null || !realm.IsMember(attested))
+                {
+                    throw new TokenRefusedException("Federation credential names no realm of this federation");
+                }
+                realm.Stamp((ClaimsIdentity)principal.Identity!, attested);
+            }),
+            OnChallenge = AuthenticationSetup.Challenge,
+            OnForbidden = AuthenticationSetup.Forbidden,
+        };
     }
 
     /// <summary>How a peer checks a credential: the federation key, HS256 only, from another instance, for this one.</summary>
