@@ -9,7 +9,8 @@ namespace Aspire.Hosting;
 /// </summary>
 public sealed record FederationTrust(
     IResourceBuilder<ParameterResource>? DevSigningKey,
-    IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> Keycloaks);
+    IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> Keycloaks,
+    IResourceBuilder<ParameterResource> FederationKey);
 
 public static class AuthBuilderExtensions
 {
@@ -18,21 +19,31 @@ public static class AuthBuilderExtensions
     /// user secrets) that every backend trusts and `./dive token mint` signs with. It is never configured in container
     /// runtime, so such a token is rejected there. Container runtime runs one Keycloak per instance, unless
     /// Dive:Keycloak=false leaves it out where no Keycloak image can be had (the backends then accept no token at all).
+    /// Publishing never includes the development key, and a development key passed to a backend by configuration
+    /// (<c>Dive:Backends:&lt;code&gt;:Auth:DevSigningKey</c>) outside the process run stops the AppHost.
+    /// Every runtime has the federation key, with which backends sign the search-only credentials they send each other.
     /// </summary>
     public static FederationTrust AddFederationTrust(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime, DiveOptions options)
     {
-        var devSigningKey = runtime == DiveRuntime.Process
+        var development = runtime == DiveRuntime.Process && !builder.ExecutionContext.IsPublishMode;
+        if (!development && topology.Instances.FirstOrDefault(i => builder.Configuration[$"Dive:Backends:{i.LowerCode}:Auth:DevSigningKey"] is { Length: > 0 }) is { } configured)
+        {
+            throw new TopologyException($"Dive:Backends:{configured.LowerCode}:Auth:DevSigningKey is set: the development signing key is for the process runtime's run mode only (never in container runtime or when publishing).");
+        }
+        var devSigningKey = development
             ? builder.AddParameter(Federation.DevSigningKeyParameter, new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true, persist: true)
             : null;
+        var federationKey = builder.AddParameter(Federation.FederationKeyParameter, new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true, persist: true);
         var keycloaks = runtime == DiveRuntime.Container && options.Keycloak
             ? builder.AddDiveKeycloaks(topology, builder.AddKeycloakSecrets())
             : new Dictionary<string, IResourceBuilder<KeycloakResource>>();
-        return new FederationTrust(devSigningKey, keycloaks);
+        return new FederationTrust(devSigningKey, keycloaks, federationKey);
     }
 
     public static IResourceBuilder<T> WithFederationTrust<T>(this IResourceBuilder<T> backend, FederationTrust trust, InstanceDefinition instance)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
     {
+        backend.WithEnvironment("Dive__FederationKey", trust.FederationKey);
         if (trust.DevSigningKey is not null)
         {
             backend.WithEnvironment("Dive__Auth__DevSigningKey", trust.DevSigningKey);

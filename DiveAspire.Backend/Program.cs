@@ -11,7 +11,6 @@ using DiveAspire.Backend.Otp;
 using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
 using DiveAspire.Backend.Revocation;
-using Microsoft.AspNetCore.HttpOverrides;
 using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -24,6 +23,7 @@ builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.Services.AddSingleton<RedisStores>();
 builder.Services.AddDiveHealthChecks();
 builder.Services.AddDiveRevocation(builder.Configuration);
+builder.Services.AddDiveForwardedHeaders(builder.Configuration);
 builder.Services.AddDiveRateLimiting(builder.Configuration);
 builder.Services.AddResourceCatalog();
 builder.Services.AddDecisionCache();
@@ -39,8 +39,8 @@ var app = builder.Build();
 DiveMetrics.Initialize();
 
 app.UseDiveErrorResponses();
-// Client IPs for rate limiting: X-Forwarded-For is trusted only from loopback proxies (the ASP.NET Core default).
-app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor });
+// Client IPs for rate limiting: X-Forwarded-For counts only from Dive:ForwardedHeaders:KnownProxies (none by default).
+app.UseForwardedHeaders();
 // Health and metrics never look at a token: a revoked, expired or malformed one attached by a probe changes nothing.
 app.UseWhen(http => !HealthEndpoints.IsOperational(http.Request.Path), authenticated =>
 {
@@ -48,14 +48,15 @@ app.UseWhen(http => !HealthEndpoints.IsOperational(http.Request.Path), authentic
     authenticated.UseRevocationCheck();
 });
 // After authentication (client key = uniqueID:ip), before authorization (requests that end in 401 are counted too).
-app.UseRateLimiter();
+app.UseDiveRateLimiter();
 app.UseAuthorization();
 app.UseUtf8Bodies();
 
 app.MapDiveHealth();
 app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
 {
-    user = http.User.UserId(),
+    user = http.User.SubjectId(),
+    realm = http.User.Realm(),
     jti = http.User.Jti(),
     clearance = http.User.Clearance(),
     country = http.User.CountryOfAffiliation(),

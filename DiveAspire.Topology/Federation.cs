@@ -9,6 +9,9 @@ public static class Federation
     /// <summary>Secret parameter holding the development signing key (process runtime only).</summary>
     public const string DevSigningKeyParameter = "dive-dev-signing-key";
 
+    /// <summary>Secret parameter holding the federation key: backends sign the search-only credentials they send peers with it.</summary>
+    public const string FederationKeyParameter = "dive-federation-key";
+
     public const string Audience = "dive-v3-backend";
 
     public static string Realm(Country country) => $"dive-v3-broker-{country.LowerCode}";

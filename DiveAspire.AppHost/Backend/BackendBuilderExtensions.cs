@@ -44,8 +44,10 @@ public static class BackendBuilderExtensions
         }
         else
         {
+            // DisableForwardedHeaders: Aspire would otherwise make the backend believe X-Forwarded-For from any address.
             var projectBackend = builder.AddProject<Projects.DiveAspire_Backend>(instance.BackendResourceName, p => p.ExcludeLaunchProfile = true)
-                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http");
+                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http")
+                .DisableForwardedHeaders();
             if (replicas > 1)
             {
                 projectBackend.WithReplicas(replicas);
@@ -81,6 +83,7 @@ public static class BackendBuilderExtensions
             .WithEnvironment("Dive__Role", instance.RoleName)
             .WithEnvironment("Dive__Runtime", runtime.ToString().ToLowerInvariant())
             .WithEnvironment("Dive__Federation", string.Join(',', topology.Instances.Select(i => i.Code)))
+            .WithEnvironment("Dive__Hub", topology.Hub.Code)
             .WithReference(redis, "cache")
             .WithReference(blacklist, "blacklist")
             .WaitFor(redis)
@@ -93,12 +96,13 @@ public static class BackendBuilderExtensions
             .WithForwardedBackendSettings(builder.Configuration, instance)
             .WithFederationPeers(builder);
 
-    /// <summary>Backend settings given to the AppHost (<c>Dive:RateLimits:*</c>, <c>Dive:FederatedSearch:*</c>, <c>Dive:Revocation:*</c>, or
+    /// <summary>Backend settings given to the AppHost (<c>Dive:RateLimits:*</c>, <c>Dive:FederatedSearch:*</c>, <c>Dive:Revocation:*</c>,
+    /// <c>Dive:ForwardedHeaders:*</c>, or
     /// <c>Dive:Backends:&lt;code&gt;:...</c> for one backend) are passed on as <c>Dive__...</c> environment variables.</summary>
     private static IResourceBuilder<T> WithForwardedBackendSettings<T>(this IResourceBuilder<T> backend, IConfiguration config, InstanceDefinition instance)
         where T : IResourceWithEnvironment
     {
-        foreach (var section in new[] { "RateLimits", "FederatedSearch", "Revocation" })
+        foreach (var section in new[] { "RateLimits", "FederatedSearch", "Revocation", "ForwardedHeaders" })
         {
             foreach (var (key, value) in config.GetSection($"Dive:{section}").AsEnumerable(makePathsRelative: true))
             {

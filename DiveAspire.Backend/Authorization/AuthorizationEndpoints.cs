@@ -34,6 +34,7 @@ public static class AuthorizationEndpoints
             });
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
 
+        // Published to every backend of the federation: the hub realm's admin only.
         app.MapPost("/api/admin/authz/invalidate", async (InvalidateRequest? body, DecisionCache cache) =>
         {
             if (!Enum.TryParse<InvalidationScope>(body?.Scope, ignoreCase: true, out var scope) || !Enum.IsDefined(scope) || int.TryParse(body?.Scope, out _))
@@ -50,7 +51,7 @@ public static class AuthorizationEndpoints
             }
             var (deleted, published) = await cache.InvalidateAsync(scope, scope == InvalidationScope.All ? null : body!.Identifier);
             return Results.Json(new { scope = scope.ToString().ToLowerInvariant(), identifier = body!.Identifier, keysDeleted = deleted, published });
-        }).RequireAuthorization(AuthenticationSetup.AdminPolicy).RequireRateLimiting(RateLimitPolicies.Admin);
+        }).RequireAuthorization(AuthenticationSetup.FederationAdminPolicy).RequireRateLimiting(RateLimitPolicies.Admin);
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using DiveAspire.Backend.Authorization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -7,7 +8,9 @@ using StackExchange.Redis;
 namespace DiveAspire.Backend.FederatedSearch;
 
 /// <summary>
-/// Merged results under <c>dive:federation:query:{first 16 hex of sha256(normalised query)}</c> for 60 s, in the instance's
+/// Merged results under <c>dive:federation:query:{first 16 hex of sha256(normalised query)}:{first 16 hex of sha256(the
+/// caller's clearance, country and COIs)}</c> for 60 s (peers filter what they return by the caller's attributes, so
+/// callers with other attributes never share an entry), in the instance's
 /// Redis behind a circuit breaker (3 errors open it, retry after <c>Dive:FederatedSearch:BreakSeconds</c>, default 30):
 /// while it is open search goes on uncached.
 /// </summary>
@@ -22,16 +25,23 @@ public sealed class FederatedSearchCache(RedisStores redis, CircuitBreaker break
     public static string Normalise(string query) =>
         string.Join(' ', query.Trim().ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
-    public static string Key(string query) =>
-        "dive:federation:query:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Normalise(query))))[..16];
+    public static string Key(string query, Subject caller) =>
+        $"dive:federation:query:{Hash(Normalise(query))}:{Hash(AccessAttributes(caller))}";
 
-    public async Task<SearchOutcome?> GetAsync(string query) =>
-        await GuardedAsync(async db => await db.StringGetAsync(Key(query)) is { HasValue: true } value
+    /// <summary>What a peer's answer depends on: clearance, country and communities of interest (not who the caller is).</summary>
+    public static string AccessAttributes(Subject caller) =>
+        string.Join('|', Classification.Normalise(caller.Clearance), caller.Country.ToUpperInvariant(),
+            string.Join(',', caller.Cois.Select(c => c.ToUpperInvariant()).Order(StringComparer.Ordinal)));
+
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+
+    public async Task<SearchOutcome?> GetAsync(string query, Subject caller) =>
+        await GuardedAsync(async db => await db.StringGetAsync(Key(query, caller)) is { HasValue: true } value
             ? JsonSerializer.Deserialize<SearchOutcome>(value.ToString())
             : null);
 
-    public async Task<bool> SetAsync(string query, SearchOutcome outcome) =>
-        await GuardedAsync(async db => (bool?)await db.StringSetAsync(Key(query), JsonSerializer.Serialize(outcome), Ttl)) == true;
+    public async Task<bool> SetAsync(string query, Subject caller, SearchOutcome outcome) =>
+        await GuardedAsync(async db => (bool?)await db.StringSetAsync(Key(query, caller), JsonSerializer.Serialize(outcome), Ttl)) == true;
 
     private async Task<T?> GuardedAsync<T>(Func<IDatabase, Task<T?>> action)
     {

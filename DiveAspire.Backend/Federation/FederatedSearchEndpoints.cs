@@ -30,27 +30,28 @@ public static class FederatedSearchEndpoints
                 return problem;
             }
             var caller = Subject.From(http.User);
-            if (await cache.GetAsync(q!) is { } hit)
+            if (await cache.GetAsync(q!, caller) is { } hit)
             {
                 return Respond(VisibleTo(caller, hit), cached: true, stored: false, cache.State);
             }
-            var outcome = await search.SearchAsync(q!, http.Request.Headers.Authorization.FirstOrDefault(), ct);
+            var outcome = await search.SearchAsync(q!, http.User, ct);
             // A partial answer (an instance errored) is never cached: the next call asks that instance again.
-            var stored = outcome.Instances.All(i => i.Status == "ok") && await cache.SetAsync(q!, outcome);
+            var stored = outcome.Instances.All(i => i.Status == "ok") && await cache.SetAsync(q!, caller, outcome);
             return Respond(VisibleTo(caller, outcome), cached: false, stored, cache.State);
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
 
-        // What a peer's federated search asks this instance (with the user's token): its own catalog, as far as that user may see it.
-        app.MapGet("/api/federation/local-search", async (string? q, HttpContext http, ResourceCatalog catalog, InstanceInfo instance) =>
+        // What a peer's federated search asks this instance (with a federation credential for its caller, accepted
+        // nowhere else): its own catalog, as far as that caller may see it.
+        app.MapGet(FederationCredentials.LocalSearchPath, async (string? q, HttpContext http, ResourceCatalog catalog, InstanceInfo instance) =>
             Invalid(q) ?? Results.Json(new LocalSearchResponse(instance.Code,
                 AccessDecision.Visible(Subject.From(http.User), await catalog.SearchAsync(q!)).ToList())))
-            .RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
+            .RequireAuthorization(FederationCredentials.Policy).RequireRateLimiting(RateLimitPolicies.Api);
         return app;
     }
 
     /// <summary>
-    /// The cache holds what the federation answered for a query (its key is the query alone, as in the original); each
-    /// caller is shown only what the ACP-240 decision lets them see.
+    /// The cache holds what the federation answered for a query and the caller's access attributes (peers answer per
+    /// caller); each caller is still shown only what the ACP-240 decision lets them see.
     /// </summary>
     private static SearchOutcome VisibleTo(Subject caller, SearchOutcome outcome) =>
         outcome with { Results = AccessDecision.Visible(caller, outcome.Results).ToList() };

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 // Folder Federation/, namespace FederatedSearch: a namespace named Federation would hide DiveAspire.Topology.Federation in every DiveAspire.Backend.* file.
 using System.Net.Http.Json;
 using DiveAspire.Backend.Catalog;
@@ -5,18 +6,21 @@ using DiveAspire.Backend.Instance;
 
 namespace DiveAspire.Backend.FederatedSearch;
 
-/// <summary>Searches this instance's catalog and every other instance of the federation (service discovery), and merges.</summary>
-public sealed class FederatedSearcher(ResourceCatalog catalog, InstanceInfo instance, IHttpClientFactory clients, ILogger<FederatedSearcher> logger)
+/// <summary>
+/// Searches this instance's catalog and every other instance of the federation (service discovery), and merges. Each
+/// peer gets its own <see cref="FederationCredentials"/> credential for the caller, never the caller's token.
+/// </summary>
+public sealed class FederatedSearcher(ResourceCatalog catalog, InstanceInfo instance, FederationCredentials credentials, IHttpClientFactory clients, ILogger<FederatedSearcher> logger)
 {
     public const string HttpClientName = "federation";
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(5);
 
     public static Uri PeerAddress(string code) => new($"https+http://backend-{code.ToLowerInvariant()}");
 
-    public async Task<SearchOutcome> SearchAsync(string query, string? authorization, CancellationToken ct)
+    public async Task<SearchOutcome> SearchAsync(string query, ClaimsPrincipal caller, CancellationToken ct)
     {
         var local = SearchLocalAsync(query);
-        var peers = instance.Federation.Where(code => code != instance.Code).Select(code => SearchPeerAsync(code, query, authorization, ct));
+        var peers = instance.Federation.Where(code => code != instance.Code).Select(code => SearchPeerAsync(code, query, credentials.Issue(caller, code), ct));
         var answers = await Task.WhenAll(peers.Prepend(local));
         return new SearchOutcome(
             query,
@@ -30,17 +34,17 @@ public sealed class FederatedSearcher(ResourceCatalog catalog, InstanceInfo inst
         return (new InstanceResult(instance.Code, "ok", results.Count, null), results);
     }
 
-    private async Task<(InstanceResult Summary, IReadOnlyList<Resource> Results)> SearchPeerAsync(string code, string query, string? authorization, CancellationToken ct)
+    private async Task<(InstanceResult Summary, IReadOnlyList<Resource> Results)> SearchPeerAsync(string code, string query, string? credential, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(PeerTimeout);
         try
         {
             var http = clients.CreateClient(HttpClientName);
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(PeerAddress(code), $"/api/federation/local-search?q={Uri.EscapeDataString(query)}"));
-            if (authorization is not null)
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(PeerAddress(code), $"{FederationCredentials.LocalSearchPath}?q={Uri.EscapeDataString(query)}"));
+            if (credential is not null)
             {
-                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                request.Headers.TryAddWithoutValidation("Authorization", $"{FederationCredentials.AuthorizationScheme} {credential}");
             }
             using var response = await http.SendAsync(request, timeout.Token);
             if (!response.IsSuccessStatusCode)

@@ -1,4 +1,5 @@
 using System.Text;
+using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Topology;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -24,9 +25,11 @@ public sealed class AccessTokenIssuer(IConfiguration config, InstanceInfo instan
     {
         var now = clock.GetUtcNow();
         var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(config["Dive:Auth:DevSigningKey"]!));
+        // The token stays in the user's own realm (never this instance's): identity is (realm, subject).
+        var (realm, subject) = DiveClaims.ParseUserKey(code.UserId, instance.Hub);
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = Federation.Issuer(NatoCatalog.Get(instance.Code)),
+            Issuer = Federation.Issuer(NatoCatalog.Get(realm)),
             Audience = Federation.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
@@ -34,9 +37,9 @@ public sealed class AccessTokenIssuer(IConfiguration config, InstanceInfo instan
             Claims = new Dictionary<string, object>
             {
                 ["jti"] = Guid.NewGuid().ToString(),
-                ["sub"] = code.UserId,
-                ["uniqueID"] = code.UserId,
-                ["preferred_username"] = code.UserId,
+                ["sub"] = subject,
+                ["uniqueID"] = subject,
+                ["preferred_username"] = subject,
                 ["clearance"] = code.Clearance,
                 ["countryOfAffiliation"] = code.Country,
                 ["acpCOI"] = code.Coi,

@@ -10,8 +10,9 @@ namespace DiveAspire.Backend.Otp;
 /// <summary>
 /// OTP enrolment: setup stores a pending secret under <c>otp:pending:{userId}</c> for 600 s (strict limiter), encrypted
 /// (<see cref="PendingSecretProtector"/>); verify confirms it with a code (auth limiter, failures count) and consumes it
-/// atomically, so a code replayed concurrently confirms the enrolment once; the pending secret can be read (404 when
-/// none) and deleted by the user themselves or an operator.
+/// atomically, so a code replayed concurrently confirms the enrolment once; the pending secret can be read by its owner
+/// only (404 when none), and deleted by its owner or an operator of this instance. {userId} in the paths is a uniqueID of
+/// the caller's realm; the Redis key is the realm-qualified user key (<see cref="DiveClaims.UserId"/>).
 /// </summary>
 public static class OtpEndpoints
 {
@@ -78,39 +79,36 @@ public static class OtpEndpoints
 
         otp.MapGet("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis, PendingSecretProtector protector) => await Guarded(async () =>
         {
-            if (Forbidden(http, userId) is { } forbidden)
+            if (http.User.SubjectId() != userId)
             {
-                return forbidden;
+                return Results.Json(new { error = "Forbidden", message = "A pending OTP secret is returned to its owner only" }, statusCode: 403);
             }
-            var entry = await redis.Cache.GetDatabase().StringGetWithExpiryAsync(Key(userId));
-            if (!entry.Value.HasValue || Read(protector, entry.Value, userId) is not { } pending)
+            var owner = http.User.UserId()!;
+            var entry = await redis.Cache.GetDatabase().StringGetWithExpiryAsync(Key(owner));
+            if (!entry.Value.HasValue || Read(protector, entry.Value, owner) is not { } pending)
             {
                 return NotFound(userId);
             }
             return Results.Json(new { userId, secret = pending.Secret, createdAt = pending.CreatedAt, expiresIn = (int)Math.Ceiling(entry.Expiry?.TotalSeconds ?? 0) });
         })).RequireRateLimiting(RateLimitPolicies.Api);
 
-        otp.MapDelete("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis) => await Guarded(async () =>
+        otp.MapDelete("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis, InstanceInfo instance) => await Guarded(async () =>
         {
-            if (Forbidden(http, userId) is { } forbidden)
+            if (http.User.SubjectId() != userId && !http.User.IsAdminOf(instance.Code))
             {
-                return forbidden;
+                return Results.Json(new { error = "Forbidden", message = "Only the user or an operator of this instance may delete a pending OTP secret" }, statusCode: 403);
             }
-            return await redis.Cache.GetDatabase().KeyDeleteAsync(Key(userId))
+            var realm = http.User.Realm()!;
+            return await redis.Cache.GetDatabase().KeyDeleteAsync(Key(DiveClaims.UserKey(realm, http.User.IsHubRealm(), userId)))
                 ? Results.Json(new { userId, deleted = true })
                 : NotFound(userId);
         })).RequireRateLimiting(RateLimitPolicies.Api);
         return app;
     }
 
-    private static IResult? Forbidden(HttpContext http, string userId) =>
-        http.User.UserId() == userId || http.User.IsAdmin()
-            ? null
-            : Results.Json(new { error = "Forbidden", message = "Only the user or an operator may see or delete a pending OTP secret" }, statusCode: 403);
-
     /// <summary>A stored pending secret, or null when this instance's key did not write it (then it is as good as absent).</summary>
-    private static Pending? Read(PendingSecretProtector protector, RedisValue stored, string userId) =>
-        protector.Unprotect(stored.ToString(), Key(userId)) is { } json ? JsonSerializer.Deserialize<Pending>(json) : null;
+    private static Pending? Read(PendingSecretProtector protector, RedisValue stored, string userKey) =>
+        protector.Unprotect(stored.ToString(), Key(userKey)) is { } json ? JsonSerializer.Deserialize<Pending>(json) : null;
 
     private static IResult NotFound(string userId) =>
         Results.Json(new { error = "Not Found", message = $"No pending OTP secret for {userId}" }, statusCode: 404);

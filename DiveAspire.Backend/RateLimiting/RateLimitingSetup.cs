@@ -56,9 +56,26 @@ public static class RateLimitingSetup
         var off = settings.Mode == RateLimitStoreMode.Off;
         var allowList = settings.AllowList;
         Func<string, RateLimiter> create = client => new DiveRateLimiter(type, client, rule, store, accessor);
+        if (type == RateLimitPolicies.Auth)
+        {
+            // "{address key}\n{account}": the address's window and the account's, both must admit.
+            create = key => key.IndexOf('\n') is var split and > 0
+                ? new ChainedLimiter(new DiveRateLimiter(type, key[..split], rule, store, accessor), new DiveRateLimiter(type, "account:" + key[(split + 1)..], rule, store, accessor))
+                : new DiveRateLimiter(type, key, rule, store, accessor);
+        }
         return http => off || IsExempt(http.Request.Path) || (allowList.Count > 0 && allowList.Contains(ClientAddress.Of(http)))
             ? Exempt
-            : new RateLimitPartition<string>(ClientAddress.Key(http), create);
+            : new RateLimitPartition<string>(type == RateLimitPolicies.Auth && AccountLimiter.AccountOf(http) is { } account
+                ? $"{ClientAddress.Key(http)}\n{account}"
+                : ClientAddress.Key(http), create);
+    }
+
+    /// <summary>The rate limiter, after the OAuth token request's form is read (its client is an account of the auth limiter).</summary>
+    public static WebApplication UseDiveRateLimiter(this WebApplication app)
+    {
+        app.Use(AccountLimiter.ReadTokenFormAsync);
+        app.UseRateLimiter();
+        return app;
     }
 
     public static bool IsExempt(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");

@@ -64,8 +64,11 @@ public static class RevocationEndpoints
         });
     }
 
-    /// <summary>Terminates every session of a user (the caller, or anyone for an admin) for ttlSeconds (900 by default).</summary>
-    private static async Task<IResult> RevokeUserAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store)
+    /// <summary>
+    /// Terminates every session of a user for ttlSeconds (900 by default): the caller's own, or another user's for an
+    /// admin of that user's realm or of the hub realm. The target is (realm, uniqueID); realm defaults to the caller's.
+    /// </summary>
+    private static async Task<IResult> RevokeUserAsync(HttpRequest request, ClaimsPrincipal user, RevocationStore store, InstanceInfo instance)
     {
         var (body, error) = await RevocationRequest.ReadAsync(request, required: false);
         if (error is not null)
@@ -73,24 +76,37 @@ public static class RevocationEndpoints
             return error;
         }
         var (target, targetError) = body!.OptionalString("uniqueID", RevocationKeys.MaxIdentifierBytes);
+        var (realm, realmError) = body.OptionalString("realm", 16);
         var (reason, reasonError) = body.OptionalString("reason", MaxReasonBytes);
         var (ttl, ttlError) = body.OptionalNumber("ttlSeconds", 1, MaxUserTtlSeconds);
-        if ((targetError ?? reasonError ?? ttlError) is { } invalid)
+        if ((targetError ?? realmError ?? reasonError ?? ttlError) is { } invalid)
         {
             return invalid;
         }
         var caller = user.UserId();
-        target = string.IsNullOrWhiteSpace(target) ? caller : target;
-        if (target is null)
+        string? targetKey = caller, targetRealm = user.Realm();
+        if (!string.IsNullOrWhiteSpace(target))
+        {
+            targetRealm = (realm ?? user.Realm())?.Trim().ToUpperInvariant();
+            if (targetRealm is null || !instance.Federation.Contains(targetRealm))
+            {
+                return RevocationResults.BadRequest($"'realm' must be the instance code of a realm of this federation ({string.Join(", ", instance.Federation)})");
+            }
+            targetKey = DiveClaims.UserKey(targetRealm, targetRealm == instance.Hub, target);
+        }
+        if (targetKey is null || targetRealm is null)
         {
             return RevocationResults.BadRequest("'uniqueID' is required (the token identifies no user)");
         }
-        if (target != caller && !user.IsAdmin())
+        if (targetKey != caller && !user.IsAdminOf(targetRealm))
         {
-            return RevocationResults.Forbidden("Only a dive-admin may revoke another user's sessions");
+            return RevocationResults.Forbidden(user.IsAdmin()
+                ? $"Only a dive-admin of realm {targetRealm} or of the hub realm may revoke its users' sessions"
+                : "Only a dive-admin may revoke another user's sessions");
         }
-        var record = await store.RevokeUserAsync(target, ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null, reason);
-        return Results.Json(new { revoked = true, type = "user", uniqueID = target, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance });
+        var record = await store.RevokeUserAsync(targetKey, ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null, reason);
+        var (_, subject) = DiveClaims.ParseUserKey(targetKey, instance.Hub);
+        return Results.Json(new { revoked = true, type = "user", uniqueID = subject, realm = targetRealm, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance });
     }
 
     /// <summary>Blacklists one jti: the caller's own, or any for an admin (who then gives the token's exp).</summary>
@@ -117,6 +133,11 @@ public static class RevocationEndpoints
         if (!own && !user.IsAdmin())
         {
             return RevocationResults.Forbidden("Only a dive-admin may blacklist another token");
+        }
+        // A jti names no realm: blacklisting someone else's token is a federation-wide action.
+        if (!own && !user.IsFederationAdmin())
+        {
+            return RevocationResults.Forbidden("Only the hub realm's dive-admin may blacklist another user's token");
         }
         DateTimeOffset? expiresAt = exp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : own ? user.ExpiresAt() : null;
         if (expiresAt is null)

@@ -18,10 +18,15 @@ public static class TokenCommands
         var ttl = new Option<string>("--ttl") { Description = "Lifetime such as 90s, 15m, 2h", DefaultValueFactory = _ => "15m" };
         var country = new Option<string?>("--country") { Description = "countryOfAffiliation (default: the issuing instance)" };
         var coi = new Option<string[]>("--coi") { Description = "acpCOI values (repeatable)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["NATO"] };
+        var role = new Option<string[]>("--role")
+        {
+            Description = "Realm role (repeatable), e.g. dive-admin: an admin of the issuing instance's realm (of the whole federation for the hub's)",
+            DefaultValueFactory = _ => [],
+        };
 
         var mint = new Command("mint", "Print a token signed with the AppHost's development key (process runtime only)")
         {
-            instance, user, clearance, ttl, country, coi,
+            instance, user, clearance, ttl, country, coi, role,
         };
         mint.SetAction(parse =>
         {
@@ -35,7 +40,8 @@ public static class TokenCommands
                 : AppHostSecrets.Parameter(Federation.DevSigningKeyParameter)
                     ?? throw new CliException("No development signing key yet: run './dive up' once (process runtime) so the AppHost generates it, or set DIVE_DEV_SIGNING_KEY.");
             var jti = Guid.NewGuid().ToString();
-            var token = DevTokenMinter.Mint(new DevTokenMinter.Request(issuer, userName, parse.GetValue(clearance)!, lifetime, countryCode, cois, jti), key);
+            var token = DevTokenMinter.Mint(new DevTokenMinter.Request(issuer, userName, parse.GetValue(clearance)!, lifetime, countryCode, cois, jti,
+                Roles: parse.GetValue(role)), key);
             if (parse.GetValue(CliContext.JsonOption))
             {
                 cli.WriteJson(new { token, jti, issuer = Federation.Issuer(issuer), expiresAt = DateTimeOffset.UtcNow.Add(lifetime) });

@@ -15,7 +15,8 @@ public sealed class RedisCliBackendTests(FederationFixture fixture) : Federation
     {
         var before = (await Dive("redis", "blacklist", "status", "--spokes", "rou,bel", "--json")).Expect(0).Json;
 
-        using var http = Federation.Backend("rou", Federation.MintAdmin("rou"));
+        // Blacklisting someone else's jti is federation-wide: the hub realm's admin (ROU's admin could before issue 12).
+        using var http = Federation.Backend("rou", Federation.MintAdmin());
         var jti = Guid.NewGuid().ToString();
         var user = "cli-revoked-" + Guid.NewGuid().ToString("N");
         var exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds();

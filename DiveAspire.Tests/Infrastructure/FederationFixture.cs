@@ -22,6 +22,17 @@ public class FederationFixture : IAsyncLifetime
     public virtual string Spokes => "rou,bel";
     protected virtual IEnumerable<string> ExtraArgs => [];
 
+    /// <summary>
+    /// The tests play the operator's reverse proxy: the backends believe X-Forwarded-For from loopback, so each test can
+    /// count against its own client address (<see cref="HttpAssertions.From"/>).
+    /// </summary>
+    protected virtual IEnumerable<string> TestProxy => ["Dive:ForwardedHeaders:KnownProxies=127.0.0.1,::1"];
+
+    /// <summary>Last changes to the app model before it is built (e.g. an environment variable of one backend).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public TestSecrets Secrets { get; } = new();
     public LogCapture Logs { get; } = new();
     public DiveTopology Topology { get; private set; } = null!;
@@ -36,7 +47,7 @@ public class FederationFixture : IAsyncLifetime
         Topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, Spokes);
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(
-            AppHostArgs.For("process", Spokes, _data, Secrets, [.. ExtraArgs]), cts.Token);
+            AppHostArgs.For("process", Spokes, _data, Secrets, [.. TestProxy, .. ExtraArgs]), cts.Token);
 
         // No OTLP collector runs in tests; without this, backends retry exports and slow every shutdown.
         foreach (var backend in builder.Resources.OfType<IResourceWithEnvironment>().Where(r => r.Name.StartsWith("backend-", StringComparison.Ordinal)).ToList())
@@ -48,6 +59,7 @@ public class FederationFixture : IAsyncLifetime
         // stays readable and a failure is not buried under DCP's debug logs.
         builder.Services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace)
             .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning));
+        Configure(builder);
         App = await builder.BuildAsync(cts.Token);
         try
         {

@@ -32,10 +32,13 @@ public sealed class TestSecrets
         return value;
     }
 
-    public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey);
+    public string FederationKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+
+    public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey).Append(FederationKey);
 
     public IEnumerable<string> AsArguments(DiveTopology topology) =>
         topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}")
             .Concat(topology.Instances.Select(i => $"Parameters:otp-key-{i.LowerCode}={OtpKey(i)}"))
-            .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}");
+            .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}")
+            .Append($"Parameters:{Federation.FederationKeyParameter}={FederationKey}");
 }

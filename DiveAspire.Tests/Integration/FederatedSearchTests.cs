@@ -59,11 +59,11 @@ public sealed class FederatedSearchTests(FederationFixture federation)
         Assert.Equal([$"BEL-{word}"], await IdsAsync("usa", "searcher-bel", "BEL"));
         // Same query, now answered from the cache: a USA user still does not see a document released to BEL only.
         Assert.Empty(await IdsAsync("usa", "searcher-usa", "USA"));
-        // Nor by asking a peer's local search directly.
+        // Nor by asking a peer's local search directly: it takes only a federation credential (was 200 with no
+        // results before peers got their own credential; a user token is now refused outright).
         using var direct = federation.Backend("bel", federation.Mint("usa", "prober", "SECRET", country: "USA"));
         using var local = await direct.GetAsync($"/api/federation/local-search?q={word}");
-        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
-        Assert.Empty((await local.JsonAsync()).GetProperty("results").EnumerateArray());
+        Assert.Equal(HttpStatusCode.Unauthorized, local.StatusCode);
     }
 
     [Fact]
@@ -81,7 +81,8 @@ public sealed class FederatedSearchTests(FederationFixture federation)
         Assert.Equal(3, second.GetProperty("total").GetInt32());
 
         await using var redis = await federation.ConnectAsync("redis-usa");
-        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(FederatedSearchCache.Key(word));
+        // The entry of the searcher's access attributes (SearchAsync mints SECRET, the instance's country, NATO).
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(FederatedSearchCache.Key(word, new("searcher", "SECRET", "USA", ["NATO"])));
         Assert.InRange(ttl!.Value.TotalSeconds, 50, 60);
     }
 
@@ -99,7 +100,7 @@ public sealed class FederatedSearchTests(FederationFixture federation)
             Assert.Equal("error", bel.GetProperty("status").GetString());
             Assert.Equal<string>(["ROU", "USA"], result.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("instance").GetString()!).Order().ToArray());
             await using var redis = await federation.ConnectAsync("redis-rou");
-            Assert.False(await redis.GetDatabase().KeyExistsAsync(FederatedSearchCache.Key(word)));
+            Assert.False(await redis.GetDatabase().KeyExistsAsync(FederatedSearchCache.Key(word, new("searcher", "SECRET", "ROU", ["NATO"]))));
         }
         finally
         {
@@ -121,13 +122,16 @@ public sealed class FederatedSearchTests(FederationFixture federation)
 [Collection(RateLimitCollection.Name)]
 public sealed class FederatedSearchBreakerTests(RateLimitFixture app)
 {
+    /// <summary>The access attributes of "breaker-searcher" (the cache key's second half).</summary>
+    private static readonly DiveAspire.Backend.Authorization.Subject Searcher = new("breaker-searcher", "SECRET", "USA", ["NATO"]);
+
     [Fact]
     public async Task The_breaker_opens_after_three_redis_errors_search_goes_on_uncached_and_it_recovers()
     {
         using var http = app.Backend("usa", app.Mint("usa", "breaker-searcher"));
         const string query = "report";
         await using var redis = await app.ConnectAsync("redis-usa");
-        await redis.GetDatabase().KeyDeleteAsync(FederatedSearchCache.Key(query));
+        await redis.GetDatabase().KeyDeleteAsync(FederatedSearchCache.Key(query, Searcher));
 
         await app.ExecuteCommandAsync("redis-usa", KnownResourceCommands.StopCommand, TimeSpan.FromMinutes(1));
         try
@@ -159,6 +163,6 @@ public sealed class FederatedSearchBreakerTests(RateLimitFixture app)
             return body.GetProperty("breaker").GetString() == "closed" && (body.GetProperty("stored").GetBoolean() || body.GetProperty("cached").GetBoolean());
         }, TimeSpan.FromSeconds(60), "breaker closed and results cached");
         await using var after = await app.ConnectAsync("redis-usa");
-        Assert.True(await after.GetDatabase().KeyExistsAsync(FederatedSearchCache.Key(query)));
+        Assert.True(await after.GetDatabase().KeyExistsAsync(FederatedSearchCache.Key(query, Searcher)));
     }
 }

@@ -9,7 +9,9 @@ namespace DiveAspire.Tests.Integration;
 [Collection(FederationCollection.Name)]
 public sealed class OAuthCodeTests(FederationFixture federation)
 {
-    private const string Client = "dive-frontend";
+    // Each test its own client: failed exchanges also count per client (issue 12), 5 per 15 min.
+    private static int _nextClient;
+    private readonly string Client = $"dive-frontend-{Interlocked.Increment(ref _nextClient)}";
     private const string Redirect = "https://rou.dive.example/callback";
 
     // Each test its own client IP, so the auth limiter (5 failures per 15 min) of one test never affects another.
@@ -45,10 +47,10 @@ public sealed class OAuthCodeTests(FederationFixture federation)
         return code;
     }
 
-    private async Task<HttpResponseMessage> ExchangeAsync(string code, string client = Client, string redirect = Redirect, string? verifier = null)
+    private async Task<HttpResponseMessage> ExchangeAsync(string code, string? client = null, string redirect = Redirect, string? verifier = null)
     {
         using var http = federation.Backend("rou");
-        var form = new Dictionary<string, string> { ["grant_type"] = "authorization_code", ["code"] = code, ["client_id"] = client, ["redirect_uri"] = redirect };
+        var form = new Dictionary<string, string> { ["grant_type"] = "authorization_code", ["code"] = code, ["client_id"] = client ?? Client, ["redirect_uri"] = redirect };
         lock (_verifiers)
         {
             verifier ??= _verifiers.GetValueOrDefault(code);

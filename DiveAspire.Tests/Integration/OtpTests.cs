@@ -21,7 +21,8 @@ public sealed class OtpTests(FederationFixture federation)
         Assert.StartsWith("otpauth://totp/", setup.GetProperty("otpauthUrl").GetString());
 
         await using var redis = await federation.ConnectAsync("redis-bel");
-        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync($"otp:pending:{user}");
+        // A BEL-realm user: the key is realm-qualified (issue 12).
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync($"otp:pending:BEL:{user}");
         Assert.InRange(ttl!.Value.TotalSeconds, 590, 600);
 
         var pending = await (await http.GetAsync($"/api/auth/otp/pending-secret/{user}")).JsonAsync();
@@ -52,15 +53,17 @@ public sealed class OtpTests(FederationFixture federation)
     }
 
     [Fact]
-    public async Task Only_the_user_or_an_operator_sees_a_pending_secret()
+    public async Task Only_the_user_sees_a_pending_secret()
     {
         var user = NewUser();
         using var owner = federation.Backend("bel", federation.Mint("bel", user));
         (await owner.PostAsync("/api/auth/otp/setup", null)).EnsureSuccessStatusCode();
         using var other = federation.Backend("bel", federation.Mint("bel", NewUser()));
         Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync($"/api/auth/otp/pending-secret/{user}")).StatusCode);
+        // Issue 12: the secret goes to its owner only (operators read it before, of any realm).
         using var admin = federation.Backend("bel", federation.MintAdmin("bel"));
-        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/auth/otp/pending-secret/{user}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync($"/api/auth/otp/pending-secret/{user}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/api/auth/otp/pending-secret/{user}")).StatusCode);
     }
 
     [Fact]

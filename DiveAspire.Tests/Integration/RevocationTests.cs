@@ -175,7 +175,8 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
         }
 
         using var admin = federation.Backend("usa", federation.MintAdmin());
-        var (status, revoked) = await PostAsync(admin, "/api/auth/revoke", $$"""{"uniqueID":"{{user}}","ttlSeconds":4,"reason":"security incident"}""");
+        // A ROU-realm user: identity is (realm, subject), so the hub admin names the realm (issue 12).
+        var (status, revoked) = await PostAsync(admin, "/api/auth/revoke", $$"""{"uniqueID":"{{user}}","realm":"ROU","ttlSeconds":4,"reason":"security incident"}""");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(user, revoked.GetProperty("uniqueID").GetString());
 
@@ -184,7 +185,7 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
         output.WriteLine($"user revocation with a 4 s TTL accepted again after {cleared.TotalSeconds:F1} s of polling");
 
         await using var redis = await federation.ConnectAsync("redis-blacklist");
-        Assert.False(await redis.GetDatabase().KeyExistsAsync($"user-revoked:{user}"));
+        Assert.False(await redis.GetDatabase().KeyExistsAsync($"user-revoked:ROU:{user}"));
         Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync(federation, "rou", token));
         Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync(federation, "usa", token));
     }

@@ -30,10 +30,10 @@ public sealed class GraphModelTests : IDisposable
         Assert.Equal(["backend-bel", "backend-rou", "backend-usa", "redis-bel", "redis-blacklist", "redis-rou", "redis-usa"], names);
 
         var secrets = builder.Resources.OfType<ParameterResource>().ToList();
-        string[] expected = ["otp-key-bel", "otp-key-rou", "otp-key-usa", "redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
+        string[] expected = ["dive-federation-key", "otp-key-bel", "otp-key-rou", "otp-key-usa", "redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
         // The development signing key exists only in process runtime; container runtime trusts Keycloak instead.
-        Assert.Equal(runtime == "process" ? ["dive-dev-signing-key", .. expected] : ["keycloak-admin-password", "keycloak-test-user-password", .. expected],
-            secrets.Select(p => p.Name).Order());
+        string[] perRuntime = runtime == "process" ? ["dive-dev-signing-key"] : ["keycloak-admin-password", "keycloak-test-user-password"];
+        Assert.Equal(perRuntime.Concat(expected).Order(StringComparer.Ordinal), secrets.Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.All(secrets, p => Assert.True(p.Secret));
 
         Assert.Equal(6379, Endpoint(Get(builder, "redis-usa")).Port);

@@ -9,15 +9,15 @@ namespace DiveAspire.Tests.Security;
 /// accepted when a reviewer expects a refusal: each is now a 4xx with the project's JSON error.
 /// </summary>
 [Trait("Category", "Security")]
-[Collection(SecurityCollection.Name)]
-public sealed class BadInputAttackTests(SecurityFixture federation)
+[Collection(BadInputCollection.Name)]
+public sealed class BadInputAttackTests(BadInputFixture federation)
 {
     private const string Json = "application/json";
-    private string User() => federation.Mint(SecurityFixture.Code, "bad-" + Guid.NewGuid().ToString("N")[..12]);
+    private string User() => federation.Mint(BadInputFixture.Code, "bad-" + Guid.NewGuid().ToString("N")[..12]);
 
     private async Task<RawResponse> SendAsync(string method, string path, string? contentType, string? body, string? token)
     {
-        using var http = federation.Backend(SecurityFixture.Code);
+        using var http = federation.Backend(BadInputFixture.Code);
         return await RawRequests.SendAsync(http, method, path, contentType, body is null ? null : Encoding.UTF8.GetBytes(body), token);
     }
 
@@ -139,7 +139,7 @@ public sealed class BadInputAttackTests(SecurityFixture federation)
     public async Task Health_and_metrics_answer_the_same_whatever_token_is_attached()
     {
         var revoked = User();
-        using (var http = federation.Backend(SecurityFixture.Code, revoked))
+        using (var http = federation.Backend(BadInputFixture.Code, revoked))
         {
             Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/api/auth/logout", null)).StatusCode);
         }

@@ -15,10 +15,10 @@ namespace DiveAspire.Tests.Security;
 /// backend healthy and serving afterwards.
 /// </summary>
 [Trait("Category", "Security")]
-[Collection(SecurityCollection.Name)]
-public sealed class EndpointBatteryTests(SecurityFixture federation, ITestOutputHelper output)
+[Collection(BadInputCollection.Name)]
+public sealed class EndpointBatteryTests(BadInputFixture federation, ITestOutputHelper output)
 {
-    private const string Code = SecurityFixture.Code;
+    private const string Code = BadInputFixture.Code;
 
     private string Admin() => federation.Mint(Code, "battery-" + Guid.NewGuid().ToString("N")[..12], "TOP_SECRET", roles: ["dive-admin"]);
 

@@ -10,10 +10,10 @@ namespace DiveAspire.Tests.Security;
 /// labels above the uploader's clearance; relabelling is an admin action of the originating instance, logged and counted.
 /// </summary>
 [Trait("Category", "Security")]
-[Collection(SecurityCollection.Name)]
-public sealed class UploadLabelTests(SecurityFixture federation)
+[Collection(BadInputCollection.Name)]
+public sealed class UploadLabelTests(BadInputFixture federation)
 {
-    private const string Code = SecurityFixture.Code;
+    private const string Code = BadInputFixture.Code;
     private const string Relabels = "dive_v3_resource_relabels_total";
 
     private HttpClient Uploader(string clearance, bool admin = false, string issuer = Code) => federation.Backend(Code,

@@ -65,7 +65,7 @@ public sealed class AccessDecisionTests
     public void Cache_ttl_follows_the_normalised_classification(string classification, int seconds) =>
         Assert.Equal(TimeSpan.FromSeconds(seconds), Classification.CacheTtl(classification));
 
-    private static readonly IReadOnlyList<Resource> RouSeed = ResourceCatalog.Seed(new InstanceInfo("ROU", "spoke", ["USA", "ROU", "BEL"], "process"));
+    private static readonly IReadOnlyList<Resource> RouSeed = ResourceCatalog.Seed(new InstanceInfo("ROU", "spoke", ["USA", "ROU", "BEL"], "process", "USA"));
 
     /// <summary>The GET /api/resources filter over ROU's seeded catalog: clearance dominance, releasability and COI together.</summary>
     [Theory]

@@ -50,10 +50,16 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
-    public void Query_key_is_the_first_16_hex_of_sha256_of_the_normalised_query()
+    public void Query_key_is_the_first_16_hex_of_sha256_of_the_normalised_query_and_of_the_callers_access_attributes()
     {
-        Assert.Equal(FederatedSearchCache.Key("nato report"), FederatedSearchCache.Key("  NATO   Report "));
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("nato report"u8.ToArray()))[..16];
-        Assert.Equal("dive:federation:query:" + expected, FederatedSearchCache.Key("nato report"));
+        var caller = new DiveAspire.Backend.Authorization.Subject("u1", "secret", "usa", ["NATO", "FVEY"]);
+        Assert.Equal(FederatedSearchCache.Key("nato report", caller), FederatedSearchCache.Key("  NATO   Report ", caller));
+        // Who the caller is does not matter, only what they may see (COI order neither).
+        Assert.Equal(FederatedSearchCache.Key("nato report", caller), FederatedSearchCache.Key("nato report", caller with { UserId = "u2", Cois = ["FVEY", "NATO"] }));
+        Assert.NotEqual(FederatedSearchCache.Key("nato report", caller), FederatedSearchCache.Key("nato report", caller with { Clearance = "TOP_SECRET" }));
+        Assert.NotEqual(FederatedSearchCache.Key("nato report", caller), FederatedSearchCache.Key("nato report", caller with { Country = "ROU" }));
+        Assert.NotEqual(FederatedSearchCache.Key("nato report", caller), FederatedSearchCache.Key("nato report", caller with { Cois = ["NATO"] }));
+        static string Hash(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+        Assert.Equal($"dive:federation:query:{Hash("nato report")}:{Hash("SECRET|USA|FVEY,NATO")}", FederatedSearchCache.Key("nato report", caller));
     }
 }
