@@ -116,7 +116,7 @@ public sealed class RevocationUnitTests
     {
         var config = new ConfigurationBuilder().Build();
         var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(config);
-        services.AddDiveAuthentication(config, new DiveAspire.Backend.Instance.InstanceInfo("USA", "hub", ["USA"], "process"));
+        services.AddDiveAuthentication(config, new DiveAspire.Backend.Instance.InstanceInfo("USA", "hub", ["USA"], "process", "USA"));
         using var provider = services.BuildServiceProvider();
         var options = provider.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
         Assert.Equal(RevocationKeys.ValidationClockSkew, options.TokenValidationParameters.ClockSkew);
