@@ -105,7 +105,7 @@ public sealed class BadInputAttackTests(BadInputFixture federation)
     [MemberData(nameof(BadRedirects))]
     public async Task Authorize_accepts_only_absolute_https_redirect_uris(string redirectUri)
     {
-        var body = System.Text.Json.JsonSerializer.Serialize(new { clientId = "dive-frontend", redirectUri });
+        var body = System.Text.Json.JsonSerializer.Serialize(new { clientId = "dive-frontend", redirectUri, codeChallenge = new string('A', 43), codeChallengeMethod = "S256" });
         var response = await SendAsync("POST", "/api/oauth/authorize", Json, body, User());
         AssertClientError(response, 400);
         Assert.Contains("redirectUri", response.Body);

@@ -107,7 +107,7 @@ public sealed class OAuthOtpAttackTests(RevocationSecurityFixture federation)
         var secret = (await (await http.PostAsync("/api/auth/otp/setup", null)).JsonAsync()).GetProperty("secret").GetString()!;
 
         await using var redis = await federation.ConnectAsync("redis-rou");
-        var stored = (string?)await redis.GetDatabase().StringGetAsync($"otp:pending:{user}");
+        var stored = (string?)await redis.GetDatabase().StringGetAsync($"otp:pending:ROU:{user}"); // a ROU-realm user: the key is realm-qualified
         Assert.NotNull(stored);
         Assert.DoesNotContain(secret, stored);
 
