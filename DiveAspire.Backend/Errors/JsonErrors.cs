@@ -69,6 +69,7 @@ public static class JsonErrors
         StatusCodes.Status413PayloadTooLarge => "Request body is too large",
         StatusCodes.Status401Unauthorized => "Authentication is required",
         StatusCodes.Status403Forbidden => "Access is denied",
+        StatusCodes.Status429TooManyRequests => "Too many requests; try again later",
         var status and >= 500 => ReasonPhrases.GetReasonPhrase(status),
         _ => "The request is invalid",
     };
