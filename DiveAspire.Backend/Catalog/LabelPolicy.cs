@@ -46,5 +46,5 @@ public static class LabelPolicy
 
     /// <summary>dive-admin from this instance's own realm (an admin of another realm administers its own instance only).</summary>
     public static bool IsInstanceAdmin(ClaimsPrincipal user, InstanceInfo instance) =>
-        user.IsAdmin() && user.FindFirstValue("iss") == Federation.Issuer(NatoCatalog.Get(instance.Code));
+        user.IsAdmin() && string.Equals(user.Realm(), instance.Code, StringComparison.OrdinalIgnoreCase);
 }
