@@ -107,11 +107,14 @@ public sealed class ContainerRuntimeTests(PodmanFederationFixture federation, IT
     public void Redis_is_pid_1_in_its_container_so_a_stop_does_not_wait_for_the_kill_grace()
     {
         SkipUnlessPodman();
+        // The container's init process, read from this machine's /proc: `podman top` reads the wrong /proc when
+        // Podman itself runs in a chroot (it named the machine's own PID 1 there).
         foreach (var redis in federation.RedisNames)
         {
-            var top = PodmanEnvironment.PodmanOk($"top {federation.ContainerId(redis)} pid comm");
-            var pid1 = top.Split('\n').Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Single(f => f[0] == "1");
-            Assert.Equal("redis-server", pid1[1]);
+            var init = int.Parse(PodmanEnvironment.PodmanOk($"inspect --format {{{{.State.Pid}}}} {federation.ContainerId(redis)}"));
+            Assert.Equal("redis-server", File.ReadAllText($"/proc/{init}/comm").Trim());
+            var namespacePids = File.ReadLines($"/proc/{init}/status").Single(l => l.StartsWith("NSpid:", StringComparison.Ordinal));
+            Assert.Equal("1", namespacePids.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[^1]);
         }
     }
 

@@ -44,7 +44,7 @@ while (($#)); do
     --plain-root) plain_root=true; shift ;;
     --base) base=$(readlink -f "${2:?--base needs a directory}"); shift 2 ;;
     --) shift; (($#)) || die "-- needs a command"; command=("$@"); break ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option: $1 (valid: --ref, --fresh-nuget, --plain-root, --base DIR, -- COMMAND...)" ;;
   esac
 done
@@ -54,7 +54,8 @@ done
 [[ $(id -u) -eq 0 ]] || die "must run as root (it mounts and chroots): sudo $0 $*"
 commit=$(git -C "$REPO" rev-parse --verify "$ref^{commit}") || die "no such commit: $ref"
 git_dir=$(git -C "$REPO" rev-parse --path-format=absolute --git-common-dir)
-dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")") || die "dotnet is not on PATH here: the root borrows this machine's SDK."
+command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH here: the root borrows this machine's SDK."
+dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
 
 mirror=${DIVE_DEBIAN_MIRROR:-$(sed -nE 's#^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?(https?://[^[:space:]]+/debian)/?([[:space:]].*)?$#\3#p' \
   /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n1 || true)}
