@@ -82,7 +82,8 @@ internal static class ContainerMonitoringBuilderExtensions
             .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
             .WithEnvironment("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", "/var/lib/grafana/dashboards/dive-redis.json")
             .WaitFor(prometheus)
-            .WithHttpHealthCheck("/api/health");
+            .WithHttpHealthCheck("/api/health")
+            .FailFastWithoutImage();
 
         exporter.WithParentRelationship(prometheus);
         alertmanager.WithParentRelationship(prometheus);

@@ -147,6 +147,10 @@ public sealed class ContainerRuntimeUserPathTests(PodmanFederationFixture federa
         var failed = await notifications.WaitForResourceAsync(MonitoringNames.Grafana,
             e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart, cts.Token);
         Assert.Equal(KnownResourceStates.FailedToStart, failed.Snapshot.State?.Text);
+        // The reason, in Grafana's console log (the dashboard) and in the AppHost's console.
+        Assert.Contains(federation.Logs.Lines, l => l.Category.EndsWith("." + MonitoringNames.Grafana, StringComparison.Ordinal)
+            && l.Message.Contains($"image {GrafanaImage} is not on this machine", StringComparison.Ordinal));
+        Assert.Contains(federation.Logs.Lines, l => l.Message.Contains("grafana cannot start: image", StringComparison.Ordinal));
         // The fixture already waited for every Redis, backend and the rest of the monitoring to be healthy.
         var model = federation.App.Services.GetRequiredService<DistributedApplicationModel>();
         Assert.DoesNotContain(model.Resources, r => r.Annotations.OfType<WaitAnnotation>().Any(w => w.Resource.Name == MonitoringNames.Grafana));
