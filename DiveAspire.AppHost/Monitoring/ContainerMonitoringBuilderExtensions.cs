@@ -13,7 +13,7 @@ internal static class ContainerMonitoringBuilderExtensions
     private const string PrometheusConfigDirectory = "/etc/prometheus/dive";
     private const string AlertmanagerConfigDirectory = "/etc/alertmanager/dive";
 
-    public static void AddMonitoringContainers(this IDistributedApplicationBuilder builder, MonitoringSettings settings, MonitoringPaths paths, MonitoringTargets targets)
+    public static void AddMonitoringContainers(this IDistributedApplicationBuilder builder, MonitoringSettings settings, MonitoringPaths paths, MonitoringTargets targets, string volumePrefix)
     {
         var exporter = builder.AddContainer(MonitoringNames.RedisExporter, MonitoringImageTags.RedisExporterImage, MonitoringImageTags.RedisExporterTag)
             .WithImageRegistry(MonitoringImageTags.Registry)
@@ -27,7 +27,7 @@ internal static class ContainerMonitoringBuilderExtensions
         var alertmanager = builder.AddContainer(MonitoringNames.Alertmanager, MonitoringImageTags.AlertmanagerImage, MonitoringImageTags.AlertmanagerTag)
             .WithImageRegistry(MonitoringImageTags.Registry)
             .WithHttpEndpoint(port: PortPlan.Alertmanager, targetPort: 9093, name: "http")
-            .WithVolume("dive-alertmanager-data", "/alertmanager")
+            .WithVolume($"{volumePrefix}-alertmanager-data", "/alertmanager")
             .WithArgs(
                 $"--config.file={AlertmanagerConfigDirectory}/alertmanager.yml",
                 "--storage.path=/alertmanager",
@@ -41,7 +41,7 @@ internal static class ContainerMonitoringBuilderExtensions
         var prometheus = builder.AddContainer(MonitoringNames.Prometheus, MonitoringImageTags.PrometheusImage, MonitoringImageTags.PrometheusTag)
             .WithImageRegistry(MonitoringImageTags.Registry)
             .WithHttpEndpoint(port: PortPlan.Prometheus, targetPort: 9090, name: "http")
-            .WithVolume("dive-prometheus-data", "/prometheus")
+            .WithVolume($"{volumePrefix}-prometheus-data", "/prometheus")
             .WithArgs(
                 $"--config.file={PrometheusConfigDirectory}/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
@@ -61,6 +61,15 @@ internal static class ContainerMonitoringBuilderExtensions
                 return [new ContainerFile { Name = "prometheus.yml", Contents = config }, new ContainerDirectory { Name = "rules", Entries = rules.ToList() }];
             },
             defaultOwner: MonitoringImageTags.NobodyUid, defaultGroup: MonitoringImageTags.NobodyUid);
+        builder.ReachBackendsFromContainers(targets);
+        // The backends are host processes. Aspire gives a container their addresses only for the host endpoints it
+        // declares (environment, arguments, WaitFor) before it creates the container; the configuration above comes
+        // from a callback Aspire cannot see into, so without these variables Prometheus waited forever for the
+        // backends' addresses ("Starting", no container, no log line). Prometheus itself does not read them.
+        foreach (var (code, endpoint) in targets.BackendEndpoints)
+        {
+            prometheus.WithEnvironment($"DIVE_SCRAPE_BACKEND_{code}", endpoint.Property(EndpointProperty.HostAndPort));
+        }
 
         var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
         var grafana = builder.AddContainer(MonitoringNames.Grafana, MonitoringImageTags.GrafanaImage, MonitoringImageTags.GrafanaTag)
@@ -73,7 +82,8 @@ internal static class ContainerMonitoringBuilderExtensions
             .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
             .WithEnvironment("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", "/var/lib/grafana/dashboards/dive-redis.json")
             .WaitFor(prometheus)
-            .WithHttpHealthCheck("/api/health");
+            .WithHttpHealthCheck("/api/health")
+            .FailFastWithoutImage();
 
         exporter.WithParentRelationship(prometheus);
         alertmanager.WithParentRelationship(prometheus);

@@ -22,7 +22,7 @@ public static class MonitoringBuilderExtensions
         var targets = new MonitoringTargets(builder, topology, runtime);
         if (runtime == DiveRuntime.Container)
         {
-            builder.AddMonitoringContainers(settings, paths, targets);
+            builder.AddMonitoringContainers(settings, paths, targets, options.VolumePrefix);
         }
         else
         {

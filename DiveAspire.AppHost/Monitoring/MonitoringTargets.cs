@@ -40,6 +40,9 @@ public sealed class MonitoringTargets
 
     public EndpointReference Reach(IResourceWithEndpoints resource, string endpointName) => new(resource, endpointName, _network);
 
+    /// <summary>Each backend's <c>/metrics</c> endpoint as the monitoring reaches it, by instance code.</summary>
+    public IEnumerable<(string Code, EndpointReference Endpoint)> BackendEndpoints => _backends.Select(b => (b.Instance.Code, b.Endpoint));
+
     public async Task<IReadOnlyList<RedisScrapeTarget>> RedisAsync(CancellationToken ct)
     {
         var targets = new List<RedisScrapeTarget>();

@@ -23,9 +23,15 @@ public static class DiveRedisBuilderExtensions
     private static IResourceBuilder<IResourceWithConnectionString> AddRedisContainer(
         this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password, DiveOptions options)
     {
+#pragma warning disable ASPIRECERTIFICATES001 // experimental in Aspire 13.6; the documented way to keep a Redis plain
         return builder.AddRedis(spec.ResourceName, spec.HostPort, password)
+            // Plain TCP behind the password, as in the process runtime and the original system (see README, "One port
+            // convention"). Without this, a machine with a trusted developer certificate gets TLS on the planned port
+            // (6379 + offset, 6479) and plain TCP on a random one, which the CLI, redis-cli and the exporter cannot use.
+            .WithoutHttpsCertificate()
             .WithVolume(VolumeName(spec, options), "/data")
             .WithArgs(context => AppendServerSettings(context.Args, spec));
+#pragma warning restore ASPIRECERTIFICATES001
     }
 
     /// <summary>

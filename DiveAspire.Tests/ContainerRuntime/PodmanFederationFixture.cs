@@ -1,18 +1,25 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using DiveAspire.Tests.Infrastructure;
+using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DiveAspire.Tests.ContainerRuntime;
 
 /// <summary>
-/// The federation in container runtime under Podman: hub USA + spoke ROU + shared store, Redis as containers (local
-/// stand-in images), backends as processes. Starts nothing when Podman is not ready (the tests then skip with
-/// <see cref="PodmanEnvironment.Reason"/>). Volumes get a per-run prefix and are removed afterwards, and any container
-/// still present after DCP's own cleanup is removed too.
+/// The federation in container runtime under Podman, as `./dive up --runtime container` builds it: hub USA + spoke ROU
+/// + shared store, Redis and the monitoring stack as containers (local stand-in images), backends as processes.
+/// Keycloak has no image here, so the backends trust an <see cref="OidcRealmStandIn"/> for the USA and ROU realms
+/// instead (as they trust each Keycloak realm), which lets the tests revoke a token for real. Starts nothing when Podman
+/// is not ready (the tests then skip with <see cref="PodmanEnvironment.Reason"/>). Volumes get a per-run prefix and are
+/// removed afterwards, and any container still present after DCP's own cleanup is removed too.
 /// </summary>
 public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
 {
+    public const string ScrapeInterval = "5s";
+    public static readonly string[] MonitoringResources = [MonitoringNames.RedisExporter, MonitoringNames.Alertmanager, MonitoringNames.Prometheus];
+    private static readonly string[] RealmCodes = ["usa", "rou"];
+
     private const string ContainerIdProperty = "container.id"; // the dashboard's KnownProperties.Container.Id (internal)
     private readonly Dictionary<string, string?> _previousEnvironment = new();
     private readonly HashSet<string> _containerIds = [];
@@ -21,11 +28,26 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
     public string VolumePrefix { get; } = "dive-it-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
     public TimeSpan TimeToHealthy { get; private set; }
 
+    public OidcRealmStandIn Realms { get; } = new(RealmCodes);
+
     public override string Spokes => "rou";
-    // No Keycloak image can be had without a registry: these tests prove the Redis containers, not authentication.
-    protected override IEnumerable<string> ExtraArgs => ["Dive:Runtime=container", $"Dive:VolumePrefix={VolumePrefix}", "ASPIRE_CONTAINER_RUNTIME=podman", "Dive:Keycloak=false"];
+    // Images are built or pulled and the container tunnel is set up before the monitoring starts.
+    protected override TimeSpan StartupTimeout => TimeSpan.FromMinutes(6);
+    // No Keycloak image can be had without a registry (./dive up --runtime container then sets Dive:Keycloak=false too).
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        "Dive:Runtime=container", $"Dive:VolumePrefix={VolumePrefix}", "ASPIRE_CONTAINER_RUNTIME=podman", "Dive:Keycloak=false",
+        "Dive:Monitoring=true", $"Dive:Monitoring:ScrapeInterval={ScrapeInterval}", "Dive:Monitoring:AlertFor=5s",
+        .. RealmCodes.SelectMany(backend => RealmCodes.Select(realm => $"Dive:Backends:{backend}:Auth:Realms:{realm}:MetadataAddress={Realms.MetadataAddress(realm)}")),
+    ];
 
     public string VolumeName(string redis) => $"{VolumePrefix}-{redis}-data";
+
+    private IEnumerable<string> Volumes => (Topology?.RedisStores.Select(s => VolumeName(s.ResourceName)) ?? [])
+        .Concat([$"{VolumePrefix}-prometheus-data", $"{VolumePrefix}-alertmanager-data"]);
+
+    public HttpClient Prometheus() => App.CreateHttpClient(MonitoringNames.Prometheus, "http");
+    public HttpClient Alertmanager() => App.CreateHttpClient(MonitoringNames.Alertmanager, "http");
 
     public new async Task InitializeAsync()
     {
@@ -44,12 +66,15 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         _disposed = true;
         try
         {
+            await Realms.StartAsync();
             await base.InitializeAsync();
             _disposed = false;
+            using var cts = new CancellationTokenSource(StartupTimeout);
+            await Task.WhenAll(MonitoringResources.Select(name => WaitHealthyAsync(name, cts.Token)));
             TimeToHealthy = clock.Elapsed;
-            foreach (var redis in RedisNames)
+            foreach (var container in RedisNames.Concat(MonitoringResources))
             {
-                _containerIds.Add(ContainerId(redis));
+                _containerIds.Add(ContainerId(container));
             }
         }
         catch
@@ -88,11 +113,12 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
             }
             if (PodmanEnvironment.Ready)
             {
-                foreach (var redis in Topology?.RedisStores.Select(s => s.ResourceName) ?? [])
+                foreach (var volume in Volumes)
                 {
-                    PodmanEnvironment.Podman($"volume rm --force {VolumeName(redis)}");
+                    PodmanEnvironment.Podman($"volume rm --force {volume}");
                 }
             }
+            await Realms.DisposeAsync();
             foreach (var (name, value) in _previousEnvironment)
             {
                 Environment.SetEnvironmentVariable(name, value);

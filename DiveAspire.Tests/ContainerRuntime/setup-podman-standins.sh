@@ -51,6 +51,9 @@ ensure_packages() {
   local missing=()
   command -v podman >/dev/null 2>&1 || missing+=(podman)
   command -v runc >/dev/null 2>&1 || [[ -x /usr/sbin/runc ]] || missing+=(runc)
+  # Aspire's containers find each other by name (redis-usa.dev.internal, ...): with the CNI network backend of
+  # Debian's Podman 4.3 that needs the dnsname plugin.
+  [[ -x /usr/lib/cni/dnsname ]] || missing+=(golang-github-containernetworking-plugin-dnsname)
   ((${#missing[@]})) || return 0
   install_packages "${missing[@]}"
 }

@@ -20,6 +20,8 @@ public class FederationFixture : IAsyncLifetime
     private readonly string _data = Directory.CreateTempSubdirectory("dive-it-").FullName;
 
     public virtual string Spokes => "rou,bel";
+    /// <summary>Start to every Redis and backend healthy; longer where images are built and containers created first.</summary>
+    protected virtual TimeSpan StartupTimeout => StartTimeout;
     protected virtual IEnumerable<string> ExtraArgs => [];
 
     /// <summary>
@@ -45,7 +47,7 @@ public class FederationFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, Spokes);
-        using var cts = new CancellationTokenSource(StartTimeout);
+        using var cts = new CancellationTokenSource(StartupTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(
             AppHostArgs.For("process", Spokes, _data, Secrets, [.. TestProxy, .. ExtraArgs]), cts.Token);
 
