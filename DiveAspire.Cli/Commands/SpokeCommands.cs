@@ -49,9 +49,14 @@ internal static class SpokeCommands
             {
                 return VerificationOutput.Write(cli, parse, reports);
             }
-            cli.WriteTable(["SPOKE", "CHECKS", "FAILED OR SKIPPED"], reports.Select(r => (IReadOnlyList<string>)[
-                r.Subject["spoke ".Length..], $"{r.Passed}/{r.Checks.Count}",
-                string.Join("; ", r.Checks.Where(c => c.Outcome != VerificationCheck.Pass).Select(c => $"{c.Number}. {c.Name} ({c.Outcome}: {c.Detail})")) is { Length: > 0 } problems ? problems : "-"]));
+            cli.WriteTable(["SPOKE", "PASSED", "NOT PASSED", "FIRST PROBLEM"], reports.Select(r =>
+            {
+                var problems = r.Checks.Where(c => c.Outcome != VerificationCheck.Pass).ToList();
+                return (IReadOnlyList<string>)[
+                    r.Subject["spoke ".Length..], $"{r.Passed}/{r.Checks.Count}",
+                    problems.Count == 0 ? "-" : string.Join(",", problems.Select(c => c.Number)),
+                    problems.Count == 0 ? "-" : $"{problems[0].Name}: {problems[0].Detail}"];
+            }));
             cli.Out.WriteLine($"{reports.Count(r => r.AllPassed)}/{reports.Length} spokes fine.");
             return ok ? ExitCodes.Ok : ExitCodes.Failed;
         });
