@@ -22,7 +22,7 @@ internal static class HealthCommand
 
     public static Command Create(CliContext cli)
     {
-        var (spokes, secrets, dryRun) = (RedisOptions.Spokes(), RedisOptions.Secrets(), RedisOptions.DryRun());
+        var (spokes, secrets, dryRun) = (RedisOptions.RunningSpokes(), RedisOptions.Secrets(), RedisOptions.DryRun());
         var command = new Command("health", "Backend and Redis of every running instance, the shared store and monitoring at a glance; exit 0 only when all are up")
         {
             spokes, secrets, dryRun,
@@ -30,7 +30,7 @@ internal static class HealthCommand
         command.SetAction(async (parse, ct) =>
         {
             var app = PsCommand.TryRunningState();
-            var topology = CliContext.LoadTopology(parse.GetValue(spokes) ?? RunningSpokes(app));
+            var topology = CliContext.LoadTopology(parse.GetValue(spokes) ?? PsCommand.RunningSpokes(app));
             var source = RedisOptions.ParseSecrets(parse.GetValue(secrets));
             var redis = topology.RedisStores.Select(spec => ConnectionResolver.Redis(spec, null, parse.GetValue(dryRun) ? SecretsSource.Local : source)).ToList();
             var monitoring = Monitoring(app);
@@ -60,19 +60,6 @@ internal static class HealthCommand
             return healthy ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
-    }
-
-    /// <summary>The spokes the running app runs ("none" for the hub alone), or null to take instances/.</summary>
-    private static string? RunningSpokes(AppHostState? app)
-    {
-        if (app is null)
-        {
-            return null;
-        }
-        var codes = app.InstanceCodes();
-        var hub = CliContext.LoadTopology("none").Hub.Code;
-        var spokes = codes.Where(c => c != hub).ToList();
-        return spokes.Count == 0 ? "none" : string.Join(',', spokes);
     }
 
     private sealed record MonitoringTarget(string Name, Uri Url, bool Expected);

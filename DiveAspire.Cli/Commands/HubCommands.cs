@@ -18,12 +18,12 @@ internal static class HubCommands
 
     private static Command Build(CliContext cli, string name, string description)
     {
-        var (spokes, secrets, dryRun, allowSkipped) = (RedisOptions.Spokes(), RedisOptions.Secrets(), RedisOptions.DryRun(), VerificationOutput.AllowSkipped());
+        var (spokes, secrets, dryRun, allowSkipped) = (RedisOptions.RunningSpokes(), RedisOptions.Secrets(), RedisOptions.DryRun(), VerificationOutput.AllowSkipped());
         var prometheus = RedisMonitoringCommands.UrlOption();
         var command = new Command(name, description) { spokes, secrets, prometheus, allowSkipped, dryRun };
         command.SetAction(async (parse, ct) =>
         {
-            var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            var topology = CliContext.LoadTopology(parse.GetValue(spokes) ?? PsCommand.RunningSpokes());
             var prometheusUrl = RedisMonitoringCommands.PrometheusUrl(parse.GetValue(prometheus));
             if (parse.GetValue(dryRun))
             {

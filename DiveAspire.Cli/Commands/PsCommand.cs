@@ -68,6 +68,22 @@ internal static class PsCommand
         }
     }
 
+    /// <summary>
+    /// The spokes the running app runs ("none" for the hub alone), or null when no app runs: the default of --spokes
+    /// for health, hub and spoke, so they check what runs rather than every folder of instances/.
+    /// </summary>
+    public static string? RunningSpokes(AppHostState? app = null)
+    {
+        app ??= TryRunningState();
+        if (app is null)
+        {
+            return null;
+        }
+        var hub = CliContext.LoadTopology("none").Hub.Code;
+        var spokes = app.InstanceCodes().Where(c => c != hub).ToList();
+        return spokes.Count == 0 ? "none" : string.Join(',', spokes);
+    }
+
     private sealed record PsRow(string Name, string Id, string Type, string? State, string? Health, int? Pid, string? ContainerId, IReadOnlyList<string> Urls, bool? PidAlive, bool? PortsAnswer, string Verified);
 
     private static async Task<PsRow> VerifyAsync(ResourceState r, CancellationToken ct)

@@ -24,6 +24,9 @@ internal static class RedisOptions
 
     public static Option<bool> DryRun() => new("--dry-run") { Description = "Show what would change, change nothing" };
 
+    public static Option<string?> RunningSpokes() =>
+        new("--spokes") { Description = "Only these spokes (comma-separated codes; default: the spokes the running app runs, else every spoke in instances/)" };
+
     public static Option<string?> Spokes() =>
         new("--spokes") { Description = "Only these spokes (comma-separated codes; default: every spoke in instances/)" };
 

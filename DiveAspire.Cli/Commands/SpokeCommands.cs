@@ -33,11 +33,11 @@ internal static class SpokeCommands
 
     private static Command StatusAll(CliContext cli)
     {
-        var (spokes, secrets, token, dryRun) = (RedisOptions.Spokes(), RedisOptions.Secrets(), RedisOptions.Token(), RedisOptions.DryRun());
+        var (spokes, secrets, token, dryRun) = (RedisOptions.RunningSpokes(), RedisOptions.Secrets(), RedisOptions.Token(), RedisOptions.DryRun());
         var command = new Command("status-all", "Every spoke in instances/ (or --spokes), read-only: one line per spoke; exit 1 if one is not fine") { spokes, secrets, token, dryRun };
         command.SetAction(async (parse, ct) =>
         {
-            var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            var topology = CliContext.LoadTopology(parse.GetValue(spokes) ?? PsCommand.RunningSpokes());
             if (parse.GetValue(dryRun))
             {
                 return Plan(cli, parse, topology.Spokes, [.. SpokeVerification.StatusCheckNames, .. SpokeVerification.FederationCheckNames[..2]], "read-only");
@@ -85,14 +85,14 @@ internal static class SpokeCommands
 
     private static Command VerifyFederation(CliContext cli)
     {
-        var (spokes, secrets, token, dryRun) = (RedisOptions.Spokes(), RedisOptions.Secrets(), RedisOptions.Token(), RedisOptions.DryRun());
+        var (spokes, secrets, token, dryRun) = (RedisOptions.RunningSpokes(), RedisOptions.Secrets(), RedisOptions.Token(), RedisOptions.DryRun());
         var command = new Command("verify-federation", "For every spoke: subscribed, limiter on Redis, a hub token accepted, a hub revocation enforced within 1 s (then deleted)")
         {
             spokes, secrets, token, dryRun,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            var topology = CliContext.LoadTopology(parse.GetValue(spokes) ?? PsCommand.RunningSpokes());
             if (parse.GetValue(dryRun))
             {
                 return Plan(cli, parse, topology.Spokes, SpokeVerification.FederationCheckNames, RevocationNote(topology));

@@ -12,8 +12,14 @@ namespace DiveAspire.Tests.Cli;
 /// (hub USA, spokes ROU and BEL, no monitoring; instances/ also has DNK, which does not run).
 /// </summary>
 [Collection(FederationCollection.Name)]
-public sealed class PlanCommandsCliTests(FederationFixture fixture) : FederationCliTests(fixture)
+public sealed class PlanCommandsCliTests(FederationFixture fixture) : FederationCliTests(fixture), IDisposable
 {
+    // By default no running app is found (whatever runs in this checkout): commands take instances/, DNK included.
+    private readonly EnvironmentScope _noApp = new EnvironmentScope()
+        .Set("DIVE_DATA_PATH", Path.Combine(Path.GetTempPath(), $"dive-no-app-{Guid.NewGuid():N}"));
+
+    public void Dispose() => _noApp.Dispose();
+
     /// <summary>The running AppHost's state file is in the fixture's data directory.</summary>
     private EnvironmentScope RunningApp() => new EnvironmentScope().Set("DIVE_DATA_PATH", Federation.DataPath);
 
@@ -212,6 +218,10 @@ public sealed class PlanCommandsCliTests(FederationFixture fixture) : Federation
         // instances/ also has DNK, whose backend does not run: check 7 fails, and so does the run.
         var status = (await Dive("hub", "status", "--allow-skipped")).Expect(1).Out;
         Assert.Contains(" 7. [FAIL] every backend subscribed to revocations: not subscribed: DNK", status);
+
+        // With the running app found, the spokes it runs are the default.
+        using var app = RunningApp();
+        Assert.Contains("3 of 3 subscribed (USA, BEL, ROU)", (await Dive("hub", "status", "--allow-skipped")).Expect(0).Out);
     }
 
     [Fact]
@@ -234,6 +244,10 @@ public sealed class PlanCommandsCliTests(FederationFixture fixture) : Federation
         Assert.Contains("2/2 spokes fine.", (await Dive("spoke", "status-all", "--spokes", "rou,bel")).Expect(0).Out);
         var withDnk = (await Dive("spoke", "status-all")).Expect(1).Out;
         Assert.Contains("2/3 spokes fine.", withDnk);
+        using (RunningApp())
+        {
+            Assert.Contains("2/2 spokes fine.", (await Dive("spoke", "status-all")).Expect(0).Out);
+        }
         Assert.Contains("USA is the hub", (await Dive("spoke", "verify", "usa")).Expect(2).OneLineError);
     }
 }
