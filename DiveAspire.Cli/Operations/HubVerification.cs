@@ -78,16 +78,13 @@ public static class HubVerification
         return run.Report($"hub {topology.Hub.Code}");
     }
 
-    /// <summary>Prometheus not answering means monitoring is off (or not started yet): the check cannot run.</summary>
+    /// <summary>Nothing listening where Prometheus should be means monitoring is off (or not started): the check cannot run.</summary>
     private static async Task<T> MonitoringReachable<T>(Uri prometheus, Func<Task<T>> query)
     {
-        try
-        {
-            return await query().ConfigureAwait(false);
-        }
-        catch (CliException ex) when (ex.Message.Contains("not running", StringComparison.Ordinal))
+        if (!await PortProbe.AnswersAsync(prometheus).ConfigureAwait(false))
         {
             throw new CheckSkippedException($"Prometheus does not answer at {prometheus.GetLeftPart(UriPartial.Authority)}: monitoring is off ('./dive up --no-monitoring') or not started; set DIVE_PROMETHEUS_URL if it runs elsewhere");
         }
+        return await query().ConfigureAwait(false);
     }
 }
