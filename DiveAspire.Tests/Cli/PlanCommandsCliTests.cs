@@ -15,8 +15,10 @@ namespace DiveAspire.Tests.Cli;
 public sealed class PlanCommandsCliTests(FederationFixture fixture) : FederationCliTests(fixture), IDisposable
 {
     // By default no running app is found (whatever runs in this checkout): commands take instances/, DNK included.
+    // This federation has no monitoring: Prometheus is pointed at a closed port, whatever listens on 9090 here.
     private readonly EnvironmentScope _noApp = new EnvironmentScope()
-        .Set("DIVE_DATA_PATH", Path.Combine(Path.GetTempPath(), $"dive-no-app-{Guid.NewGuid():N}"));
+        .Set("DIVE_DATA_PATH", Path.Combine(Path.GetTempPath(), $"dive-no-app-{Guid.NewGuid():N}"))
+        .Set("DIVE_PROMETHEUS_URL", $"http://127.0.0.1:{FreePort.Next()}");
 
     public void Dispose() => _noApp.Dispose();
 
@@ -207,7 +209,7 @@ public sealed class PlanCommandsCliTests(FederationFixture fixture) : Federation
         Assert.All(checks.Skip(8), c =>
         {
             Assert.Equal("skipped", c.GetProperty("outcome").GetString());
-            Assert.Contains("monitoring is off", c.GetProperty("detail").GetString());
+            Assert.Contains("Prometheus does not answer at http://127.0.0.1:", c.GetProperty("detail").GetString());
         });
         Assert.Contains("appendfsync always", checks[5].GetProperty("detail").GetString());
 
