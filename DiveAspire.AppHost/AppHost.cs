@@ -32,5 +32,7 @@ foreach (var instance in topology.Instances)
     builder.AddDiveInstance(instance, topology, blacklist, trust, runtime, options);
 }
 builder.AddDiveMonitoring(topology, runtime, options);
+// What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).
+builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ResourceStateFile>(sp, options));
 
 builder.Build().Run();

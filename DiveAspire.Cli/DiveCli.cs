@@ -18,6 +18,10 @@ public static class DiveCli
             PreflightCommand.Create(cli),
             TokenCommands.Create(cli),
             RedisCommands.Create(cli),
+            HealthCommand.Create(cli),
+            PsCommand.Create(cli),
+            HubCommands.Create(cli),
+            SpokeCommands.Create(cli),
         };
         return root;
     }

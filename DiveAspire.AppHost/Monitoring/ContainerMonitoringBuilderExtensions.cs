@@ -18,7 +18,7 @@ internal static class ContainerMonitoringBuilderExtensions
         var exporter = builder.AddContainer(MonitoringNames.RedisExporter, MonitoringImageTags.RedisExporterImage, MonitoringImageTags.RedisExporterTag)
             .WithImageRegistry(MonitoringImageTags.Registry)
             .WithHttpEndpoint(port: PortPlan.RedisExporter, targetPort: 9121, name: "http")
-            .WithArgs("-redis.addr=", "-redis.password-file", $"{ExporterConfigDirectory}/passwords.json", $"-connection-timeout={settings.ExporterConnectionTimeout}")
+            .WithArgs(ReferenceExpression.Create($"-redis.addr={targets.HubRedisAddress}"), "-redis.password-file", $"{ExporterConfigDirectory}/passwords.json", $"-connection-timeout={settings.ExporterConnectionTimeout}")
             .WithContainerFiles(ExporterConfigDirectory, async (_, ct) =>
                 [new ContainerFile { Name = "passwords.json", Contents = await targets.ExporterPasswordFileAsync(ct).ConfigureAwait(false), Mode = UnixFileMode.UserRead }],
                 defaultOwner: MonitoringImageTags.RedisExporterUid, defaultGroup: MonitoringImageTags.RedisExporterUid)

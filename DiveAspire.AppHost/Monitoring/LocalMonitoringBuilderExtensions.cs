@@ -28,8 +28,8 @@ internal static class LocalMonitoringBuilderExtensions
             .WithHttpEndpoint(port: PortPlan.RedisExporter, name: LocalRedisExporterResource.HttpEndpointName)
             .WithArgs(context =>
             {
-                // An empty -redis.addr: the exporter scrapes only the targets Prometheus passes as /scrape?target=.
-                context.Args.Add("-redis.addr=");
+                // The hub's Redis on the exporter's own /metrics; every Redis (hub included) through /scrape?target=.
+                context.Args.Add(ReferenceExpression.Create($"-redis.addr={targets.HubRedisAddress}"));
                 context.Args.Add("-redis.password-file");
                 context.Args.Add(paths.ExporterPasswordFile);
                 context.Args.Add($"-connection-timeout={settings.ExporterConnectionTimeout}");

@@ -21,10 +21,12 @@ public sealed class MonitoringTargets
     private readonly List<(RedisStoreSpec Spec, EndpointReference Endpoint, ParameterResource Password)> _redis = [];
     private readonly List<(InstanceDefinition Instance, EndpointReference Endpoint)> _backends = [];
     private readonly NetworkIdentifier? _network;
+    private readonly string _hubLabel;
 
     public MonitoringTargets(IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime)
     {
         _network = runtime == DiveRuntime.Container ? KnownNetworkIdentifiers.DefaultAspireContainerNetwork : null;
+        _hubLabel = RedisStoreSpec.ForInstance(topology.Hub).Label;
         foreach (var spec in topology.RedisStores)
         {
             var redis = Find<IResourceWithEndpoints>(builder, spec.ResourceName);
@@ -51,6 +53,19 @@ public sealed class MonitoringTargets
             targets.Add(new($"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}", spec.Label, spec.TypeLabel));
         }
         return targets;
+    }
+
+    /// <summary>
+    /// The exporter's <c>-redis.addr</c>: the hub's Redis, so the exporter's own <c>/metrics</c> shows <c>redis_up</c>
+    /// as in the original plan. Its password comes from the same password file, keyed by this exact address.
+    /// </summary>
+    public ReferenceExpression HubRedisAddress
+    {
+        get
+        {
+            var endpoint = _redis.Single(r => r.Spec.Label == _hubLabel).Endpoint;
+            return ReferenceExpression.Create($"redis://{endpoint.Property(EndpointProperty.HostAndPort)}");
+        }
     }
 
     public async Task<IReadOnlyList<BackendScrapeTarget>> BackendsAsync(CancellationToken ct)

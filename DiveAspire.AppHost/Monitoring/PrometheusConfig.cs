@@ -43,6 +43,12 @@ public static class PrometheusConfig
             .AppendLine("  - job_name: redis-exporter")
             .AppendLine("    static_configs:")
             .AppendLine($"      - targets: [{Q(exporter)}]")
+            // The exporter's own /metrics also carries the hub's redis_* series (its -redis.addr); the redis job
+            // already has them, labelled by instance: dropped here so no alert or panel counts the hub twice.
+            .AppendLine("    metric_relabel_configs:")
+            .AppendLine("      - source_labels: [__name__]")
+            .AppendLine("        regex: 'redis_.*'")
+            .AppendLine("        action: drop")
             .AppendLine($"  - job_name: {MonitoringNames.BackendJob}")
             .AppendLine("    metrics_path: /metrics")
             .AppendLine("    static_configs:");

@@ -28,6 +28,8 @@ public static class RateLimitAdminEndpoints
                     store = store.Active,
                     limits = settings.Rules.ToDictionary(r => r.Key, r => new { max = r.Value.Max, windowSeconds = (long)r.Value.Window.TotalSeconds }),
                     activeKeys = active.ToDictionary(a => a.Key, a => a.Value.Count),
+                    // Who holds those windows: "{uniqueID}:{ip}" when authenticated, else "{ip}".
+                    clients = active.ToDictionary(a => a.Key, a => a.Value.Order(StringComparer.Ordinal).ToList()),
                 });
             }
             catch (Exception ex) when (RateLimitStore.IsRedisFailure(ex))

@@ -12,14 +12,19 @@ internal static class RedisBlacklistCommands
 
     private static Command Status(CliContext cli)
     {
-        var (endpoint, secrets, spokes) = (RedisOptions.Endpoint(), RedisOptions.Secrets(), RedisOptions.Spokes());
+        var (endpoint, secrets, spokes, dryRun) = (RedisOptions.Endpoint(), RedisOptions.Secrets(), RedisOptions.Spokes(), RedisOptions.DryRun());
         var command = new Command("status", "Revoked tokens and users (counted with SCAN), subscribers per channel, which backends are subscribed")
         {
-            endpoint, secrets, spokes,
+            endpoint, secrets, spokes, dryRun,
         };
         command.SetAction(async (parse, ct) =>
         {
             var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            if (parse.GetValue(dryRun))
+            {
+                var planned = ConnectionResolver.Redis(topology.Blacklist, parse.GetValue(endpoint));
+                return DryRunReport.Write(cli, parse, [RedisOptions.Reads(planned, $"SCAN {BlacklistOperations.TokenKeyPattern} and {BlacklistOperations.UserKeyPattern}, PUBSUB NUMSUB, CLIENT LIST")]);
+            }
             var target = ConnectionResolver.Redis(topology.Blacklist, parse.GetValue(endpoint), RedisOptions.ParseSecrets(parse.GetValue(secrets)));
             var status = await BlacklistOperations.StatusAsync(target, topology.Instances.Select(i => i.Code), ct);
             if (parse.GetValue(CliContext.JsonOption))
@@ -36,6 +41,8 @@ internal static class RedisBlacklistCommands
             }
             cli.WriteTable(["BACKEND", "CLIENT NAME", "CONNECTED", "SUBSCRIBED"],
                 status.Backends.Select(b => (IReadOnlyList<string>)[b.Instance, b.ClientName, RedisOptions.YesNo(b.Connected), RedisOptions.YesNo(b.Subscribed)]));
+            // The original plan's check greps this line: how many backends listen for revocations.
+            cli.Out.WriteLine($"connected: {status.Backends.Count(b => b.Subscribed)}");
             if (status.Backends.FirstOrDefault(b => !b.Subscribed) is not null)
             {
                 cli.Out.WriteLine("A backend that is not subscribed learns of revocations only at its next sync (see docs/CLI-GUIDE.md, 'subscriber missing').");
@@ -47,14 +54,19 @@ internal static class RedisBlacklistCommands
 
     private static Command Sync(CliContext cli)
     {
-        var (spokes, token) = (RedisOptions.Spokes(), RedisOptions.Token());
+        var (spokes, token, dryRun) = (RedisOptions.Spokes(), RedisOptions.Token(), RedisOptions.DryRun());
         var command = new Command("sync", "Ask every backend to reload its local revocation cache from the shared store; prints each one's counts")
         {
-            spokes, token,
+            spokes, token, dryRun,
         };
         command.SetAction(async (parse, ct) =>
         {
             var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            if (parse.GetValue(dryRun))
+            {
+                return DryRunReport.Write(cli, parse, [.. topology.Instances.Select(i => new DryRunStep(
+                    $"{i.BackendResourceName} ({ConnectionResolver.Backend(i).GetLeftPart(UriPartial.Authority)})", "POST /api/blacklist/sync with an admin token"))]);
+            }
             var bearer = AdminToken.Resolve(topology, parse.GetValue(token));
             var outcomes = await Task.WhenAll(topology.Instances.Select(async instance =>
             {

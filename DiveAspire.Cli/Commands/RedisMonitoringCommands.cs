@@ -26,10 +26,14 @@ internal static class RedisMonitoringCommands
 
     public static Command Metrics(CliContext cli)
     {
-        var url = UrlOption();
-        var command = new Command("metrics", "Redis metrics from Prometheus (redis_up, memory, clients, keys, ops/s) per scraped Redis; exit 1 if one is down") { url };
+        var (url, dryRun) = (UrlOption(), RedisOptions.DryRun());
+        var command = new Command("metrics", "Redis metrics from Prometheus (redis_up, memory, clients, keys, ops/s) per scraped Redis; exit 1 if one is down") { url, dryRun };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(dryRun))
+            {
+                return DryRunReport.Write(cli, parse, [.. Series.Select(s => new DryRunStep($"Prometheus ({PrometheusUrl(parse.GetValue(url)).GetLeftPart(UriPartial.Authority)})", $"GET /api/v1/query?query={s.Query}"))]);
+            }
             using var prometheus = new PrometheusOperations(PrometheusUrl(parse.GetValue(url)));
             var byColumn = new Dictionary<string, IReadOnlyList<PrometheusSample>>();
             foreach (var (column, query) in Series)
@@ -72,9 +76,14 @@ internal static class RedisMonitoringCommands
     {
         var url = UrlOption();
         var failOnFiring = new Option<bool>("--fail-on-firing") { Description = "Exit 1 when at least one alert is firing (for scripts); without it the exit code is 0 whenever Prometheus answered" };
-        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing); exit 0 when they could be listed") { url, failOnFiring };
+        var dryRun = RedisOptions.DryRun();
+        var command = new Command("alerts", "Active alerts from Prometheus (pending and firing); exit 0 when they could be listed") { url, failOnFiring, dryRun };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(dryRun))
+            {
+                return DryRunReport.Write(cli, parse, [new($"Prometheus ({PrometheusUrl(parse.GetValue(url)).GetLeftPart(UriPartial.Authority)})", "GET /api/v1/alerts")]);
+            }
             using var prometheus = new PrometheusOperations(PrometheusUrl(parse.GetValue(url)));
             var alerts = await prometheus.AlertsAsync(ct);
             var firing = alerts.Count(a => a.State == "firing");
@@ -97,10 +106,10 @@ internal static class RedisMonitoringCommands
         return command;
     }
 
-    private static Option<string?> UrlOption() =>
+    internal static Option<string?> UrlOption() =>
         new("--prometheus") { Description = $"Prometheus URL (default: {UrlVariable}, else http://localhost:{PortPlan.Prometheus})" };
 
-    private static Uri PrometheusUrl(string? explicitUrl)
+    internal static Uri PrometheusUrl(string? explicitUrl)
     {
         var text = explicitUrl is { Length: > 0 } ? explicitUrl
             : Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } fromEnv ? fromEnv

@@ -24,6 +24,9 @@ internal static class RedisOptions
 
     public static Option<bool> DryRun() => new("--dry-run") { Description = "Show what would change, change nothing" };
 
+    public static Option<string?> RunningSpokes() =>
+        new("--spokes") { Description = "Only these spokes (comma-separated codes; default: the spokes the running app runs, else every spoke in instances/)" };
+
     public static Option<string?> Spokes() =>
         new("--spokes") { Description = "Only these spokes (comma-separated codes; default: every spoke in instances/)" };
 
@@ -41,6 +44,14 @@ internal static class RedisOptions
         var topology = CliContext.LoadTopology();
         return ConnectionResolver.Redis(topology.GetRedis(parse.GetValue(instance)!), parse.GetValue(endpoint), ParseSecrets(parse.GetValue(secrets)));
     }
+
+    /// <summary>Where a --dry-run would connect: resolved like <see cref="Target"/> but never asking gcloud (nothing is contacted).</summary>
+    public static RedisTarget Planned(ParseResult parse, Argument<string> instance, Option<string?> endpoint) =>
+        ConnectionResolver.Redis(CliContext.LoadTopology().GetRedis(parse.GetValue(instance)!), parse.GetValue(endpoint), SecretsSource.Local);
+
+    /// <summary>The dry-run step of a read-only Redis command.</summary>
+    public static DryRunStep Reads(RedisTarget target, string commands) =>
+        new(target.ToString(), $"connect with the password from {target.PasswordSource}, then {commands} (read-only)");
 
     /// <summary>
     /// Asks on a terminal; without one (a pipe, CI, a script) it refuses with exit 2, so nothing destructive happens

@@ -12,13 +12,17 @@ internal static class RedisRateLimitCommands
 
     private static Command Show(CliContext cli)
     {
-        var (instance, endpoint, token) = (InstanceArgument(), RedisOptions.Endpoint("Backend"), RedisOptions.Token());
-        var command = new Command("show", "Store in use, limits per limiter and active keys per limiter") { instance, endpoint, token };
+        var (instance, endpoint, token, dryRun) = (InstanceArgument(), RedisOptions.Endpoint("Backend"), RedisOptions.Token(), RedisOptions.DryRun());
+        var command = new Command("show", "Store in use, limits per limiter, active keys per limiter and the clients (user, ip) holding them") { instance, endpoint, token, dryRun };
         command.SetAction(async (parse, ct) =>
         {
-            var (name, backend) = Backend(parse, instance, endpoint, token);
+            var (name, backend) = Backend(parse, instance, endpoint, token, needToken: !parse.GetValue(dryRun));
             using (backend)
             {
+                if (parse.GetValue(dryRun))
+                {
+                    return DryRunReport.Write(cli, parse, [new(name, "GET /api/admin/rate-limits with an admin token (read-only)")]);
+                }
                 var report = await backend.RateLimitsAsync(ct);
                 if (parse.GetValue(CliContext.JsonOption))
                 {
@@ -32,6 +36,15 @@ internal static class RedisRateLimitCommands
                     report.Limits.TryGetValue(l, out var limit) ? limit.Max.ToString() : "-",
                     limit is null ? "-" : $"{limit.WindowSeconds}s",
                     report.ActiveKeys.TryGetValue(l, out var active) ? active.ToString() : "0"]));
+                var clients = RateLimitClient.From(report);
+                if (clients.Count > 0)
+                {
+                    cli.Out.WriteLine("Clients with a live window:");
+                    foreach (var client in clients)
+                    {
+                        cli.Out.WriteLine($"  limiter: {client.Limiter,-7} user: {client.User ?? "-"}  ip: {client.Ip}");
+                    }
+                }
                 return ExitCodes.Ok;
             }
         });

@@ -10,10 +10,14 @@ internal static class RedisServerCommands
 {
     public static Command Status(CliContext cli)
     {
-        var (instance, endpoint, secrets) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
-        var command = new Command("status", "Show one Redis: reachable, version, role, uptime, memory, clients, keys, AOF, last error") { instance, endpoint, secrets };
+        var (instance, endpoint, secrets, dryRun) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets(), RedisOptions.DryRun());
+        var command = new Command("status", "Show one Redis: reachable, version, role, uptime, memory, clients, keys, AOF, last error") { instance, endpoint, secrets, dryRun };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(dryRun))
+            {
+                return DryRunReport.Write(cli, parse, [RedisOptions.Reads(RedisOptions.Planned(parse, instance, endpoint), "INFO")]);
+            }
             var status = await StatusAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
             if (parse.GetValue(CliContext.JsonOption))
             {
@@ -32,11 +36,15 @@ internal static class RedisServerCommands
 
     public static Command StatusAll(CliContext cli)
     {
-        var (spokes, secrets) = (RedisOptions.Spokes(), RedisOptions.Secrets());
-        var command = new Command("status-all", "One table for the shared store, the hub and every spoke in instances/ (exit 1 if any is unreachable)") { spokes, secrets };
+        var (spokes, secrets, dryRun) = (RedisOptions.Spokes(), RedisOptions.Secrets(), RedisOptions.DryRun());
+        var command = new Command("status-all", "One table for the shared store, the hub and every spoke in instances/ (exit 1 if any is unreachable)") { spokes, secrets, dryRun };
         command.SetAction(async (parse, ct) =>
         {
             var topology = CliContext.LoadTopology(parse.GetValue(spokes));
+            if (parse.GetValue(dryRun))
+            {
+                return DryRunReport.Write(cli, parse, [.. topology.RedisStores.Select(spec => RedisOptions.Reads(ConnectionResolver.Redis(spec), "INFO"))]);
+            }
             var source = RedisOptions.ParseSecrets(parse.GetValue(secrets));
             var targets = topology.RedisStores.Select(spec => ConnectionResolver.Redis(spec, null, source)).ToList();
             var rows = await Task.WhenAll(targets.Select(t => StatusOrErrorAsync(t, ct)));
@@ -63,13 +71,18 @@ internal static class RedisServerCommands
 
     public static Command Health(CliContext cli)
     {
-        var (instance, endpoint, secrets) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
+        var (instance, endpoint, secrets, dryRun) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets(), RedisOptions.DryRun());
         var command = new Command("health", "Check ping, memory < 80% of maxmemory, clients < maxclients, AOF on, password required, eviction policy (exit 0 only if all pass)")
         {
-            instance, endpoint, secrets,
+            instance, endpoint, secrets, dryRun,
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(dryRun))
+            {
+                var planned = RedisOptions.Planned(parse, instance, endpoint);
+                return DryRunReport.Write(cli, parse, [RedisOptions.Reads(planned, "PING, INFO"), new(planned.ToString(), "a second connection sends PING without a password (expects NOAUTH)")]);
+            }
             var health = await HealthAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
             if (parse.GetValue(CliContext.JsonOption))
             {
@@ -91,10 +104,14 @@ internal static class RedisServerCommands
 
     public static Command Stats(CliContext cli)
     {
-        var (instance, endpoint, secrets) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets());
-        var command = new Command("stats", "Connections, commands, keyspace hits/misses and hit rate, memory breakdown") { instance, endpoint, secrets };
+        var (instance, endpoint, secrets, dryRun) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets(), RedisOptions.DryRun());
+        var command = new Command("stats", "Connections, commands, keyspace hits/misses and hit rate, memory breakdown") { instance, endpoint, secrets, dryRun };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(dryRun))
+            {
+                return DryRunReport.Write(cli, parse, [RedisOptions.Reads(RedisOptions.Planned(parse, instance, endpoint), "INFO")]);
+            }
             var s = await StatsAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
             if (parse.GetValue(CliContext.JsonOption))
             {
@@ -109,6 +126,10 @@ internal static class RedisServerCommands
             var m = s.Memory;
             cli.Out.WriteLine($"  Memory       used {Bytes(m.UsedBytes)} (dataset {Bytes(m.DatasetBytes)}, overhead {Bytes(m.OverheadBytes)}), rss {Bytes(m.RssBytes)}, peak {Bytes(m.PeakBytes)}");
             cli.Out.WriteLine($"               max {(m.MaxBytes > 0 ? Bytes(m.MaxBytes) : "unbounded")}, policy {m.EvictionPolicy}, fragmentation {m.FragmentationRatio:0.00}");
+            // The INFO field names, as the original plan's scripts grep them.
+            cli.Out.WriteLine($"connected_clients: {s.ConnectedClients}");
+            cli.Out.WriteLine($"keyspace_hits: {s.KeyspaceHits}");
+            cli.Out.WriteLine($"keyspace_misses: {s.KeyspaceMisses}");
             return ExitCodes.Ok;
         });
         return command;

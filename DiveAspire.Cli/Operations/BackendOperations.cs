@@ -10,7 +10,12 @@ public sealed record BlacklistSyncResult(string Instance, long Tokens, long User
 
 public sealed record RateLimit(long Max, long WindowSeconds);
 
-public sealed record RateLimitReport(string Instance, string Store, IReadOnlyDictionary<string, RateLimit> Limits, IReadOnlyDictionary<string, long> ActiveKeys);
+public sealed record RateLimitReport(
+    string Instance,
+    string Store,
+    IReadOnlyDictionary<string, RateLimit> Limits,
+    IReadOnlyDictionary<string, long> ActiveKeys,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Clients = null);
 
 public sealed record RateLimitReset(string Ip, long KeysDeleted);
 

@@ -40,6 +40,13 @@ public static class BlacklistOperations
         return new BlacklistStatus(target.Name, target.Endpoint, true, tokens, users, subscribers, backends);
     }
 
+    /// <summary>Deletes one token's revocation (<c>blacklist:{jti}</c>), e.g. the throwaway one of a verification.</summary>
+    public static async Task DeleteRevocationAsync(RedisTarget target, string jti, CancellationToken ct = default)
+    {
+        await using var connection = await RedisConnector.ConnectAsync(target, ct).ConfigureAwait(false);
+        await RedisOperations.Guard(target, connection.GetDatabase().KeyDeleteAsync($"blacklist:{jti}")).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes every revocation (<c>blacklist:*</c>, <c>user-revoked:*</c>) and nothing else in the shared store.</summary>
     public static async Task<BlacklistClearResult> ClearAsync(RedisTarget target, bool dryRun, CancellationToken ct = default)
     {

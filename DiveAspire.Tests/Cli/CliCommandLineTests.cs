@@ -51,6 +51,8 @@ public sealed class CliCommandLineTests
             "instances", "ports", "token mint", "redis help", "redis status", "redis status-all", "redis health", "redis stats",
             "redis flush", "redis blacklist status", "redis blacklist sync", "redis blacklist clear", "redis rate-limits show",
             "redis rate-limits reset", "redis metrics", "redis alerts",
+            // The original plan's commands (issue 17).
+            "health", "ps", "hub status", "hub verify", "spoke status", "spoke status-all", "spoke verify", "spoke verify-federation",
         })
         {
             Assert.Contains(expected, paths);
@@ -96,7 +98,7 @@ public sealed class CliCommandLineTests
     public async Task Unknown_command_at_the_root_reads_as_documented()
     {
         var run = (await Dive("bogus")).Expect(2);
-        Assert.Equal("dive: unknown command 'bogus' (valid: instances, ports, preflight, token, redis); see dive --help", run.OneLineError);
+        Assert.Equal("dive: unknown command 'bogus' (valid: instances, ports, preflight, token, redis, health, ps, hub, spoke); see dive --help", run.OneLineError);
     }
 
     [Fact]

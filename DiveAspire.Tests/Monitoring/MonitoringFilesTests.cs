@@ -91,6 +91,8 @@ public sealed class MonitoringFilesTests : IDisposable
     {
         var dashboard = DashboardQueries.Load();
         Assert.Equal("DIVE Redis", dashboard.GetProperty("title").GetString());
+        // The original's uid: links and bookmarks to /d/redis keep working.
+        Assert.Equal("redis", dashboard.GetProperty("uid").GetString());
         var description = dashboard.GetProperty("description").GetString()!;
         Assert.Contains("Grafana runs only in the container runtime", description);
         Assert.Contains("no Grafana binary exists for the process runtime", description);

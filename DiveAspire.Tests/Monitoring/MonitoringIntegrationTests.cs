@@ -28,6 +28,21 @@ public sealed class MonitoringIntegrationTests(MonitoringFixture monitoring, ITe
     }
 
     [Fact]
+    public async Task The_exporters_own_metrics_show_the_hubs_redis_up_1_which_prometheus_does_not_count_twice()
+    {
+        // The original plan's check: curl http://localhost:9121/metrics | grep -q "redis_up 1".
+        using var exporter = monitoring.App.CreateHttpClient(MonitoringNames.RedisExporter, "http");
+        var metrics = await exporter.GetStringAsync("/metrics");
+        Assert.Contains("\nredis_up 1\n", metrics);
+        // The hub's Redis is the only one with 512mb (spokes and the shared store have 256mb).
+        Assert.Contains("\nredis_memory_max_bytes 5.36870912e+08\n", metrics);
+
+        // The redis job has the hub already: the exporter's own job keeps only its self-metrics.
+        await monitoring.QueryUntilAsync("up{job=\"redis-exporter\"}", r => r.Count == 1 && r[0].Value == "1", ScrapeWait);
+        Assert.Empty(await monitoring.QueryAsync("redis_up{job=\"redis-exporter\"}"));
+    }
+
+    [Fact]
     public async Task Every_backend_metrics_target_is_up_with_its_instance_label()
     {
         var samples = await monitoring.QueryUntilAsync($"up{{job=\"{MonitoringNames.BackendJob}\"}}",

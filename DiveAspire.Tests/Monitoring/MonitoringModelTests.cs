@@ -22,6 +22,21 @@ public sealed class MonitoringModelTests : IDisposable
     private static string ListenAddressFormat(IReadOnlyList<object> raw, string flag) =>
         Assert.Single(raw.OfType<ReferenceExpression>(), r => r.Format.StartsWith(flag, StringComparison.Ordinal)).Format;
 
+    /// <summary>
+    /// -redis.addr is the hub's Redis (was empty before issue 17), so the exporter's own /metrics has the hub's
+    /// redis_up; the password file is keyed by the same redis://host:port.
+    /// </summary>
+    private static void AssertHubRedisAddress(IReadOnlyList<object> raw)
+    {
+        var addr = Assert.Single(raw.OfType<ReferenceExpression>(), r => r.Format.StartsWith("-redis.addr=", StringComparison.Ordinal));
+        Assert.Equal("-redis.addr={0}", addr.Format);
+        var address = Assert.IsType<ReferenceExpression>(Assert.Single(addr.ValueProviders));
+        Assert.Equal("redis://{0}", address.Format);
+        var endpoint = Assert.IsType<EndpointReferenceExpression>(Assert.Single(address.ValueProviders));
+        Assert.Equal("redis-usa", endpoint.Endpoint.Resource.Name);
+        Assert.Equal(EndpointProperty.HostAndPort, endpoint.Property);
+    }
+
     [Fact]
     public async Task Process_runtime_runs_the_debian_binaries_on_the_plan_ports_with_generated_files_in_the_data_directory()
     {
@@ -33,7 +48,7 @@ public sealed class MonitoringModelTests : IDisposable
         Assert.Equal(PortPlan.RedisExporter, Http(exporter).Port);
         var exporterRaw = await ArgsAsync(exporter);
         var exporterArgs = Strings(exporterRaw);
-        Assert.Contains("-redis.addr=", exporterArgs);
+        AssertHubRedisAddress(exporterRaw);
         Assert.Equal(Path.Combine(generated, "redis-exporter-passwords.json"), ValueAfter(exporterArgs, "-redis.password-file"));
         Assert.Contains("-connection-timeout=5000ms", exporterArgs);
         Assert.Equal("-web.listen-address=127.0.0.1:{0}", ListenAddressFormat(exporterRaw, "-web.listen-address"));
@@ -85,9 +100,10 @@ public sealed class MonitoringModelTests : IDisposable
     public async Task Container_runtime_passes_generated_files_into_the_containers_and_provisions_grafana_from_the_repository()
     {
         await using var builder = await BuildAsync("container");
-        var exporterArgs = Strings(await ArgsAsync(Get(builder, MonitoringNames.RedisExporter)));
+        var exporterRaw = await ArgsAsync(Get(builder, MonitoringNames.RedisExporter));
+        var exporterArgs = Strings(exporterRaw);
         Assert.Equal("/etc/redis-exporter/passwords.json", ValueAfter(exporterArgs, "-redis.password-file"));
-        Assert.Contains("-redis.addr=", exporterArgs);
+        AssertHubRedisAddress(exporterRaw);
         Assert.Contains("--config.file=/etc/prometheus/dive/prometheus.yml", Strings(await ArgsAsync(Get(builder, MonitoringNames.Prometheus))));
         foreach (var name in new[] { MonitoringNames.RedisExporter, MonitoringNames.Prometheus, MonitoringNames.Alertmanager })
         {
