@@ -87,6 +87,37 @@ public static class PodmanEnvironment
         }
     }
 
+    /// <summary>
+    /// Stops the `podman events` watchers DCP started for this repository's runs and left behind when it stopped
+    /// (reparented to init, they ran for ever and kept any lock file their parent held). They are recognised by their
+    /// parent (init), their command and the <c>CONTAINERS_CONF</c> of this repository in their environment.
+    /// </summary>
+    public static void StopOrphanedEventWatchers()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            try
+            {
+                var command = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                if (command.Length < 2 || Path.GetFileName(command[0]) != "podman" || command[1] != "events")
+                {
+                    continue;
+                }
+                var parent = File.ReadAllText(Path.Combine(dir, "stat")).Split(") ")[1].Split(' ')[1];
+                var environment = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
+                if (parent == "1" && environment.Contains($"CONTAINERS_CONF={ContainersConf}"))
+                {
+                    using var orphan = Process.GetProcessById(int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture));
+                    orphan.Kill();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+    }
+
     /// <summary>Like <see cref="Podman"/> but fails the test on a non-zero exit.</summary>
     public static string PodmanOk(string arguments)
     {

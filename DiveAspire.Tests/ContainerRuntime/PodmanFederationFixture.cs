@@ -118,6 +118,7 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
                     PodmanEnvironment.Podman($"volume rm --force {volume}");
                 }
             }
+            PodmanEnvironment.StopOrphanedEventWatchers();
             await Realms.DisposeAsync();
             foreach (var (name, value) in _previousEnvironment)
             {
