@@ -27,7 +27,7 @@ public static class BackendBuilderExtensions
             throw new TopologyException($"Dive:Revocation:FailureMode must be open or closed (got '{failureMode}').");
         }
 
-        var redis = builder.AddDiveRedis(RedisStoreSpec.ForInstance(instance), runtime, options);
+        var redis = builder.AddDiveRedis(RedisStoreSpec.ForInstance(instance), topology, runtime, options);
         var replicas = options.ReplicasFor(instance.Code);
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
@@ -81,10 +81,9 @@ public static class BackendBuilderExtensions
             .WithEnvironment("Dive__Role", instance.RoleName)
             .WithEnvironment("Dive__Runtime", runtime.ToString().ToLowerInvariant())
             .WithEnvironment("Dive__Federation", string.Join(',', topology.Instances.Select(i => i.Code)))
-            .WithReference(redis, "cache")
-            .WithReference(blacklist, "blacklist")
-            .WaitFor(redis)
-            .WaitFor(blacklist)
+            // Each store with the backend's own ACL user: "backend" on its Redis, "backend-<code>" on the shared one.
+            .WithRedisUser("cache", redis, RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance).Name)
+            .WithRedisUser("blacklist", blacklist, RedisAcl.Backend(topology.Blacklist, instance).Name)
             .WithHttpHealthCheck("/health/ready")
             .WithBlacklistSyncCommand(instance)
             .WithFederationTrust(trust, instance)
