@@ -38,7 +38,13 @@ public static class RedisAcl
     public const string ExporterUser = "exporter";
     public const string InstanceBackendUser = "backend";
 
-    public const string DefaultUserLine = "user default off resetpass resetkeys resetchannels -@all";
+    /// <summary>
+    /// Off and without password, so no client can ever be (or log in as) <c>default</c>. It keeps every permission all
+    /// the same: Redis 7.0 replays a MULTI/EXEC from the AOF as the default user and re-checks the ACL at EXEC, so a
+    /// default user without rights silently drops every transaction at restart (each revocation is one MULTI: all
+    /// acknowledged revocations were lost after a kill -9 of the shared store until this was found).
+    /// </summary>
+    public const string DefaultUserLine = "user default off resetpass ~* &* +@all";
 
     /// <summary>AUTH, HELLO, PING, ECHO, SELECT, CLIENT SETNAME/SETINFO/ID/INFO: what every client needs to log in and say who it is.</summary>
     private const string Handshake = "resetkeys resetchannels -@all +@connection -@dangerous";
