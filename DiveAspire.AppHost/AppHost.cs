@@ -25,7 +25,7 @@ var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Co
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);
 
-var blacklist = builder.AddDiveRedis(topology.Blacklist, runtime, options);
+var blacklist = builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
 var trust = builder.AddFederationTrust(topology, runtime, options);
 foreach (var instance in topology.Instances)
 {

@@ -27,7 +27,7 @@ public static class BackendBuilderExtensions
             throw new TopologyException($"Dive:Revocation:FailureMode must be open or closed (got '{failureMode}').");
         }
 
-        var redis = builder.AddDiveRedis(RedisStoreSpec.ForInstance(instance), runtime, options);
+        var redis = builder.AddDiveRedis(RedisStoreSpec.ForInstance(instance), topology, runtime, options);
         var replicas = options.ReplicasFor(instance.Code);
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
@@ -84,11 +84,11 @@ public static class BackendBuilderExtensions
             .WithEnvironment("Dive__Runtime", runtime.ToString().ToLowerInvariant())
             .WithEnvironment("Dive__Federation", string.Join(',', topology.Instances.Select(i => i.Code)))
             .WithEnvironment("Dive__Hub", topology.Hub.Code)
-            .WithReference(redis, "cache")
-            .WithReference(blacklist, "blacklist")
-            .WaitFor(redis)
-            // No WaitFor(blacklist): a backend must (re)start while the shared store is down. It then runs not ready
+            // Each store with the backend's own ACL user: "backend" on its Redis, "backend-<code>" on the shared one.
+            .WithRedisUser("cache", redis, RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance).Name)
+            // No wait for the shared store: a backend must (re)start while it is down. It then runs not ready
             // (/health/ready 503, tokens 503) until its first revocation sync, which it completes by itself.
+            .WithRedisUser("blacklist", blacklist, RedisAcl.Backend(topology.Blacklist, instance).Name, waitForRedis: false)
             .WithHttpHealthCheck("/health/ready")
             .WithBlacklistSyncCommand(instance)
             .WithFederationTrust(trust, instance)

@@ -27,7 +27,7 @@ public static class RedisResourceCommands
         redis.WithCommand(Status, "Redis status", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
         {
             var s = await RedisOperations.StatusAsync(target, ct).ConfigureAwait(false);
-            return (true, $"{s.Name}: Redis {s.Version} {s.Role}, {s.Keys} keys, {RedisOperations.Bytes(s.UsedMemoryBytes ?? 0)} used, {s.Clients} clients, AOF {(s.Aof == true ? "on" : "off")}", (object)s);
+            return (true, $"{s.Name} (user {s.User}): Redis {s.Version} {s.Role}, {s.Keys} keys, {RedisOperations.Bytes(s.UsedMemoryBytes ?? 0)} used, {s.Clients} clients, AOF {(s.Aof == true ? "on" : "off")}", (object)s);
         }), Options("Version, role, uptime, memory, clients, keys, AOF (same as 'dive redis status')", "Info"));
 
         redis.WithCommand(Health, "Redis health checks", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
@@ -69,8 +69,24 @@ public static class RedisResourceCommands
         return redis;
     }
 
-    /// <summary>The resource's own endpoint and password, as the backends see them.</summary>
+    /// <summary>
+    /// The resource's own endpoint as its operator user (what every read needs); flush and the ACL check switch to its
+    /// admin user (<see cref="RedisTarget.AsAdmin"/>). Passwords come from the users' secret parameters.
+    /// </summary>
     public static async Task<RedisTarget> TargetAsync(IResourceWithConnectionString resource, RedisStoreSpec spec, CancellationToken ct)
+    {
+        var (host, port) = await EndpointAsync(resource, ct).ConfigureAwait(false);
+        var users = resource.Users();
+        var operatorUser = users[RedisAcl.OperatorUser];
+        var admin = users[RedisAcl.AdminUser];
+        var adminPassword = await admin.Password.GetValueAsync(ct).ConfigureAwait(false);
+        return new RedisTarget(spec, host, port, RedisAcl.OperatorUser, await operatorUser.Password.GetValueAsync(ct).ConfigureAwait(false), $"the AppHost parameter {operatorUser.Password.Name}")
+        {
+            Admin = () => new RedisTarget(spec, host, port, RedisAcl.AdminUser, adminPassword, $"the AppHost parameter {admin.Password.Name}"),
+        };
+    }
+
+    private static async Task<(string Host, int Port)> EndpointAsync(IResourceWithConnectionString resource, CancellationToken ct)
     {
         var connectionString = await resource.GetConnectionStringAsync(ct).ConfigureAwait(false)
             ?? throw new CliException($"{resource.Name} has no connection string yet (is it running?).");
@@ -81,7 +97,7 @@ public static class RedisResourceCommands
             System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
             var other => throw new CliException($"{resource.Name} has an unexpected endpoint {other}."),
         };
-        return new RedisTarget(spec, host, port, options.Password, $"the AppHost parameter {spec.PasswordParameterName}");
+        return (host, port);
     }
 
     private static CommandOptions Options(string description, string icon) => new()

@@ -12,6 +12,7 @@ internal static class ContainerMonitoringBuilderExtensions
     private const string ExporterConfigDirectory = "/etc/redis-exporter";
     private const string PrometheusConfigDirectory = "/etc/prometheus/dive";
     private const string AlertmanagerConfigDirectory = "/etc/alertmanager/dive";
+    private const string GrafanaSecretsDirectory = "/etc/grafana/dive-secrets";
 
     public static void AddMonitoringContainers(this IDistributedApplicationBuilder builder, MonitoringSettings settings, MonitoringPaths paths, MonitoringTargets targets, string volumePrefix)
     {
@@ -19,6 +20,7 @@ internal static class ContainerMonitoringBuilderExtensions
             .WithImageRegistry(MonitoringImageTags.Registry)
             .WithHttpEndpoint(port: PortPlan.RedisExporter, targetPort: 9121, name: "http")
             .WithArgs(ReferenceExpression.Create($"-redis.addr={targets.HubRedisAddress}"), "-redis.password-file", $"{ExporterConfigDirectory}/passwords.json", $"-connection-timeout={settings.ExporterConnectionTimeout}")
+            .WithArgs([.. MonitoringTargets.ExporterArguments])
             .WithContainerFiles(ExporterConfigDirectory, async (_, ct) =>
                 [new ContainerFile { Name = "passwords.json", Contents = await targets.ExporterPasswordFileAsync(ct).ConfigureAwait(false), Mode = UnixFileMode.UserRead }],
                 defaultOwner: MonitoringImageTags.RedisExporterUid, defaultGroup: MonitoringImageTags.RedisExporterUid)
@@ -77,7 +79,11 @@ internal static class ContainerMonitoringBuilderExtensions
             .WithHttpEndpoint(port: PortPlan.Grafana, targetPort: 3000, name: "http")
             .WithBindMount(paths.GrafanaProvisioning, "/etc/grafana/provisioning", isReadOnly: true)
             .WithBindMount(paths.GrafanaDashboards, "/var/lib/grafana/dashboards", isReadOnly: true)
-            .WithEnvironment("GF_SECURITY_ADMIN_PASSWORD", grafanaPassword)
+            // Grafana reads the password from a file (the __FILE suffix): nothing secret in the container's environment.
+            .WithContainerFiles(GrafanaSecretsDirectory, async (_, ct) =>
+                [new ContainerFile { Name = "admin-password", Contents = await grafanaPassword.Resource.GetValueAsync(ct).ConfigureAwait(false), Mode = UnixFileMode.UserRead }],
+                defaultOwner: MonitoringImageTags.GrafanaUid, defaultGroup: 0)
+            .WithEnvironment("GF_SECURITY_ADMIN_PASSWORD__FILE", $"{GrafanaSecretsDirectory}/admin-password")
             .WithEnvironment("GF_AUTH_ANONYMOUS_ENABLED", "true")
             .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
             .WithEnvironment("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", "/var/lib/grafana/dashboards/dive-redis.json")

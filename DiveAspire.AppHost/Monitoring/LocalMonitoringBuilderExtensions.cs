@@ -33,6 +33,10 @@ internal static class LocalMonitoringBuilderExtensions
                 context.Args.Add("-redis.password-file");
                 context.Args.Add(paths.ExporterPasswordFile);
                 context.Args.Add($"-connection-timeout={settings.ExporterConnectionTimeout}");
+                foreach (var arg in MonitoringTargets.ExporterArguments)
+                {
+                    context.Args.Add(arg);
+                }
                 context.Args.Add(ListenAddress("-web.listen-address", exporter.HttpEndpoint));
             })
             .WithHttpHealthCheck("/metrics");

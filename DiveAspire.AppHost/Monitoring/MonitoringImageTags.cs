@@ -18,6 +18,8 @@ internal static class MonitoringImageTags
 
     public const string GrafanaImage = "grafana/grafana";
     public const string GrafanaTag = "11.4.0";
+    /// <summary>The user the Grafana image runs as; it must be able to read the admin password file.</summary>
+    public const int GrafanaUid = 472;
 
     /// <summary>"nobody", the user of the Prometheus and Alertmanager images.</summary>
     public const int NobodyUid = 65534;

@@ -30,7 +30,7 @@ public sealed class MonitoringTargets
         foreach (var spec in topology.RedisStores)
         {
             var redis = Find<IResourceWithEndpoints>(builder, spec.ResourceName);
-            var password = Find<ParameterResource>(builder, spec.PasswordParameterName);
+            var password = Find<ParameterResource>(builder, RedisAcl.Exporter(spec).PasswordParameterName);
             _redis.Add((spec, new EndpointReference(redis, LocalRedisResource.PrimaryEndpointName, _network), password));
         }
         foreach (var instance in topology.Instances)
@@ -80,7 +80,8 @@ public sealed class MonitoringTargets
 
     /// <summary>
     /// The exporter's <c>-redis.password-file</c>: one JSON map for all Redis servers, keyed exactly like the
-    /// scrape targets, because a single <c>-redis.password</c> would apply to every target.
+    /// scrape targets, because a single <c>-redis.password</c> would apply to every target. Each is the password of
+    /// that Redis's <c>exporter</c> user (<see cref="ExporterArguments"/>), which cannot read a key.
     /// </summary>
     public async Task<string> ExporterPasswordFileAsync(CancellationToken ct)
     {
@@ -93,6 +94,12 @@ public sealed class MonitoringTargets
         }
         return JsonSerializer.Serialize(map);
     }
+
+    /// <summary>
+    /// The exporter logs in as the <c>exporter</c> ACL user of every Redis, and never asks CONFIG (refused to that user:
+    /// CONFIG GET * would show settings, later replication secrets); the metrics we use come from INFO.
+    /// </summary>
+    public static IReadOnlyList<string> ExporterArguments { get; } = [$"-redis.user={RedisAcl.ExporterUser}", "-config-command=-"];
 
     public static async Task<string> HostAndPortAsync(EndpointReference endpoint, CancellationToken ct) =>
         await endpoint.Property(EndpointProperty.HostAndPort).GetValueAsync(ct).ConfigureAwait(false)

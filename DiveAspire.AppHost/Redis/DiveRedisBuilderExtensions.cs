@@ -9,60 +9,94 @@ public static class DiveRedisBuilderExtensions
 {
     /// <summary>Adds one Redis of the federation, as a container or as a local redis-server process.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddDiveRedis(
-        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, DiveRuntime runtime, DiveOptions options)
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, DiveTopology topology, DiveRuntime runtime, DiveOptions options)
     {
-        var password = builder.AddRedisPassword(spec);
+        var users = builder.AddRedisUserPasswords(spec, topology);
         var redis = runtime == DiveRuntime.Container
-            ? builder.AddRedisContainer(spec, password, options)
-            : builder.AddLocalRedis(spec, password, options);
+            ? builder.AddRedisContainer(spec, users, options)
+            : builder.AddLocalRedis(spec, users, options);
         return redis.WithRedisOperations(spec);
     }
+
+    /// <summary>Where the container's ACL file is copied (readable by its owner only).</summary>
+    public const string ContainerAclDirectory = "/etc/dive-redis";
+    public const string AclFileName = "users.acl";
 
     public static string VolumeName(RedisStoreSpec spec, DiveOptions options) => $"{options.VolumePrefix}-{spec.ResourceName}-data";
 
     private static IResourceBuilder<IResourceWithConnectionString> AddRedisContainer(
-        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password, DiveOptions options)
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, RedisUsersAnnotation users, DiveOptions options)
     {
+        // Aspire's integration is given the admin password only to build its resource; it would pass it as REDIS_PASSWORD
+        // and --requirepass, both removed below: the ACL file copied into the container is the only place with passwords.
 #pragma warning disable ASPIRECERTIFICATES001 // experimental in Aspire 13.6; the documented way to keep a Redis plain
-        return builder.AddRedis(spec.ResourceName, spec.HostPort, password)
-            // Plain TCP behind the password, as in the process runtime and the original system (see README, "One port
+        var redis = builder.AddRedis(spec.ResourceName, spec.HostPort, builder.CreateResourceBuilder(users[RedisAcl.AdminUser].Password))
+            // Plain TCP behind the ACL users, as in the process runtime and the original system (see README, "One port
             // convention"). Without this, a machine with a trusted developer certificate gets TLS on the planned port
             // (6379 + offset, 6479) and plain TCP on a random one, which the CLI, redis-cli and the exporter cannot use.
             .WithoutHttpsCertificate()
-            .WithVolume(VolumeName(spec, options), "/data")
-            .WithArgs(context => AppendServerSettings(context.Args, spec));
 #pragma warning restore ASPIRECERTIFICATES001
+            .WithAnnotation(users)
+            .WithVolume(VolumeName(spec, options), "/data")
+            .WithContainerFiles(ContainerAclDirectory, async (_, ct) =>
+                [new ContainerFile { Name = AclFileName, Contents = await users.RenderAclFileAsync(ct).ConfigureAwait(false), Mode = UnixFileMode.UserRead }],
+                defaultOwner: 0, defaultGroup: 0)
+            .WithEnvironment(context => context.EnvironmentVariables.Remove(RedisPasswordVariable))
+            .WithArgs(context => AppendServerSettings(context.Args, spec, ["--aclfile", $"{ContainerAclDirectory}/{AclFileName}"]));
+        // Its connection string (health check, references) logs in as operator, like the process runtime's.
+        redis.WithAnnotation(new ConnectionStringRedirectAnnotation(
+            new ConnectionStringResource($"{spec.ResourceName}-operator", RedisConnectionStrings.For(redis.Resource, RedisAcl.OperatorUser))));
+        return redis;
     }
+
+    /// <summary>The variable through which Aspire's Redis integration passes the password to --requirepass.</summary>
+    private const string RedisPasswordVariable = "REDIS_PASSWORD";
 
     /// <summary>
     /// Aspire runs the Redis container as <c>/bin/sh -c "redis-server --requirepass $REDIS_PASSWORD ..."</c> (in run
-    /// mode it lists the words and DCP joins them; in publish mode it has joined them already behind "-c"). The DIVE
-    /// settings join that command, and "exec" makes redis-server replace the shell as PID 1: a shell as PID 1 ignores
-    /// SIGTERM, so each stop would wait out the runtime's 10 s grace and then SIGKILL Redis without its final save.
+    /// mode it lists the words and DCP joins them; in publish mode it has joined them already behind "-c"). The
+    /// requirepass pair is dropped (the ACL file replaces it), the DIVE settings join that command, and "exec" makes
+    /// redis-server replace the shell as PID 1: a shell as PID 1 ignores SIGTERM, so each stop would wait out the
+    /// runtime's 10 s grace and then SIGKILL Redis without its final save.
     /// </summary>
-    private static void AppendServerSettings(IList<object> args, RedisStoreSpec spec)
+    private static void AppendServerSettings(IList<object> args, RedisStoreSpec spec, IReadOnlyList<string> aclSettings)
     {
-        var settings = spec.ServerArguments();
+        IReadOnlyList<string> settings = [.. aclSettings, .. spec.ServerArguments()];
         var shellCommand = args.IndexOf("-c") + 1;
         if (shellCommand > 0 && shellCommand < args.Count && args[shellCommand] is string command)
         {
-            args[shellCommand] = string.Join(' ', ["exec", command, .. settings]);
+            var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+            RemoveRequirePass(words);
+            args[shellCommand] = string.Join(' ', ["exec", .. words, .. settings]);
             return;
         }
-        args.Insert(0, "exec");
-        foreach (var arg in settings)
+        var list = args.ToList();
+        RemoveRequirePass(list);
+        args.Clear();
+        args.Add("exec");
+        foreach (var arg in list.Concat(settings))
         {
             args.Add(arg);
         }
     }
 
+    private static void RemoveRequirePass<T>(List<T> words)
+    {
+        var index = words.FindIndex(w => w is "--requirepass");
+        if (index >= 0)
+        {
+            words.RemoveRange(index, Math.Min(2, words.Count - index));
+        }
+    }
+
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
-        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, IResourceBuilder<ParameterResource> password, DiveOptions options)
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, RedisUsersAnnotation users, DiveOptions options)
     {
         var dataDirectory = Path.Combine(options.DataPath, spec.ResourceName);
         CreatePrivateDirectory(dataDirectory);
 
-        var redis = new LocalRedisResource(spec.ResourceName, options.RedisServerPath, dataDirectory, password.Resource);
+        var redis = new LocalRedisResource(spec.ResourceName, options.RedisServerPath, dataDirectory);
+        redis.Annotations.Add(users);
         var healthCheckKey = $"{spec.ResourceName}_check";
         // A DI singleton, so one multiplexer serves every check and is disposed with the AppHost.
         builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new RedisPingHealthCheck(redis));
@@ -72,8 +106,10 @@ public static class DiveRedisBuilderExtensions
         {
             await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis), ct).ConfigureAwait(false);
             RestrictDataFiles(dataDirectory);
-            var secret = await password.Resource.GetValueAsync(ct).ConfigureAwait(false);
-            await WriteSecretConfigAsync(redis.SecretConfigPath, secret!, ct).ConfigureAwait(false);
+            await WritePrivateFileAsync(redis.AclFilePath, await users.RenderAclFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+            await WritePrivateFileAsync(redis.SecretConfigPath,
+                "# Written by the DiveAspire AppHost at each start. Do not commit.\n" +
+                string.Create(CultureInfo.InvariantCulture, $"aclfile \"{redis.AclFilePath}\"\n"), ct).ConfigureAwait(false);
         });
 
         return builder.AddResource(redis)
@@ -127,7 +163,7 @@ public static class DiveRedisBuilderExtensions
         }
     }
 
-    private static async Task WriteSecretConfigAsync(string path, string password, CancellationToken ct)
+    private static async Task WritePrivateFileAsync(string path, string contents, CancellationToken ct)
     {
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -136,8 +172,7 @@ public static class DiveRedisBuilderExtensions
         }
         await using var stream = new FileStream(path, options);
         await using var writer = new StreamWriter(stream);
-        await writer.WriteLineAsync("# Written by the DiveAspire AppHost at each start. Do not commit.".AsMemory(), ct).ConfigureAwait(false);
-        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"requirepass \"{password}\"").AsMemory(), ct).ConfigureAwait(false);
+        await writer.WriteAsync(contents.AsMemory(), ct).ConfigureAwait(false);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -1,21 +1,24 @@
+using DiveAspire.Topology;
+
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// A Redis server run from the machine's own <c>redis-server</c> binary, for machines without a container runtime.
-/// Its connection string has the same shape as Aspire's Redis container resource, so consumers cannot tell them apart.
+/// Its connection string has the same shape as the container runtime's (host:port, the operator user), so consumers
+/// cannot tell them apart.
 /// </summary>
-public sealed class LocalRedisResource(string name, string command, string workingDirectory, ParameterResource password)
+public sealed class LocalRedisResource(string name, string command, string workingDirectory)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     public const string PrimaryEndpointName = "tcp";
 
-    public ParameterResource PasswordParameter { get; } = password;
-
     public EndpointReference PrimaryEndpoint => field ??= new(this, PrimaryEndpointName);
 
-    /// <summary>File holding <c>requirepass</c>; passed as redis-server's config file so the password never appears in arguments.</summary>
+    /// <summary>redis-server's config file, holding only <c>aclfile</c>: no password ever appears in its arguments.</summary>
     public string SecretConfigPath => Path.Combine(WorkingDirectory, "secret.conf");
 
-    public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)},password={PasswordParameter}");
+    /// <summary>The ACL file (0600), written at each start from the topology.</summary>
+    public string AclFilePath => Path.Combine(WorkingDirectory, "users.acl");
+
+    public ReferenceExpression ConnectionStringExpression => RedisConnectionStrings.For(this, RedisAcl.OperatorUser);
 }

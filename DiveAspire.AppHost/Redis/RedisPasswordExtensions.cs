@@ -5,14 +5,17 @@ namespace Aspire.Hosting;
 public static class RedisPasswordExtensions
 {
     /// <summary>
-    /// One secret parameter per Redis (redis-password-&lt;label&gt;), generated on first run and kept in the
-    /// AppHost's user secrets. <c>Parameters__redis-password-x</c> overrides it, and so does the original's
-    /// <c>REDIS_PASSWORD_&lt;CODE&gt;</c> variable.
+    /// One secret parameter per ACL user of a Redis (<see cref="RedisUser.PasswordParameterName"/>), generated on first
+    /// run and kept in the AppHost's user secrets. <c>Parameters__&lt;name&gt;</c> overrides it, and so does the
+    /// original's variable (<c>REDIS_PASSWORD_&lt;LABEL&gt;</c> for admin, <c>REDIS_PASSWORD_&lt;LABEL&gt;_&lt;USER&gt;</c> for the others).
     /// </summary>
-    public static IResourceBuilder<ParameterResource> AddRedisPassword(this IDistributedApplicationBuilder builder, RedisStoreSpec spec)
+    public static RedisUsersAnnotation AddRedisUserPasswords(this IDistributedApplicationBuilder builder, RedisStoreSpec spec, DiveTopology topology) =>
+        new([.. RedisAcl.Users(spec, topology).Select(user => new RedisUserPassword(user, builder.AddRedisPassword(user).Resource))]);
+
+    private static IResourceBuilder<ParameterResource> AddRedisPassword(this IDistributedApplicationBuilder builder, RedisUser user)
     {
-        var name = spec.PasswordParameterName;
-        var legacy = builder.Configuration[spec.PasswordEnvironmentVariable];
+        var name = user.PasswordParameterName;
+        var legacy = builder.Configuration[user.PasswordEnvironmentVariable];
         var explicitParameter = Environment.GetEnvironmentVariable($"Parameters__{name}");
         if (!string.IsNullOrEmpty(legacy) && string.IsNullOrEmpty(explicitParameter))
         {

@@ -183,6 +183,7 @@ internal static class RedisServerCommands
     private static IEnumerable<(string, string)> Fields(RedisStatus s) =>
     [
         ("reachable", RedisOptions.YesNo(s.Reachable)),
+        ("user", s.User ?? "-"),
         ("version", s.Version ?? "-"),
         ("role", s.Role ?? "-"),
         ("uptime", s.UptimeSeconds is { } up ? Duration(up) : "-"),

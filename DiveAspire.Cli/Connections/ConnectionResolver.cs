@@ -11,7 +11,8 @@ public static class ConnectionResolver
 {
     public const string LocalHost = "127.0.0.1";
 
-    public static RedisTarget Redis(RedisStoreSpec spec, string? endpoint = null, SecretsSource secrets = SecretsSource.Local)
+    /// <summary>The Redis of <paramref name="spec"/> as <paramref name="user"/> (operator by default: reading needs no more).</summary>
+    public static RedisTarget Redis(RedisStoreSpec spec, string? endpoint = null, SecretsSource secrets = SecretsSource.Local, string user = RedisAcl.OperatorUser)
     {
         var variable = RedisEndpointVariable(spec);
         var (host, port) = endpoint is { Length: > 0 }
@@ -19,8 +20,12 @@ public static class ConnectionResolver
             : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv
                 ? EndpointOverride.Parse(fromEnv, variable)
                 : (LocalHost, spec.HostPort);
-        var (password, source) = PasswordResolver.Resolve(spec, secrets);
-        return new RedisTarget(spec, host, port, password, source);
+        var acl = user == RedisAcl.AdminUser ? RedisAcl.Admin(spec) : RedisAcl.Operator(spec);
+        var (password, source) = PasswordResolver.Resolve(acl, secrets);
+        return new RedisTarget(spec, host, port, acl.Name, password, source)
+        {
+            Admin = acl.Role == RedisUserRole.Admin ? null : () => Redis(spec, endpoint, secrets, RedisAcl.AdminUser),
+        };
     }
 
     public static string RedisEndpointVariable(RedisStoreSpec spec) => $"DIVE_REDIS_ENDPOINT_{spec.Label.ToUpperInvariant()}";

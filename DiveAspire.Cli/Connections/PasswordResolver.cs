@@ -6,30 +6,31 @@ namespace DiveAspire.Cli.Connections;
 public enum SecretsSource { Local, Gcp }
 
 /// <summary>
-/// A Redis password: <c>REDIS_PASSWORD_&lt;LABEL&gt;</c>, else the AppHost's user secrets, else (with
-/// <c>--secrets gcp</c>) Google Secret Manager through the gcloud CLI. Returns the value and where it came from.
+/// The password of one ACL user of a Redis: its variable (<c>REDIS_PASSWORD_&lt;LABEL&gt;</c> for admin,
+/// <c>REDIS_PASSWORD_&lt;LABEL&gt;_OPERATOR</c>, ...), else the AppHost's user secrets, else (with <c>--secrets gcp</c>)
+/// Google Secret Manager through the gcloud CLI. Returns the value and where it came from.
 /// </summary>
 public static class PasswordResolver
 {
-    public static (string? Password, string Source) Resolve(RedisStoreSpec spec, SecretsSource secrets)
+    public static (string? Password, string Source) Resolve(RedisUser user, SecretsSource secrets)
     {
-        if (Environment.GetEnvironmentVariable(spec.PasswordEnvironmentVariable) is { Length: > 0 } fromEnv)
+        if (Environment.GetEnvironmentVariable(user.PasswordEnvironmentVariable) is { Length: > 0 } fromEnv)
         {
-            return (fromEnv, spec.PasswordEnvironmentVariable);
+            return (fromEnv, user.PasswordEnvironmentVariable);
         }
-        var userSecret = $"Parameters:{spec.PasswordParameterName} in the AppHost user secrets ({AppHostSecrets.SecretsFile})";
-        if (AppHostSecrets.Parameter(spec.PasswordParameterName) is { Length: > 0 } fromUserSecrets)
+        var userSecret = $"Parameters:{user.PasswordParameterName} in the AppHost user secrets ({AppHostSecrets.SecretsFile})";
+        if (AppHostSecrets.Parameter(user.PasswordParameterName) is { Length: > 0 } fromUserSecrets)
         {
             return (fromUserSecrets, userSecret);
         }
         if (secrets == SecretsSource.Gcp)
         {
-            return (FromGcloud(spec), $"GCP secret {spec.GcpSecretName}");
+            return (FromGcloud(user.GcpSecretName), $"GCP secret {user.GcpSecretName}");
         }
-        return (null, $"none found: set {spec.PasswordEnvironmentVariable}, run './dive up' once so the AppHost generates {spec.PasswordParameterName}, or pass --secrets gcp");
+        return (null, $"none found: set {user.PasswordEnvironmentVariable}, run './dive up' once so the AppHost generates {user.PasswordParameterName}, or pass --secrets gcp");
     }
 
-    private static string FromGcloud(RedisStoreSpec spec)
+    private static string FromGcloud(string secretName)
     {
         var start = new ProcessStartInfo("gcloud")
         {
@@ -37,7 +38,7 @@ public static class PasswordResolver
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "secrets", "versions", "access", "latest", "--secret", spec.GcpSecretName })
+        foreach (var arg in new[] { "secrets", "versions", "access", "latest", "--secret", secretName })
         {
             start.ArgumentList.Add(arg);
         }
@@ -49,12 +50,12 @@ public static class PasswordResolver
             if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
             {
                 process.Kill(entireProcessTree: true);
-                throw new CliException($"gcloud did not answer within 30 s reading secret {spec.GcpSecretName}.");
+                throw new CliException($"gcloud did not answer within 30 s reading secret {secretName}.");
             }
             if (process.ExitCode != 0)
             {
                 var reason = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? $"exit code {process.ExitCode}";
-                throw new CliException($"gcloud could not read secret {spec.GcpSecretName}: {reason}");
+                throw new CliException($"gcloud could not read secret {secretName}: {reason}");
             }
             return stdout.Result.TrimEnd('\r', '\n');
         }

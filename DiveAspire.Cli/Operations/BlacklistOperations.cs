@@ -50,6 +50,7 @@ public static class BlacklistOperations
     /// <summary>Deletes every revocation (<c>blacklist:*</c>, <c>user-revoked:*</c>) and nothing else in the shared store.</summary>
     public static async Task<BlacklistClearResult> ClearAsync(RedisTarget target, bool dryRun, CancellationToken ct = default)
     {
+        target = dryRun ? target : target.AsAdmin();
         await using var connection = await RedisConnector.ConnectAsync(target, ct).ConfigureAwait(false);
         var tokens = await RedisOperations.Guard(target, RedisOperations.DeleteMatchingAsync(connection, TokenKeyPattern, dryRun, ct)).ConfigureAwait(false);
         var users = await RedisOperations.Guard(target, RedisOperations.DeleteMatchingAsync(connection, UserKeyPattern, dryRun, ct)).ConfigureAwait(false);

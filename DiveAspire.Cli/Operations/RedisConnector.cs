@@ -1,15 +1,18 @@
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using DiveAspire.Cli.Connections;
+using DiveAspire.Topology;
 using StackExchange.Redis;
 
 namespace DiveAspire.Cli.Operations;
 
 /// <summary>
-/// Opens an admin connection to one Redis and turns every connection failure into one line: unreachable (naming
-/// host:port) or an authentication failure (naming the secret to fix). The password never appears in a message.
+/// Opens a connection to one Redis as the target's ACL user and turns every failure into one line: unreachable (naming
+/// host:port), an authentication failure (naming the secret to fix) or a refused command (NOPERM, naming the user and
+/// the command). The password never appears in a message.
 /// </summary>
-public static class RedisConnector
+public static partial class RedisConnector
 {
     public const string ClientName = "dive-cli";
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(3);
@@ -19,7 +22,12 @@ public static class RedisConnector
         var options = new ConfigurationOptions
         {
             EndPoints = { { target.Host, target.Port } },
+            User = target.User,
             Password = target.Password,
+            // No tie-breaker key or configuration channel, and (but for admin) no CONFIG or CLUSTER at connect: the
+            // ACL refuses them, and a refused command belongs in the ACL log only when something is wrong.
+            TieBreaker = "",
+            ConfigurationChannel = "",
             AllowAdmin = true,
             AbortOnConnectFail = true,
             ConnectRetry = 1,
@@ -28,6 +36,10 @@ public static class RedisConnector
             AsyncTimeout = 5000,
             ClientName = ClientName,
         };
+        if (target.User != RedisAcl.AdminUser)
+        {
+            options.CommandMap = CommandMap.Create(["CONFIG", "CLUSTER"], available: false);
+        }
         ConnectionMultiplexer? connection = null;
         try
         {
@@ -65,13 +77,19 @@ public static class RedisConnector
     public static CliException Describe(RedisTarget target, Exception ex)
     {
         var text = Flatten(ex);
+        if (NoPermission().Match(text) is { Success: true } refused)
+        {
+            var what = refused.Groups["command"].Success ? $"'{refused.Groups["command"].Value}'" : "a command on a key or channel it does not own";
+            return new CliException($"{target} refused {what} to user '{target.User}' (NOPERM): this user may not do that; " +
+                (target.User == RedisAcl.AdminUser ? "the Redis ACL file is not the one the AppHost generates (restart it)." : "see the users table in README.md (Secrets)."));
+        }
         if (text.Contains("NOAUTH", StringComparison.Ordinal) || text.Contains("WRONGPASS", StringComparison.Ordinal)
             || text.Contains("invalid password", StringComparison.OrdinalIgnoreCase)
             || (ex is RedisConnectionException rce && rce.FailureType == ConnectionFailureType.AuthenticationFailure))
         {
             return target.Password is null
-                ? new CliException($"{target} requires a password and none was found ({target.PasswordSource}).")
-                : new CliException($"{target} refused the password (WRONGPASS/NOAUTH): fix {target.PasswordSource}.");
+                ? new CliException($"{target} requires a password for user '{target.User}' and none was found ({target.PasswordSource}).")
+                : new CliException($"{target} refused user '{target.User}' and its password (WRONGPASS/NOAUTH): fix {target.PasswordSource}.");
         }
         if (text.Contains("without any password configured", StringComparison.OrdinalIgnoreCase))
         {
@@ -82,6 +100,9 @@ public static class RedisConnector
             : "connection refused or closed";
         return new CliException($"{target.Name} is unreachable at {target.Endpoint} ({reason}). Is it running? ('./dive up', or check the port with 'dive ports')");
     }
+
+    [GeneratedRegex(@"NOPERM[^']*(?:'(?<command>[^']+)' command)?")]
+    private static partial Regex NoPermission();
 
     private static string Flatten(Exception ex)
     {

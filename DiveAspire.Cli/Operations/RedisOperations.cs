@@ -31,7 +31,8 @@ public static class RedisOperations
             info.Keys,
             info.Long("aof_enabled") == 1,
             info.String("maxmemory_policy"),
-            LastError(info));
+            LastError(info),
+            target.User);
     }
 
     /// <summary>Like <see cref="StatusAsync"/>, but an unreachable Redis becomes a row with its error instead of an exception.</summary>
@@ -43,13 +44,13 @@ public static class RedisOperations
         }
         catch (CliException ex)
         {
-            return new RedisStatus(target.Name, target.Label, target.Endpoint, Reachable: false, LastError: ex.Message);
+            return new RedisStatus(target.Name, target.Label, target.Endpoint, Reachable: false, LastError: ex.Message, User: target.User);
         }
     }
 
     /// <summary>
-    /// ping, memory below 80% of maxmemory, clients below maxclients, AOF on, an unauthenticated PING refused, and the
-    /// eviction policy the spec configures.
+    /// ping, memory below 80% of maxmemory, clients below maxclients, AOF on, an unauthenticated PING refused, the
+    /// eviction policy the spec configures, and the ACL (<see cref="AclCheck"/>, as admin).
     /// </summary>
     public static async Task<RedisHealth> HealthAsync(RedisTarget target, CancellationToken ct = default)
     {
@@ -78,6 +79,8 @@ public static class RedisOperations
 
         var policy = info.String("maxmemory_policy") ?? "?";
         checks.Add(new("eviction", policy == target.Spec.MaxMemoryPolicy, $"maxmemory-policy {policy} (expected {target.Spec.MaxMemoryPolicy})"));
+
+        checks.Add(await AclCheck.RunAsync(target, ct).ConfigureAwait(false));
 
         return new RedisHealth(target.Name, target.Endpoint, checks);
     }
@@ -118,6 +121,7 @@ public static class RedisOperations
     public static async Task<FlushResult> FlushAsync(RedisTarget target, bool dryRun, CancellationToken ct = default)
     {
         EnsureNotRevocationStore(target.Spec);
+        target = dryRun ? target : target.AsAdmin();
         await using var connection = await RedisConnector.ConnectAsync(target, ct).ConfigureAwait(false);
         var server = connection.GetServer(connection.GetEndPoints()[0]);
         var before = (await InfoAsync(connection, target, ct).ConfigureAwait(false)).Keys;

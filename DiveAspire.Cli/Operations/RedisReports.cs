@@ -16,7 +16,8 @@ public sealed record RedisStatus(
     long? Keys = null,
     bool? Aof = null,
     string? EvictionPolicy = null,
-    string? LastError = null);
+    string? LastError = null,
+    string? User = null);
 
 public sealed record HealthCheck(string Name, bool Passed, string Detail);
 

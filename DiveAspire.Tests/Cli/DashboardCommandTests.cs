@@ -32,11 +32,13 @@ public sealed class DashboardCommandTests(FederationFixture federation)
         Assert.True(status.Success, status.Message);
         Assert.True(Data(status).GetProperty("reachable").GetBoolean());
         Assert.Equal(redis, Data(status).GetProperty("name").GetString());
+        Assert.Equal("operator", Data(status).GetProperty("user").GetString());
+        Assert.StartsWith($"{redis} (user operator): Redis ", status.Message);
 
         var health = await ExecuteAsync(redis, RedisResourceCommands.Health);
         Assert.True(health.Success, health.Message);
-        Assert.Equal("Checks passed: 6/6", health.Message);
-        Assert.Equal(6, Data(health).GetProperty("passed").GetInt32());
+        Assert.Equal("Checks passed: 7/7", health.Message); // the acl check (issue 13) is the seventh
+        Assert.Equal(7, Data(health).GetProperty("passed").GetInt32());
 
         var stats = await ExecuteAsync(redis, RedisResourceCommands.Stats);
         Assert.True(stats.Success, stats.Message);

@@ -21,7 +21,8 @@ public static class FederationCliEnvironment
         {
             var (host, port) = await federation.RedisEndpointAsync(spec.ResourceName);
             env.Set($"DIVE_REDIS_ENDPOINT_{spec.Label.ToUpperInvariant()}", $"{host}:{port}")
-                .Set(spec.PasswordEnvironmentVariable, federation.Secrets.For(spec));
+                .Set(spec.PasswordEnvironmentVariable, federation.Secrets.For(spec))
+                .Set(RedisAcl.Operator(spec).PasswordEnvironmentVariable, federation.Secrets.For(RedisAcl.Operator(spec)));
         }
         foreach (var instance in federation.Topology.Instances)
         {
@@ -32,6 +33,7 @@ public static class FederationCliEnvironment
             var closed = FreePort.Next();
             env.Set($"DIVE_REDIS_ENDPOINT_{absent.Code}", $"127.0.0.1:{closed}")
                 .Set($"REDIS_PASSWORD_{absent.Code}", null)
+                .Set($"REDIS_PASSWORD_{absent.Code}_OPERATOR", null)
                 .Set($"DIVE_BACKEND_ENDPOINT_{absent.Code}", $"http://127.0.0.1:{closed}");
         }
         return env;

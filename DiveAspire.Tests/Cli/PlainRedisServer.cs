@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using DiveAspire.Topology;
 
 namespace DiveAspire.Tests.Cli;
 
 /// <summary>
 /// A redis-server of the test's own (random port, private directory) with the settings the test chooses, e.g. without
-/// AOF or without a password. Killed and its directory removed on Dispose.
+/// AOF or without a password. With a password it has DIVE's ACL: default off, users admin (<see cref="Password"/>) and
+/// operator (<see cref="OperatorPassword"/>). Killed and its directory removed on Dispose.
 /// </summary>
 public sealed class PlainRedisServer : IDisposable
 {
@@ -17,6 +19,7 @@ public sealed class PlainRedisServer : IDisposable
     {
         Port = FreePort.Next();
         Password = password ? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() : null;
+        OperatorPassword = password ? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() : null;
         var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string[] args =
         [
@@ -29,9 +32,11 @@ public sealed class PlainRedisServer : IDisposable
         }
         if (Password is not null)
         {
-            // Through a config file so the password is not in the process arguments.
+            // Through an ACL file named by a config file, as the AppHost does: no password in the process arguments.
+            var acl = Path.Combine(_dir, "users.acl");
+            File.WriteAllText(acl, RedisAcl.Render([(RedisAcl.Admin(RedisStoreSpec.Blacklist), Password), (RedisAcl.Operator(RedisStoreSpec.Blacklist), OperatorPassword!)]));
             var conf = Path.Combine(_dir, "secret.conf");
-            File.WriteAllText(conf, $"requirepass \"{Password}\"\n");
+            File.WriteAllText(conf, $"aclfile \"{acl}\"\n");
             start.ArgumentList.Insert(0, conf);
         }
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
@@ -44,6 +49,7 @@ public sealed class PlainRedisServer : IDisposable
 
     public int Port { get; }
     public string? Password { get; }
+    public string? OperatorPassword { get; }
     public string Endpoint => $"127.0.0.1:{Port}";
 
     private void WaitListening()

@@ -67,9 +67,10 @@ public sealed class RedisCliFederationTests(FederationFixture fixture) : Federat
     public async Task Health_passes_on_the_configured_redis(string instance)
     {
         var json = (await Dive("redis", "health", instance, "--json")).Expect(0).Json;
-        Assert.Equal(6, json.GetProperty("passed").GetInt32());
+        Assert.Equal(7, json.GetProperty("passed").GetInt32());
+        Assert.Contains(json.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "acl" && c.GetProperty("passed").GetBoolean());
         Assert.True(json.GetProperty("healthy").GetBoolean());
-        Assert.Contains("Checks passed: 6/6", (await Dive("redis", "health", instance)).Expect(0).Out);
+        Assert.Contains("Checks passed: 7/7", (await Dive("redis", "health", instance)).Expect(0).Out);
     }
 
     [Fact]
@@ -195,9 +196,39 @@ public sealed class RedisCliFederationTests(FederationFixture fixture) : Federat
     [Fact]
     public async Task Wrong_password_for_a_running_redis_is_one_line_and_exit_1()
     {
-        using var wrong = new EnvironmentScope().Set("REDIS_PASSWORD_ROU", "wrong-" + Guid.NewGuid().ToString("N"));
+        // Reading logs in as operator (issue 13), so its password is the one that is wrong here.
+        using var wrong = new EnvironmentScope().Set("REDIS_PASSWORD_ROU_OPERATOR", "wrong-" + Guid.NewGuid().ToString("N"));
         var error = (await Dive("redis", "health", "rou")).Expect(1).OneLineError;
-        Assert.Contains("REDIS_PASSWORD_ROU", error);
+        Assert.Contains("REDIS_PASSWORD_ROU_OPERATOR", error);
+        Assert.Contains("user 'operator'", error);
+    }
+
+    [Fact]
+    public async Task Wrong_admin_password_fails_only_the_acl_check_and_names_the_secret()
+    {
+        using var wrong = new EnvironmentScope().Set("REDIS_PASSWORD_ROU", "wrong-" + Guid.NewGuid().ToString("N"));
+        var json = (await Dive("redis", "health", "rou", "--json")).Expect(1).Json;
+        var failed = Assert.Single(json.GetProperty("checks").EnumerateArray(), c => !c.GetProperty("passed").GetBoolean());
+        Assert.Equal("acl", failed.GetProperty("name").GetString());
+        Assert.Contains("REDIS_PASSWORD_ROU", failed.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task A_command_the_user_may_not_run_is_one_line_naming_the_user_and_the_command()
+    {
+        // Status shows who reads: the operator.
+        Assert.Equal("operator", (await Dive("redis", "status", "rou", "--json")).Expect(0).Json.GetProperty("user").GetString());
+        Assert.Contains("operator", (await Dive("redis", "status", "rou")).Expect(0).Out);
+
+        // The CLI never sends a command its user may not run, so one is sent here through its library to get NOPERM.
+        var spec = Federation.Topology.RedisStores.Single(s => s.ResourceName == "redis-rou");
+        var (host, port) = await Federation.RedisEndpointAsync("redis-rou");
+        var target = new DiveAspire.Cli.Connections.RedisTarget(spec, host, port, "operator", Federation.Secrets.For(DiveAspire.Topology.RedisAcl.Operator(spec)), "test");
+        await using var connection = await DiveAspire.Cli.Operations.RedisConnector.ConnectAsync(target);
+        var refused = await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => connection.GetDatabase().ExecuteAsync("FLUSHALL"));
+        var error = DiveAspire.Cli.Operations.RedisConnector.Describe(target, refused).Message;
+        Assert.Equal($"redis-rou ({host}:{port}) refused 'flushall' to user 'operator' (NOPERM): this user may not do that; see the users table in README.md (Secrets).", error);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public sealed class RedisCliStandaloneTests : IDisposable
         // Never fall back to a developer's real AppHost secrets.
         .Set("DIVE_USER_SECRETS_FILE", Path.Combine(Path.GetTempPath(), $"dive-no-secrets-{Guid.NewGuid():N}.json"))
         .Set("REDIS_PASSWORD_USA", null)
+        .Set("REDIS_PASSWORD_USA_OPERATOR", null)
         .Set("DIVE_REDIS_ENDPOINT_USA", null)
         .Set("DIVE_ADMIN_TOKEN", null)
         .Set("DIVE_DEV_SIGNING_KEY", null);
@@ -22,6 +23,14 @@ public sealed class RedisCliStandaloneTests : IDisposable
 
     private Task<CliRun> Dive(params string[] args) => CliRun.RunAsync(_secrets, args);
 
+    /// <summary>The CLI reads as operator and flushes as admin: both passwords, by their variables.</summary>
+    private void UsePasswords(PlainRedisServer redis)
+    {
+        _secrets.Add(redis.Password!);
+        _secrets.Add(redis.OperatorPassword!);
+        _env.Set("REDIS_PASSWORD_USA", redis.Password).Set("REDIS_PASSWORD_USA_OPERATOR", redis.OperatorPassword);
+    }
+
     private static Dictionary<string, bool> Checks(JsonElement json) =>
         json.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("passed").GetBoolean());
 
@@ -29,30 +38,28 @@ public sealed class RedisCliStandaloneTests : IDisposable
     public async Task Health_passes_on_a_redis_configured_like_the_hub()
     {
         using var redis = new PlainRedisServer(password: true, aof: true);
-        _secrets.Add(redis.Password!);
-        _env.Set("REDIS_PASSWORD_USA", redis.Password);
+        UsePasswords(redis);
 
         var json = (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint, "--json")).Expect(0).Json;
-        Assert.Equal(6, json.GetProperty("total").GetInt32());
-        Assert.Equal(6, json.GetProperty("passed").GetInt32());
+        Assert.Equal(7, json.GetProperty("total").GetInt32());
+        Assert.Equal(7, json.GetProperty("passed").GetInt32());
         Assert.All(Checks(json).Values, Assert.True);
 
         var text = (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint)).Expect(0).Out;
-        Assert.Contains("Checks passed: 6/6", text);
+        Assert.Contains("Checks passed: 7/7", text);
     }
 
     [Fact]
     public async Task Health_fails_on_a_redis_without_aof()
     {
         using var redis = new PlainRedisServer(password: true, aof: false);
-        _secrets.Add(redis.Password!);
-        _env.Set("REDIS_PASSWORD_USA", redis.Password);
+        UsePasswords(redis);
 
         var json = (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint, "--json")).Expect(1).Json;
         var checks = Checks(json);
         Assert.False(checks["aof"]);
         Assert.Equal(["aof"], checks.Where(c => !c.Value).Select(c => c.Key));
-        Assert.Contains("Checks passed: 5/6", (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint)).Expect(1).Out);
+        Assert.Contains("Checks passed: 6/7", (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint)).Expect(1).Out);
     }
 
     [Fact]
@@ -62,15 +69,15 @@ public sealed class RedisCliStandaloneTests : IDisposable
 
         var json = (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint, "--json")).Expect(1).Json;
         var checks = Checks(json);
-        Assert.Equal(["auth"], checks.Where(c => !c.Value).Select(c => c.Key));
+        // Without a password the default user is on, which the acl check (issue 13) refuses too.
+        Assert.Equal(["acl", "auth"], checks.Where(c => !c.Value).Select(c => c.Key).Order());
     }
 
     [Fact]
     public async Task Health_fails_on_the_wrong_eviction_policy()
     {
         using var redis = new PlainRedisServer(password: true, aof: true, policy: "noeviction");
-        _secrets.Add(redis.Password!);
-        _env.Set("REDIS_PASSWORD_USA", redis.Password);
+        UsePasswords(redis);
 
         var json = (await Dive("redis", "health", "usa", "--endpoint", redis.Endpoint, "--json")).Expect(1).Json;
         Assert.Equal(["eviction"], Checks(json).Where(c => !c.Value).Select(c => c.Key));
@@ -83,7 +90,7 @@ public sealed class RedisCliStandaloneTests : IDisposable
         var wrong = "not-" + redis.Password;
         _secrets.Add(redis.Password!);
         _secrets.Add(wrong);
-        _env.Set("REDIS_PASSWORD_USA", wrong);
+        _env.Set("REDIS_PASSWORD_USA", wrong).Set("REDIS_PASSWORD_USA_OPERATOR", wrong);
 
         foreach (var command in new[] { "status", "health", "stats" })
         {
@@ -122,9 +129,8 @@ public sealed class RedisCliStandaloneTests : IDisposable
     {
         Assert.True(Console.IsInputRedirected, "the test host's stdin must not be a terminal for this test");
         using var redis = new PlainRedisServer(password: true, aof: true);
-        _secrets.Add(redis.Password!);
-        _env.Set("REDIS_PASSWORD_USA", redis.Password);
-        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},password={redis.Password}"))
+        UsePasswords(redis);
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redis.Endpoint},user=admin,password={redis.Password}"))
         {
             await connection.GetDatabase().StringSetAsync("session:1", "x");
         }

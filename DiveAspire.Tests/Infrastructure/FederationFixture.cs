@@ -68,10 +68,12 @@ public class FederationFixture : IAsyncLifetime
             await App.StartAsync(cts.Token);
             await Task.WhenAll(RedisNames.Concat(BackendNames).Select(name => WaitHealthyAsync(name, cts.Token)));
         }
-        catch
+        catch (Exception ex)
         {
+            // Say why: the last log lines of every Redis and backend, captured before everything stops.
+            var logs = string.Join('\n', RedisNames.Concat(BackendNames).Select(name => $"--- {name}:\n{RecentLogs(name, 10)}"));
             await DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"The federation did not start healthy within {StartTimeout.TotalMinutes} min ({ex.GetType().Name}: {ex.Message}).\n{logs}", ex);
         }
     }
 
@@ -98,9 +100,13 @@ public class FederationFixture : IAsyncLifetime
     public async Task<string> ConnectionStringAsync(string redis) =>
         await App.GetConnectionStringAsync(redis) ?? throw new InvalidOperationException($"no connection string for {redis}");
 
+    /// <summary>A connection as the Redis's admin user (tests set up and inspect anything); its resource's own connection string is the operator's.</summary>
     public async Task<ConnectionMultiplexer> ConnectAsync(string redis)
     {
         var options = ConfigurationOptions.Parse(await ConnectionStringAsync(redis));
+        options.User = RedisAcl.AdminUser;
+        options.CommandMap = CommandMap.Default;
+        options.Password = Secrets.For(Topology.RedisStores.Single(s => s.ResourceName == redis));
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 3000;
         options.AllowAdmin = true;

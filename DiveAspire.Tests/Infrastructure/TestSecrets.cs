@@ -3,17 +3,23 @@ using DiveAspire.Topology;
 
 namespace DiveAspire.Tests.Infrastructure;
 
-/// <summary>Fresh random Redis passwords per test run, passed to the AppHost as parameters, so tests never touch a developer's user secrets.</summary>
+/// <summary>
+/// Fresh random passwords per test run for every ACL user of every Redis, passed to the AppHost as parameters, so tests
+/// never touch a developer's user secrets.
+/// </summary>
 public sealed class TestSecrets
 {
     private readonly Dictionary<string, string> _passwords = new();
 
-    public string For(RedisStoreSpec spec)
+    /// <summary>The admin password of a Redis (its historical parameter <c>redis-password-&lt;label&gt;</c>).</summary>
+    public string For(RedisStoreSpec spec) => For(RedisAcl.Admin(spec));
+
+    public string For(RedisUser user)
     {
-        if (!_passwords.TryGetValue(spec.PasswordParameterName, out var value))
+        if (!_passwords.TryGetValue(user.PasswordParameterName, out var value))
         {
             value = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-            _passwords[spec.PasswordParameterName] = value;
+            _passwords[user.PasswordParameterName] = value;
         }
         return value;
     }
@@ -37,7 +43,7 @@ public sealed class TestSecrets
     public IEnumerable<string> AllValues => _passwords.Values.Append(DevSigningKey).Append(FederationKey);
 
     public IEnumerable<string> AsArguments(DiveTopology topology) =>
-        topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={For(s)}")
+        topology.RedisStores.SelectMany(s => RedisAcl.Users(s, topology)).Select(u => $"Parameters:{u.PasswordParameterName}={For(u)}")
             .Concat(topology.Instances.Select(i => $"Parameters:otp-key-{i.LowerCode}={OtpKey(i)}"))
             .Append($"Parameters:{Federation.DevSigningKeyParameter}={DevSigningKey}")
             .Append($"Parameters:{Federation.FederationKeyParameter}={FederationKey}");

@@ -30,10 +30,16 @@ public sealed class GraphModelTests : IDisposable
         Assert.Equal(["backend-bel", "backend-rou", "backend-usa", "redis-bel", "redis-blacklist", "redis-rou", "redis-usa"], names);
 
         var secrets = builder.Resources.OfType<ParameterResource>().ToList();
-        string[] expected = ["dive-federation-key", "otp-key-bel", "otp-key-rou", "otp-key-usa", "redis-password-bel", "redis-password-blacklist", "redis-password-rou", "redis-password-usa"];
+        // One secret per ACL user of each Redis (issue 13): admin keeps redis-password-<label>.
+        var topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou,bel");
+        string[] expected = [.. topology.RedisStores.SelectMany(s => RedisAcl.Users(s, topology)).Select(u => u.PasswordParameterName),
+            "dive-federation-key", "otp-key-bel", "otp-key-rou", "otp-key-usa"];
+        Assert.Subset(expected.ToHashSet(), new HashSet<string> { "redis-password-usa", "redis-password-usa-operator", "redis-password-usa-exporter", "redis-password-usa-backend",
+            "redis-password-blacklist", "redis-password-blacklist-backend-usa", "redis-password-blacklist-backend-rou", "redis-password-blacklist-backend-bel" });
         // The development signing key exists only in process runtime; container runtime trusts Keycloak instead.
-        string[] perRuntime = runtime == "process" ? ["dive-dev-signing-key"] : ["keycloak-admin-password", "keycloak-test-user-password"];
-        Assert.Equal(perRuntime.Concat(expected).Order(StringComparer.Ordinal), secrets.Select(p => p.Name).Order(StringComparer.Ordinal));
+        string[] all = runtime == "process" ? ["dive-dev-signing-key", .. expected] : ["keycloak-admin-password", "keycloak-test-user-password", .. expected];
+        Assert.Equal(all.Order(StringComparer.Ordinal),
+            secrets.Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.All(secrets, p => Assert.True(p.Secret));
 
         Assert.Equal(6379, Endpoint(Get(builder, "redis-usa")).Port);
@@ -68,8 +74,9 @@ public sealed class GraphModelTests : IDisposable
             Assert.Equal(role, env["Dive__Role"]);
             Assert.Equal(runtime, env["Dive__Runtime"]);
             Assert.Equal("USA,ROU", env["Dive__Federation"]);
-            Assert.Same(Get(builder, $"redis-{code}"), Assert.IsAssignableFrom<IResourceWithConnectionString>(((ConnectionStringReference)env["ConnectionStrings__cache"]).Resource));
-            Assert.Same(Get(builder, "redis-blacklist"), ((ConnectionStringReference)env["ConnectionStrings__blacklist"]).Resource);
+            // Each store with the backend's own ACL user and that user's password parameter (issue 13).
+            AssertConnectsAs(env["ConnectionStrings__cache"], Get(builder, $"redis-{code}"), "backend", $"redis-password-{code}-backend");
+            AssertConnectsAs(env["ConnectionStrings__blacklist"], Get(builder, "redis-blacklist"), $"backend-{code}", $"redis-password-blacklist-backend-{code}");
 
             Assert.Contains(backend.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
             Assert.Contains(Get(builder, $"redis-{code}").Annotations.OfType<HealthCheckAnnotation>(), _ => true);
@@ -77,6 +84,14 @@ public sealed class GraphModelTests : IDisposable
             var parent = Assert.Single(Get(builder, $"redis-{code}").Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Type == "Parent");
             Assert.Same(backend, parent.Resource);
         }
+    }
+
+    private static void AssertConnectsAs(object connectionString, IResource redis, string user, string passwordParameter)
+    {
+        var expression = Assert.IsType<ReferenceExpression>(connectionString);
+        Assert.Contains($",user={user},password={{1}}", expression.Format);
+        Assert.Same(redis, Assert.IsType<EndpointReferenceExpression>(expression.ValueProviders[0]).Endpoint.Resource);
+        Assert.Equal(passwordParameter, Assert.IsType<ParameterResource>(expression.ValueProviders[1]).Name);
     }
 
     public static TheoryData<string, string, string, string, string> RedisSettings => new()
@@ -108,12 +123,13 @@ public sealed class GraphModelTests : IDisposable
         Assert.DoesNotContain("--requirepass", args);
         Assert.All(_secrets.AllValues, secret => Assert.DoesNotContain(args, a => a.Contains(secret, StringComparison.Ordinal)));
         Assert.Equal("redis-server", redis.Command);
-        Assert.Equal($"redis-password-{name["redis-".Length..]}", redis.PasswordParameter.Name);
+        Assert.Equal(["admin", "operator", "exporter"], redis.Users().Users.Select(u => u.User.Name).Take(3));
+        Assert.Equal($"redis-password-{name["redis-".Length..]}", redis.Users()["admin"].Password.Name);
     }
 
     [Theory]
     [MemberData(nameof(RedisSettings))]
-    public async Task Container_redis_command_carries_the_settings_with_the_password_from_the_environment(string name, string maxMemory, string policy, string fsync, string save)
+    public async Task Container_redis_command_carries_the_settings_and_the_acl_file_and_no_password(string name, string maxMemory, string policy, string fsync, string save)
     {
         await using var builder = await BuildAsync("container", "rou");
         var redis = Assert.IsType<RedisResource>(Get(builder, name));
@@ -123,7 +139,9 @@ public sealed class GraphModelTests : IDisposable
 #pragma warning disable ASPIRECONTAINERSHELLEXECUTION001 // experimental, but the exec prefix relies on it
         Assert.True(redis.ShellExecution);
 #pragma warning restore ASPIRECONTAINERSHELLEXECUTION001
-        Assert.Equal(["exec", "redis-server", "--requirepass", "$REDIS_PASSWORD"], args.Take(4));
+        // Issue 13: the ACL file copied into the container replaces Aspire's --requirepass $REDIS_PASSWORD.
+        Assert.Equal(["exec", "redis-server", "--aclfile", "/etc/dive-redis/users.acl"], args.Take(4));
+        Assert.DoesNotContain("--requirepass", args);
         Assert.Equal("yes", ValueAfter(args, "--appendonly"));
         Assert.Equal(fsync, ValueAfter(args, "--appendfsync"));
         Assert.Equal(maxMemory, ValueAfter(args, "--maxmemory"));
@@ -132,7 +150,9 @@ public sealed class GraphModelTests : IDisposable
         Assert.All(_secrets.AllValues, secret => Assert.DoesNotContain(args, a => a.Contains(secret, StringComparison.Ordinal)));
 
         var env = await EnvironmentAsync(redis);
-        Assert.Equal($"redis-password-{name["redis-".Length..]}", Assert.IsType<ParameterResource>(env["REDIS_PASSWORD"]).Name);
+        Assert.False(env.ContainsKey("REDIS_PASSWORD"), "the password must not be in the container's environment");
+        Assert.DoesNotContain(env.Values, v => v is ParameterResource { Secret: true });
+        Assert.Contains(redis.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == "/etc/dive-redis");
         var volume = Assert.Single(redis.Annotations.OfType<ContainerMountAnnotation>());
         Assert.Equal($"dive-{name}-data", volume.Source);
         Assert.Equal("/data", volume.Target);
@@ -149,7 +169,7 @@ public sealed class GraphModelTests : IDisposable
         {
             await annotation.Callback(context);
         }
-        Assert.Equal(["-c", "exec redis-server --requirepass $REDIS_PASSWORD --appendonly yes --appendfsync always --maxmemory 256mb " +
+        Assert.Equal(["-c", "exec redis-server --aclfile /etc/dive-redis/users.acl --appendonly yes --appendfsync always --maxmemory 256mb " +
             "--maxmemory-policy noeviction --save 900 1 300 10 60 10000 --tcp-keepalive 300"], Strings(args));
     }
 

@@ -130,7 +130,8 @@ public sealed class MonitoringIntegrationTests(MonitoringFixture monitoring, ITe
         foreach (var spec in monitoring.Topology.RedisStores)
         {
             var (_, port) = await monitoring.RedisEndpointAsync(spec.ResourceName);
-            Assert.Equal(monitoring.Secrets.For(spec), map[$"redis://localhost:{port.ToString(CultureInfo.InvariantCulture)}"]);
+            // The exporter user's password (issue 13), never the admin's.
+            Assert.Equal(monitoring.Secrets.For(RedisAcl.Exporter(spec)), map[$"redis://localhost:{port.ToString(CultureInfo.InvariantCulture)}"]);
         }
     }
 

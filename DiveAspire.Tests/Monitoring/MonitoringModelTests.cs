@@ -116,7 +116,12 @@ public sealed class MonitoringModelTests : IDisposable
         Assert.Equal(Path.Combine(RepositoryFiles.Monitoring, "grafana", "dashboards"), mounts["/var/lib/grafana/dashboards"].Source);
         Assert.All(mounts.Values, m => Assert.True(m.IsReadOnly));
         var env = await EnvironmentAsync(grafana);
-        Assert.Equal("grafana-admin-password", Assert.IsType<ParameterResource>(env["GF_SECURITY_ADMIN_PASSWORD"]).Name);
+        // Issue 13: the admin password reaches Grafana as a file copied into the container, not in its environment.
+        Assert.False(env.ContainsKey("GF_SECURITY_ADMIN_PASSWORD"));
+        Assert.DoesNotContain(env.Values, v => v is ParameterResource { Secret: true });
+        Assert.Equal("/etc/grafana/dive-secrets/admin-password", env["GF_SECURITY_ADMIN_PASSWORD__FILE"]);
+        Assert.Contains(grafana.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == "/etc/grafana/dive-secrets");
+        Assert.Equal("Viewer", env["GF_AUTH_ANONYMOUS_ORG_ROLE"]);
         Assert.True(Assert.Single(builder.Resources.OfType<ParameterResource>(), p => p.Name == "grafana-admin-password").Secret);
         Assert.Equal(MonitoringNames.Prometheus, Assert.Single(grafana.Annotations.OfType<WaitAnnotation>()).Resource.Name);
     }

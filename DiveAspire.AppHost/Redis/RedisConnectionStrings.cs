@@ -1,0 +1,37 @@
+using DiveAspire.Topology;
+
+namespace Aspire.Hosting;
+
+/// <summary>Connection strings (StackExchange.Redis syntax) that log in to a Redis of the federation as one of its ACL users.</summary>
+public static class RedisConnectionStrings
+{
+    public static RedisUsersAnnotation Users(this IResource redis) =>
+        redis.Annotations.OfType<RedisUsersAnnotation>().SingleOrDefault()
+        ?? throw new InvalidOperationException($"{redis.Name} has no ACL users (AddDiveRedis adds them).");
+
+    /// <summary>
+    /// <c>host:port,user=...,password=...</c> through the Redis's <c>tcp</c> endpoint; for every user but admin also the
+    /// client options that keep StackExchange.Redis from trying what the ACL refuses (<see cref="RedisAcl.ClientOptions"/>).
+    /// </summary>
+    public static ReferenceExpression For(IResourceWithConnectionString redis, string userName)
+    {
+        var endpoint = new EndpointReference((IResourceWithEndpoints)redis, "tcp");
+        var password = redis.Users()[userName].Password;
+        var options = (redis is RedisResource { TlsEnabled: true } ? ",ssl=true" : "") + (userName == RedisAcl.AdminUser ? "" : RedisAcl.ClientOptions);
+        return ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.HostAndPort)},user={userName},password={password}{options}");
+    }
+
+    /// <summary>
+    /// Gives a client <c>ConnectionStrings__&lt;name&gt;</c> for one user, resolved when the client starts; it waits for
+    /// the Redis unless <paramref name="waitForRedis"/> is false (a backend must start while the shared store is down).
+    /// </summary>
+    public static IResourceBuilder<T> WithRedisUser<T>(
+        this IResourceBuilder<T> client, string connectionName, IResourceBuilder<IResourceWithConnectionString> redis, string userName, bool waitForRedis = true)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        client
+            .WithEnvironment(context => context.EnvironmentVariables[$"ConnectionStrings__{connectionName}"] = For(redis.Resource, userName))
+            .WithRelationship(redis.Resource, "Reference");
+        return waitForRedis ? client.WaitFor(redis) : client;
+    }
+}

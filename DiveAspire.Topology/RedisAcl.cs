@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace DiveAspire.Topology;
+
+public enum RedisUserRole { Admin, Operator, Exporter, Backend }
+
+/// <summary>
+/// One ACL user of one Redis. The admin keeps the Redis's historical secret (<c>redis-password-&lt;label&gt;</c>,
+/// <c>REDIS_PASSWORD_&lt;LABEL&gt;</c>); every other user has its own: <c>redis-password-&lt;label&gt;-&lt;user&gt;</c>,
+/// <c>REDIS_PASSWORD_&lt;LABEL&gt;_&lt;USER&gt;</c>.
+/// </summary>
+public sealed record RedisUser(RedisStoreSpec Store, string Name, RedisUserRole Role, string Rules)
+{
+    public string PasswordParameterName => Role == RedisUserRole.Admin ? Store.PasswordParameterName : $"{Store.PasswordParameterName}-{Name}";
+
+    public string PasswordEnvironmentVariable => Role == RedisUserRole.Admin
+        ? Store.PasswordEnvironmentVariable
+        : $"{Store.PasswordEnvironmentVariable}_{Name.ToUpperInvariant().Replace('-', '_')}";
+
+    public string GcpSecretName => Role == RedisUserRole.Admin ? Store.GcpSecretName : $"{Store.GcpSecretName}-{Name}";
+
+    /// <summary>The ACL file line: the password only as its SHA-256, so the file holds no usable secret.</summary>
+    public string AclLine(string password) =>
+        $"user {Name} on #{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password)))} {Rules}";
+}
+
+/// <summary>
+/// Least privilege in every Redis (issue 13): the <c>default</c> user is off and each client has its own user, generated
+/// from the topology. Rules are read left to right; each starts from nothing (<c>resetkeys resetchannels -@all</c>),
+/// so a user only has what is listed. Commands are named so that the file loads on Redis 7.0 (Debian) and 8.x (image).
+/// Room is left for the HA issue's replication and Sentinel users: another role and its rules here.
+/// </summary>
+public static class RedisAcl
+{
+    public const string AdminUser = "admin";
+    public const string OperatorUser = "operator";
+    public const string ExporterUser = "exporter";
+    public const string InstanceBackendUser = "backend";
+
+    /// <summary>
+    /// Off and without password, so no client can ever be (or log in as) <c>default</c>. It keeps every permission all
+    /// the same: Redis 7.0 replays a MULTI/EXEC from the AOF as the default user and re-checks the ACL at EXEC, so a
+    /// default user without rights silently drops every transaction at restart (each revocation is one MULTI: all
+    /// acknowledged revocations were lost after a kill -9 of the shared store until this was found).
+    /// </summary>
+    public const string DefaultUserLine = "user default off resetpass ~* &* +@all";
+
+    /// <summary>AUTH, HELLO, PING, ECHO, SELECT, CLIENT SETNAME/SETINFO/ID/INFO: what every client needs to log in and say who it is.</summary>
+    private const string Handshake = "resetkeys resetchannels -@all +@connection -@dangerous";
+
+    /// <summary>Lua "longest expiry wins" and friends: scripts run with the caller's key and command rights.</summary>
+    private const string Scripting = "+eval +evalsha +eval_ro +evalsha_ro +script|load +script|exists";
+
+    /// <summary>
+    /// What StackExchange.Redis must not try with any user but admin: CONFIG GET and CLUSTER NODES at connect (refused, so
+    /// left out of its command map), and the tie-breaker key and configuration channel (no key or channel of the user).
+    /// Appended to every connection string but admin's so a refused command in the ACL log always means something is wrong.
+    /// </summary>
+    public const string ClientOptions = ",tiebreaker=,configChannel=,$CONFIG=,$CLUSTER=";
+
+    /// <summary>Keys and channels each backend uses on the shared store (RevocationKeys, DecisionCache, InvalidationSubscriber).</summary>
+    private const string SharedStoreBackendRules =
+        Handshake + " ~blacklist:* ~user-revoked:* &dive-v3:token-blacklist &dive-v3:user-revoked &authz:invalidate" +
+        " +info +get +mget +set +setex +psetex +exists +ttl +pttl +expire +pexpire +scan +multi +exec +discard +watch +unwatch" +
+        " +publish +subscribe +unsubscribe " + Scripting;
+
+    /// <summary>
+    /// An instance's own Redis: the backend owns <c>dive-v3:*</c> (rate limits, OAuth codes, decisions, catalog),
+    /// <c>dive:*</c> (federated search cache) and <c>otp:*</c>. Data commands only: nothing @dangerous (FLUSH*, KEYS,
+    /// CONFIG, DEBUG, SHUTDOWN, ...), no SCRIPT FLUSH/KILL, no FUNCTION, no pub/sub.
+    /// </summary>
+    private const string InstanceBackendRules =
+        Handshake + " ~dive-v3:* ~dive:* ~otp:*" +
+        " +@read +@write +@string +@hash +@list +@set +@sortedset +@keyspace +@transaction +@scripting -@dangerous" +
+        " -script|flush -script|kill -function -@pubsub +info " + Scripting;
+
+    /// <summary>Metrics only: INFO and latency. No key, no channel, no CONFIG (the exporter runs with -config-command=-), no SLOWLOG GET (it holds arguments).</summary>
+    private const string ExporterRules = Handshake + " +info +latency|latest +latency|histogram +slowlog|len";
+
+    /// <summary>What `dive redis status|health|stats|blacklist status` read: INFO, key counts by SCAN, subscribers, client names. Read-only on keys.</summary>
+    private const string OperatorRules =
+        Handshake + " %R~* +info +dbsize +scan +type +ttl +pttl +exists +pubsub|numsub +pubsub|channels +client|list +latency|latest +slowlog|len";
+
+    private const string AdminRules = "~* &* +@all";
+
+    public static RedisUser Admin(RedisStoreSpec store) => new(store, AdminUser, RedisUserRole.Admin, AdminRules);
+    public static RedisUser Operator(RedisStoreSpec store) => new(store, OperatorUser, RedisUserRole.Operator, OperatorRules);
+    public static RedisUser Exporter(RedisStoreSpec store) => new(store, ExporterUser, RedisUserRole.Exporter, ExporterRules);
+
+    /// <summary>The user one backend logs in with: <c>backend-&lt;code&gt;</c> on the shared store, <c>backend</c> on its own Redis.</summary>
+    public static RedisUser Backend(RedisStoreSpec store, InstanceDefinition instance) => store.Kind == RedisKind.TokenStore
+        ? new(store, $"backend-{instance.LowerCode}", RedisUserRole.Backend, SharedStoreBackendRules)
+        : new(store, InstanceBackendUser, RedisUserRole.Backend, InstanceBackendRules);
+
+    /// <summary>Every user of one Redis: admin, operator, exporter, and one backend per instance that uses it.</summary>
+    public static IReadOnlyList<RedisUser> Users(RedisStoreSpec store, DiveTopology topology)
+    {
+        var backends = store.Kind == RedisKind.TokenStore
+            ? topology.Instances
+            : topology.Instances.Where(i => i.Code == store.Label).Take(1);
+        return [Admin(store), Operator(store), Exporter(store), .. backends.Select(i => Backend(store, i))];
+    }
+
+    /// <summary>The ACL file of one Redis: the default user off, then one line per user (Redis allows no comment in it).</summary>
+    public static string Render(IEnumerable<(RedisUser User, string Password)> users)
+    {
+        var text = new StringBuilder().AppendLine(DefaultUserLine);
+        foreach (var (user, password) in users)
+        {
+            text.AppendLine(user.AclLine(password));
+        }
+        return text.ToString();
+    }
+
+    /// <summary>What only <c>admin</c> may run (checked by `dive redis health` with ACL DRYRUN for every other user).</summary>
+    public static readonly IReadOnlyList<string[]> AdminOnlyCommands =
+    [
+        ["FLUSHALL"],
+        ["FLUSHDB"],
+        ["CONFIG", "SET", "appendfsync", "no"],
+        ["CONFIG", "REWRITE"],
+        ["CONFIG", "RESETSTAT"],
+        ["ACL", "SETUSER", "intruder"],
+        ["ACL", "DELUSER", "intruder"],
+        ["ACL", "LOAD"],
+        ["ACL", "LIST"],
+        ["SHUTDOWN"],
+        ["DEBUG", "SLEEP", "0"],
+        ["MODULE", "LOAD", "/nonexistent.so"],
+        ["SCRIPT", "FLUSH"],
+    ];
+}
