@@ -51,7 +51,7 @@ internal static class RedisOptions
 
     /// <summary>The dry-run step of a read-only Redis command.</summary>
     public static DryRunStep Reads(RedisTarget target, string commands) =>
-        new(target.ToString(), $"connect with the password from {target.PasswordSource}, then {commands} (read-only)");
+        new(target.ToString(), $"connect as {target.User} with the password from {target.PasswordSource}, then {commands} (read-only)");
 
     /// <summary>
     /// Asks on a terminal; without one (a pipe, CI, a script) it refuses with exit 2, so nothing destructive happens

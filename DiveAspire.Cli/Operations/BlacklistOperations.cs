@@ -43,6 +43,7 @@ public static class BlacklistOperations
     /// <summary>Deletes one token's revocation (<c>blacklist:{jti}</c>), e.g. the throwaway one of a verification.</summary>
     public static async Task DeleteRevocationAsync(RedisTarget target, string jti, CancellationToken ct = default)
     {
+        target = target.AsAdmin(); // deleting a revocation is an admin action, like blacklist clear
         await using var connection = await RedisConnector.ConnectAsync(target, ct).ConfigureAwait(false);
         await RedisOperations.Guard(target, connection.GetDatabase().KeyDeleteAsync($"blacklist:{jti}")).ConfigureAwait(false);
     }

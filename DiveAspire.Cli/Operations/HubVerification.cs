@@ -47,7 +47,7 @@ public static class HubVerification
         await run.CheckAsync(CheckNames[5], async () =>
         {
             RedisChecks.Reached(shared, sharedStatus);
-            var fsync = await RedisChecks.ConfigGetAsync(shared, "appendfsync", ct).ConfigureAwait(false);
+            var fsync = await RedisChecks.ConfigGetAsync(shared.AsAdmin(), "appendfsync", ct).ConfigureAwait(false);
             var passed = sharedStatus!.EvictionPolicy == "noeviction" && sharedStatus.Aof == true && fsync == "always";
             return (passed, $"maxmemory-policy {sharedStatus.EvictionPolicy}, appendonly {(sharedStatus.Aof == true ? "yes" : "no")}, appendfsync {fsync ?? "?"}");
         }).ConfigureAwait(false);
@@ -65,9 +65,10 @@ public static class HubVerification
         using var monitoring = new PrometheusOperations(prometheus);
         await run.CheckAsync(CheckNames[8], async () =>
         {
-            var up = await MonitoringReachable(prometheus, () => monitoring.QueryAsync("up", ct)).ConfigureAwait(false);
-            var down = up.Where(s => s.Value != 1).Select(s => $"{s.Labels.GetValueOrDefault("job")}/{s.Labels.GetValueOrDefault("instance")}").ToList();
-            return (up.Count > 0 && down.Count == 0, down.Count == 0 ? $"{up.Count} of {up.Count} targets up" : $"down: {string.Join(", ", down)}");
+            // Every configured target, also one not scraped yet (health "unknown"): the up query would not list it.
+            var targets = await MonitoringReachable(prometheus, () => monitoring.TargetsAsync(ct)).ConfigureAwait(false);
+            var down = targets.Where(t => t.Health != "up").Select(t => $"{t.Job}/{t.Instance} ({t.Health})").ToList();
+            return (targets.Count > 0 && down.Count == 0, down.Count == 0 ? $"{targets.Count} of {targets.Count} targets up" : $"not up: {string.Join(", ", down)}");
         }).ConfigureAwait(false);
         await run.CheckAsync(CheckNames[9], async () =>
         {

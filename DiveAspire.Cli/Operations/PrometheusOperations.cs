@@ -6,6 +6,9 @@ namespace DiveAspire.Cli.Operations;
 
 public sealed record PrometheusSample(IReadOnlyDictionary<string, string> Labels, double Value);
 
+/// <summary>One active scrape target: health is "up", "down" or "unknown" (not scraped yet).</summary>
+public sealed record PrometheusTarget(string Job, string Instance, string Health);
+
 public sealed record PrometheusAlert(string Name, string State, string? Instance, string? Severity, string? Summary, DateTimeOffset? ActiveAt);
 
 /// <summary>Reads Prometheus's HTTP API (instant queries and active alerts).</summary>
@@ -24,6 +27,18 @@ public sealed class PrometheusOperations(Uri baseAddress) : IDisposable
         return result.EnumerateArray().Select(series => new PrometheusSample(
             series.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
             double.Parse(series.GetProperty("value")[1].GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture))).ToList();
+    }
+
+    /// <summary>Every active target, also the ones not scraped yet (which the <c>up</c> query does not list).</summary>
+    public async Task<IReadOnlyList<PrometheusTarget>> TargetsAsync(CancellationToken ct = default)
+    {
+        using var doc = await GetAsync("/api/v1/targets?state=active", ct).ConfigureAwait(false);
+        return doc.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray().Select(target =>
+        {
+            var labels = target.GetProperty("labels");
+            string Label(string name) => labels.TryGetProperty(name, out var v) ? v.GetString() ?? "" : "";
+            return new PrometheusTarget(Label("job"), Label("instance"), target.GetProperty("health").GetString() ?? "unknown");
+        }).ToList();
     }
 
     public async Task<IReadOnlyList<PrometheusAlert>> AlertsAsync(CancellationToken ct = default)

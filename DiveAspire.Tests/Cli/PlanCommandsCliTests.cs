@@ -72,8 +72,9 @@ public sealed class PlanCommandsCliTests(FederationFixture fixture) : Federation
     {
         var closed = FreePort.Next();
         using var stopped = new EnvironmentScope().Set("DIVE_REDIS_ENDPOINT_USA", $"127.0.0.1:{closed}");
-        Assert.Contains($"redis-usa (127.0.0.1:{closed}): connect with the password from REDIS_PASSWORD_USA, then INFO (read-only)",
-            (await Dive("redis", "status", "--dry-run")).Expect(0).Out);
+        var plan = (await Dive("redis", "status", "--dry-run")).Expect(0).Out;
+        Assert.Contains($"redis-usa (127.0.0.1:{closed}): connect as operator with the password from ", plan);
+        Assert.Contains("then INFO (read-only)", plan);
         (await Dive("redis", "status")).Expect(1);
     }
 
