@@ -63,7 +63,7 @@ public static class RateLimitingSetup
                 ? new ChainedLimiter(new DiveRateLimiter(type, key[..split], rule, store, accessor), new DiveRateLimiter(type, "account:" + key[(split + 1)..], rule, store, accessor))
                 : new DiveRateLimiter(type, key, rule, store, accessor);
         }
-        return http => off || IsExempt(http.Request.Path) || (allowList.Count > 0 && allowList.Contains(ClientAddress.Of(http)))
+        return http => off || HealthEndpoints.IsOperational(http.Request.Path) || (allowList.Count > 0 && allowList.Contains(ClientAddress.Of(http)))
             ? Exempt
             : new RateLimitPartition<string>(type == RateLimitPolicies.Auth && AccountLimiter.AccountOf(http) is { } account
                 ? $"{ClientAddress.Key(http)}\n{account}"
@@ -77,6 +77,4 @@ public static class RateLimitingSetup
         app.UseRateLimiter();
         return app;
     }
-
-    public static bool IsExempt(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 }
