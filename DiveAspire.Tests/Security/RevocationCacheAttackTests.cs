@@ -1,3 +1,4 @@
+using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Backend.Revocation;
 
 namespace DiveAspire.Tests.Security;
@@ -6,18 +7,12 @@ namespace DiveAspire.Tests.Security;
 [Trait("Category", "Security")]
 public sealed class RevocationCacheAttackTests
 {
-    private sealed class FakeClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public void A_resync_that_read_an_older_expiry_never_shortens_a_cached_revocation()
     {
-        var clock = new FakeClock(T0);
+        var clock = new ManualClock(T0);
         var cache = new RevocationCache(clock);
         var scanStartedAt = T0;
         // The scan read the key's TTL (60 s); meanwhile a 24 h revocation of the same user arrived over pub/sub.
@@ -32,7 +27,7 @@ public sealed class RevocationCacheAttackTests
     [Fact]
     public void A_flood_that_fills_the_cache_never_lets_a_revocation_it_could_not_hold_through()
     {
-        var clock = new FakeClock(T0);
+        var clock = new ManualClock(T0);
         var cache = new RevocationCache(clock, maxEntries: 3);
         for (var i = 0; i < 3; i++)
         {

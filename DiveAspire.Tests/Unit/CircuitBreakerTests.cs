@@ -1,15 +1,10 @@
+using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Backend.FederatedSearch;
 
 namespace DiveAspire.Tests.Unit;
 
 public sealed class CircuitBreakerTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = DateTimeOffset.UnixEpoch;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     [Fact]
     public void Opens_after_three_errors_and_retries_after_30_s()
     {

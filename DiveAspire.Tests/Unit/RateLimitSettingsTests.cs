@@ -1,3 +1,4 @@
+using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Backend.RateLimiting;
 using Microsoft.Extensions.Configuration;
 
@@ -7,12 +8,6 @@ public sealed class RateLimitSettingsTests
 {
     private static RateLimitSettings From(params (string Key, string Value)[] settings) => RateLimitSettings.From(
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build());
-
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = DateTimeOffset.UnixEpoch;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 
     [Fact]
     public void Defaults_are_the_dive_limits()

@@ -1,3 +1,4 @@
+using DiveAspire.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,18 +10,12 @@ namespace DiveAspire.Tests.Unit;
 
 public sealed class RevocationUnitTests
 {
-    private sealed class FakeClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public void A_cached_revocation_ends_exactly_when_its_ttl_ends_and_the_sweep_drops_it()
     {
-        var clock = new FakeClock(T0);
+        var clock = new ManualClock(T0);
         var cache = new RevocationCache(clock);
         cache.Add(RevocationKind.Token, "jti-1", T0.AddSeconds(60));
         cache.Add(RevocationKind.User, "alice", T0.AddSeconds(900));
@@ -40,7 +35,7 @@ public sealed class RevocationUnitTests
     [Fact]
     public void Tokens_and_users_are_separate_namespaces()
     {
-        var cache = new RevocationCache(new FakeClock(T0));
+        var cache = new RevocationCache(new ManualClock(T0));
         cache.Add(RevocationKind.User, "same", T0.AddMinutes(1));
         Assert.False(cache.IsTokenRevoked("same"));
         Assert.True(cache.IsUserRevoked("same"));
@@ -49,7 +44,7 @@ public sealed class RevocationUnitTests
     [Fact]
     public void An_already_expired_revocation_is_not_added()
     {
-        var cache = new RevocationCache(new FakeClock(T0));
+        var cache = new RevocationCache(new ManualClock(T0));
         cache.Add(RevocationKind.Token, "old", T0.AddSeconds(-1));
         Assert.Equal(0, cache.TokenCount);
     }
@@ -57,7 +52,7 @@ public sealed class RevocationUnitTests
     [Fact]
     public void Resync_adds_what_the_store_has_drops_what_it_lost_and_keeps_what_arrived_during_the_scan()
     {
-        var clock = new FakeClock(T0);
+        var clock = new ManualClock(T0);
         var cache = new RevocationCache(clock);
         cache.Add(RevocationKind.Token, "cleared-in-store", T0.AddMinutes(10));
         cache.Add(RevocationKind.User, "kept", T0.AddMinutes(10));
@@ -81,7 +76,7 @@ public sealed class RevocationUnitTests
     [Fact]
     public void Held_since_is_when_the_cache_first_held_a_revocation_and_survives_refinement_and_resync()
     {
-        var clock = new FakeClock(T0);
+        var clock = new ManualClock(T0);
         var cache = new RevocationCache(clock);
         Assert.Null(cache.HeldSince(RevocationKind.Token, "jti-1"));
 
