@@ -14,7 +14,8 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
     }
 };
 
-var builder = DistributedApplication.CreateBuilder(args);
+// ./dive up's options work here too (aspire run -- --spokes rou): see DiveUpArguments.
+var builder = DistributedApplication.CreateBuilder(DiveUpArguments.Translate(args));
 
 // Aspire's ResourceNotificationService prints parameter values (our passwords) at Debug and Trace: never let it.
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));

@@ -55,6 +55,7 @@ public static class BackendBuilderExtensions
             backend = projectBackend.ConfigureBackend(instance, topology, redis, blacklist, trust, runtime, builder);
         }
         redis.WithParentRelationship(backend);
+        backend.WithBackendLinks();
         return backend;
     }
 

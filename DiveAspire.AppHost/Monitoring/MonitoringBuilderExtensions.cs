@@ -29,6 +29,7 @@ public static class MonitoringBuilderExtensions
             EnsureBinaries(settings);
             builder.AddMonitoringProcesses(settings, paths, targets);
         }
+        builder.CreateResourceBuilder(builder.Resources.OfType<IResourceWithEndpoints>().Single(r => r.Name == MonitoringNames.Prometheus)).WithPrometheusLinks();
     }
 
     private static void EnsureBinaries(MonitoringSettings settings)
