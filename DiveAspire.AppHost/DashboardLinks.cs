@@ -8,17 +8,23 @@ namespace Aspire.Hosting;
 public static class DashboardLinks
 {
     public static readonly string[] BackendPaths = ["/health/detailed", "/metrics"];
-    public static readonly string[] PrometheusPaths = ["/targets", "/alerts"];
+
+    /// <summary>
+    /// Debian's prometheus package (process runtime) is built without the React UI: its pages are under /classic/
+    /// (/targets is a 404 there). The official image (container runtime) serves the React UI at /targets and /alerts.
+    /// </summary>
+    public static string[] PrometheusPaths(bool debianPackage) =>
+        debianPackage ? ["/classic/targets", "/classic/alerts"] : ["/targets", "/alerts"];
 
     /// <summary>A backend's detailed health report and its Prometheus metrics.</summary>
     public static IResourceBuilder<T> WithBackendLinks<T>(this IResourceBuilder<T> backend) where T : IResourceWithEndpoints =>
         backend.WithPageLinks("http", BackendPaths);
 
     /// <summary>Prometheus's scrape targets and alerts pages.</summary>
-    public static IResourceBuilder<T> WithPrometheusLinks<T>(this IResourceBuilder<T> prometheus) where T : IResourceWithEndpoints =>
-        prometheus.WithPageLinks("http", PrometheusPaths);
+    public static IResourceBuilder<T> WithPrometheusLinks<T>(this IResourceBuilder<T> prometheus, bool debianPackage) where T : IResourceWithEndpoints =>
+        prometheus.WithPageLinks("http", PrometheusPaths(debianPackage));
 
-    private static IResourceBuilder<T> WithPageLinks<T>(this IResourceBuilder<T> resource, string endpointName, string[] paths)
+    private static IResourceBuilder<T> WithPageLinks<T>(this IResourceBuilder<T> resource, string endpointName, IEnumerable<string> paths)
         where T : IResourceWithEndpoints =>
         resource.WithUrls(context =>
         {
@@ -29,7 +35,7 @@ public static class DashboardLinks
             }
             foreach (var path in paths)
             {
-                context.Urls.Add(new ResourceUrlAnnotation { Url = root.Url.TrimEnd('/') + path, DisplayText = path, Endpoint = root.Endpoint });
+                context.Urls.Add(new ResourceUrlAnnotation { Url = root.Url.TrimEnd('/') + path, DisplayText = path.Replace("/classic/", "/", StringComparison.Ordinal), Endpoint = root.Endpoint });
             }
         });
 }

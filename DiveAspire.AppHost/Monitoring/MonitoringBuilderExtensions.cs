@@ -29,7 +29,8 @@ public static class MonitoringBuilderExtensions
             EnsureBinaries(settings);
             builder.AddMonitoringProcesses(settings, paths, targets);
         }
-        builder.CreateResourceBuilder(builder.Resources.OfType<IResourceWithEndpoints>().Single(r => r.Name == MonitoringNames.Prometheus)).WithPrometheusLinks();
+        builder.CreateResourceBuilder(builder.Resources.OfType<IResourceWithEndpoints>().Single(r => r.Name == MonitoringNames.Prometheus))
+            .WithPrometheusLinks(debianPackage: runtime != DiveRuntime.Container);
     }
 
     private static void EnsureBinaries(MonitoringSettings settings)

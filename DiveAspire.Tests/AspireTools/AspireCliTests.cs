@@ -1,0 +1,53 @@
+using Aspire.Hosting;
+
+namespace DiveAspire.Tests.AspireTools;
+
+/// <summary>The aspire CLI (Aspire.Cli, installed by ./dive test into .dive/tools) against the app it started.</summary>
+[Collection(AspireCliAppCollection.Name)]
+public sealed class AspireCliTests(AspireCliApp app)
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Aspire_resource_runs_the_dashboards_redis_health_command()
+    {
+        var run = await app.RunAsync(CommandTimeout, ["resource", "redis-rou", RedisResourceCommands.Health, "--apphost", AspireCliApp.AppHostProject]);
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Out}\n{run.Error}");
+        Assert.Contains($"Command '{RedisResourceCommands.Health}' executed successfully on resource 'redis-rou'", run.Error + run.Out);
+        var health = run.Json;
+        Assert.Equal("redis-rou", health.GetProperty("name").GetString());
+        Assert.True(health.GetProperty("healthy").GetBoolean(), run.Out);
+        Assert.Equal(7, health.GetProperty("passed").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_unknown_command_fails_with_a_non_zero_exit()
+    {
+        var run = await app.RunAsync(CommandTimeout, ["resource", "redis-rou", "no-such-command", "--apphost", AspireCliApp.AppHostProject]);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("not available for resource 'redis-rou'", run.Out + run.Error);
+    }
+
+    [Fact]
+    public async Task Aspire_start_with_dive_up_options_runs_that_federation_with_its_dashboard_links()
+    {
+        var run = await app.RunAsync(CommandTimeout, ["describe", "--apphost", AspireCliApp.AppHostProject, "--format", "Json"], showsBackendEnvironment: true);
+        Assert.Equal(0, run.ExitCode);
+        var resources = AspireCliApp.Resources(run.Json).ToDictionary(r => r.GetProperty("displayName").GetString()!);
+
+        // --spokes rou reached the AppHost: the hub and ROU, no other spoke; monitoring is on.
+        Assert.Equal(app.ExpectedResources.Order(), resources.Keys.Order());
+        foreach (var backend in app.Topology.Instances.Select(i => i.BackendResourceName))
+        {
+            Assert.Equal(DashboardLinks.BackendPaths, LinkPaths(resources[backend]));
+        }
+        Assert.Equal(DashboardLinks.PrometheusPaths(debianPackage: true), LinkPaths(resources["prometheus"]));
+    }
+
+    private static IEnumerable<string> LinkPaths(System.Text.Json.JsonElement resource) =>
+        resource.GetProperty("urls").EnumerateArray()
+            .Select(u => new Uri(u.GetProperty("url").GetString()!).AbsolutePath)
+            .Where(path => path != "/");
+}
