@@ -195,8 +195,9 @@ public sealed class AspireCliApp : IAsyncLifetime
         {
             await StopProcessAsync(pid);
         }
-        // DCP stops what it ran when the AppHost stops; anything left (a crash) still names this run's directory.
-        foreach (var pid in ProcessesNaming(_root))
+        // DCP stops what it ran when the AppHost stops; anything left (a crash, a start that never reported its pids)
+        // names this run's directory: the AppHost and CLI in their arguments, each Redis and Prometheus in theirs.
+        foreach (var pid in ProcessesNaming(_root).ToList())
         {
             await StopProcessAsync(pid);
         }

@@ -25,6 +25,8 @@ public sealed class DashboardBrowserTests(AspireCliApp app)
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(Timeout);
         Directory.CreateDirectory(Screenshots);
+        var failure = Path.Combine(Screenshots, "dashboard-failure.png");
+        File.Delete(failure); // a previous run's
         try
         {
             // The login link the AppHost printed (aspire start reports it): its token signs the browser in.
@@ -53,7 +55,7 @@ public sealed class DashboardBrowserTests(AspireCliApp app)
         }
         catch
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "dashboard-failure.png") });
+            await page.ScreenshotAsync(new() { Path = failure });
             throw;
         }
     }
