@@ -57,13 +57,16 @@ public static class RedisClientSetup
     /// (in-memory limiter, locally known revocations): a store that is down makes it degraded, never unready, and on a
     /// spoke the shared store being down must not fail its cache-only routes. So these checks fail as degraded, like the
     /// backend's own; readiness before the first revocation sync stays with the revocation check. They are tagged
-    /// <see cref="ClientHealthTag"/> and stay out of /health/redis, which keeps its two entries (cache, blacklist).
+    /// <see cref="ClientHealthTag"/> and stay out of /health/redis, which keeps its two entries (cache, blacklist). A failure
+    /// is reported (and logged) as one line, not with its exception's stack trace on every probe.
     /// </summary>
     private static void KeepReadinessSemantics(ICollection<HealthCheckRegistration> registrations)
     {
         var names = new[] { RedisStores.CacheName, RedisStores.BlacklistName }.Select(ClientHealthCheckName).ToHashSet(StringComparer.Ordinal);
         foreach (var registration in registrations.Where(r => names.Contains(r.Name)))
         {
+            var check = registration.Factory;
+            registration.Factory = services => new Health.OneLineHealthCheck(check(services));
             registration.FailureStatus = HealthStatus.Degraded;
             registration.Timeout = TimeSpan.FromSeconds(2);
             registration.Tags.Add(ClientHealthTag);
