@@ -20,7 +20,7 @@ builder.AddDiveErrorResponses();
 var instance = InstanceInfo.From(builder.Configuration);
 builder.Services.AddSingleton(instance);
 builder.Services.AddDiveAuthentication(builder.Configuration, instance);
-builder.Services.AddSingleton<RedisStores>();
+builder.AddDiveRedisClients(instance);
 builder.Services.AddDiveHealthChecks();
 builder.Services.AddDiveRevocation(builder.Configuration);
 builder.Services.AddDiveForwardedHeaders(builder.Configuration);

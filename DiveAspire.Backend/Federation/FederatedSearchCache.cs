@@ -3,6 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using DiveAspire.Backend.Redis;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.FederatedSearch;
@@ -11,15 +14,19 @@ namespace DiveAspire.Backend.FederatedSearch;
 /// Merged results under <c>dive:federation:query:{first 16 hex of sha256(normalised query)}:{first 16 hex of sha256(the
 /// caller's clearance, country and COIs)}</c> for 60 s (peers filter what they return by the caller's attributes, so
 /// callers with other attributes never share an entry), in the instance's
-/// Redis behind a circuit breaker (3 errors open it, retry after <c>Dive:FederatedSearch:BreakSeconds</c>, default 30):
-/// while it is open search goes on uncached.
+/// Redis behind Polly's circuit breaker (<see cref="SearchCacheBreaker"/>: 3 errors in a row open it, retry after
+/// <c>Dive:FederatedSearch:BreakSeconds</c>, default 30): while it is open search goes on uncached.
 /// </summary>
-public sealed class FederatedSearchCache(RedisStores redis, CircuitBreaker breaker, ILogger<FederatedSearchCache> logger)
+public sealed class FederatedSearchCache(
+    RedisStores redis, ResiliencePipelineProvider<string> pipelines,
+    [FromKeyedServices(SearchCacheBreaker.PipelineName)] CircuitBreakerStateProvider breaker, ILogger<FederatedSearchCache> logger)
 {
+    private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(SearchCacheBreaker.PipelineName);
+
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
 
-    public BreakerState State => breaker.State;
+    public CircuitState State => breaker.CircuitState;
 
     /// <summary>Trimmed, lower case, inner whitespace collapsed: "  NATO   Report" and "nato report" share an entry.</summary>
     public static string Normalise(string query) =>
@@ -45,24 +52,25 @@ public sealed class FederatedSearchCache(RedisStores redis, CircuitBreaker break
 
     private async Task<T?> GuardedAsync<T>(Func<IDatabase, Task<T?>> action)
     {
-        if (!breaker.AllowRequest())
-        {
-            return default;
-        }
         try
         {
-            if (!redis.Cache.IsConnected)
+            return await _pipeline.ExecuteAsync(async _ =>
             {
-                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
-            }
-            var result = await action(redis.Cache.GetDatabase()).WaitAsync(Timeout);
-            breaker.RecordSuccess();
-            return result;
+                if (!redis.Cache.IsConnected)
+                {
+                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
+                }
+                return await action(redis.Cache.GetDatabase()).WaitAsync(Timeout);
+            });
+        }
+        catch (BrokenCircuitException)
+        {
+            // Open (or half-open with its one trial under way): skip the cache.
+            return default;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            breaker.RecordFailure();
-            logger.LogWarning("Federated search cache error ({Reason}); breaker {State}", ex.GetType().Name, breaker.State);
+            logger.LogWarning("Federated search cache error ({Reason}); breaker {State}", ex.GetType().Name, SearchCacheBreaker.Name(State));
             return default;
         }
     }

@@ -2,6 +2,8 @@ using DiveAspire.Backend.Authorization;
 using DiveAspire.Backend.Catalog;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.RateLimiting;
+using Polly;
+using Polly.CircuitBreaker;
 
 namespace DiveAspire.Backend.FederatedSearch;
 
@@ -14,7 +16,13 @@ public static class FederatedSearchEndpoints
         var section = config.GetSection("Dive:FederatedSearch");
         var breakSeconds = int.TryParse(section["BreakSeconds"], out var s) && s > 0 ? s : 30;
         var threshold = int.TryParse(section["FailureThreshold"], out var t) && t > 0 ? t : 3;
-        services.AddSingleton(sp => new CircuitBreaker(sp.GetRequiredService<TimeProvider>(), threshold, TimeSpan.FromSeconds(breakSeconds)));
+        services.AddKeyedSingleton<CircuitBreakerStateProvider>(SearchCacheBreaker.PipelineName);
+        services.AddResiliencePipeline(SearchCacheBreaker.PipelineName, (pipeline, context) =>
+        {
+            pipeline.TimeProvider = context.ServiceProvider.GetRequiredService<TimeProvider>();
+            pipeline.AddSearchCacheBreaker(threshold, TimeSpan.FromSeconds(breakSeconds),
+                context.ServiceProvider.GetRequiredKeyedService<CircuitBreakerStateProvider>(SearchCacheBreaker.PipelineName));
+        });
         services.AddSingleton<FederatedSearchCache>();
         services.AddSingleton<FederatedSearcher>();
         services.AddHttpClient(FederatedSearcher.HttpClientName);
@@ -61,12 +69,12 @@ public static class FederatedSearchEndpoints
             ? Results.Json(new { error = "Bad Request", message = $"q is required (1 to {MaxQueryLength} characters)" }, statusCode: StatusCodes.Status400BadRequest)
             : null;
 
-    private static IResult Respond(SearchOutcome outcome, bool cached, bool stored, BreakerState breaker) => Results.Json(new
+    private static IResult Respond(SearchOutcome outcome, bool cached, bool stored, CircuitState breaker) => Results.Json(new
     {
         query = outcome.Query,
         cached,
         stored,
-        breaker = breaker.ToString().ToLowerInvariant(),
+        breaker = SearchCacheBreaker.Name(breaker),
         total = outcome.Results.Count,
         instances = outcome.Instances,
         results = outcome.Results,

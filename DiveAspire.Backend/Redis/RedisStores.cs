@@ -3,19 +3,32 @@ using StackExchange.Redis;
 namespace DiveAspire.Backend.Redis;
 
 /// <summary>
-/// The backend's two Redis connections: <see cref="Cache"/> (this instance's own Redis) and
-/// <see cref="Blacklist"/> (the federation's shared revocation store). Connections never abort on failure:
-/// the multiplexer keeps reconnecting in the background, so a Redis that comes back is used again without a restart.
+/// The backend's two Redis connections: <see cref="Cache"/> (this instance's own Redis) and <see cref="Blacklist"/>
+/// (the federation's shared revocation store), the keyed clients of Aspire's Redis integration (<see cref="RedisClientSetup"/>).
+/// Connections never abort on failure: the multiplexer keeps reconnecting in the background, so a Redis that comes back
+/// is used again without a restart. Lost and restored connections are logged here, with the endpoint only.
 /// </summary>
-public sealed class RedisStores : IAsyncDisposable
+/// <remarks>
+/// What the integration cannot do stays with the code that needs it. It only (re)connects; it knows nothing of what a
+/// reconnect means for a cache fed by a channel: pub/sub drops what is published while a subscriber is disconnected, so
+/// <see cref="Revocation.RevocationSubscriber"/> listens to the shared store's ConnectionFailed/ConnectionRestored events
+/// itself and rebuilds its cache (SCAN) after every reconnect, and <see cref="Authorization.InvalidationSubscriber"/>
+/// retries its first subscription until the store answers (a backend must start during a store outage).
+/// </remarks>
+public sealed class RedisStores
 {
     public const string CacheName = "cache";
     public const string BlacklistName = "blacklist";
 
-    public RedisStores(IConfiguration config, ILoggerFactory loggers, Instance.InstanceInfo instance)
+    public RedisStores(
+        [FromKeyedServices(CacheName)] IConnectionMultiplexer cache,
+        [FromKeyedServices(BlacklistName)] IConnectionMultiplexer blacklist,
+        ILoggerFactory loggers)
     {
-        Cache = Connect(config, CacheName, loggers, instance);
-        Blacklist = Connect(config, BlacklistName, loggers, instance);
+        Cache = cache;
+        Blacklist = blacklist;
+        LogConnectionEvents(cache, CacheName, loggers);
+        LogConnectionEvents(blacklist, BlacklistName, loggers);
     }
 
     public IConnectionMultiplexer Cache { get; }
@@ -26,28 +39,11 @@ public sealed class RedisStores : IAsyncDisposable
     /// <summary>CLIENT SETNAME of a backend's connections, so `CLIENT LIST` tells which backend is connected (and subscribed).</summary>
     public static string ClientName(string instanceCode, string store) => $"dive-backend-{instanceCode.ToLowerInvariant()}-{store}";
 
-    private static ConnectionMultiplexer Connect(IConfiguration config, string name, ILoggerFactory loggers, Instance.InstanceInfo instance)
+    private static void LogConnectionEvents(IConnectionMultiplexer connection, string store, ILoggerFactory loggers)
     {
-        var connectionString = config.GetConnectionString(name)
-            ?? throw new InvalidOperationException($"Connection string '{name}' is not configured (the AppHost sets ConnectionStrings__{name}).");
-        var options = ConfigurationOptions.Parse(connectionString);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = 2000;
-        options.SyncTimeout = 2000;
-        options.AsyncTimeout = 2000;
-        options.ReconnectRetryPolicy = new LinearRetry(500);
-        options.ClientName = ClientName(instance.Code, name);
-        var connection = ConnectionMultiplexer.Connect(options);
-        var logger = loggers.CreateLogger($"DiveAspire.Redis.{name}");
+        var logger = loggers.CreateLogger($"DiveAspire.Redis.{store}");
         // Endpoint only: the configuration string would include the password.
-        connection.ConnectionFailed += (_, e) => logger.LogWarning("Redis '{Store}' connection to {Endpoint} lost: {FailureType}", name, e.EndPoint, e.FailureType);
-        connection.ConnectionRestored += (_, e) => logger.LogInformation("Redis '{Store}' connection to {Endpoint} restored", name, e.EndPoint);
-        return connection;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cache.DisposeAsync();
-        await Blacklist.DisposeAsync();
+        connection.ConnectionFailed += (_, e) => logger.LogWarning("Redis '{Store}' connection to {Endpoint} lost: {FailureType}", store, e.EndPoint, e.FailureType);
+        connection.ConnectionRestored += (_, e) => logger.LogInformation("Redis '{Store}' connection to {Endpoint} restored", store, e.EndPoint);
     }
 }

@@ -1,0 +1,75 @@
+using DiveAspire.Backend.Instance;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.Redis;
+
+/// <summary>
+/// The backend's Redis clients through Aspire's Redis client integration (<c>Aspire.StackExchange.Redis</c>): one keyed
+/// <see cref="IConnectionMultiplexer"/> per store, read from <c>ConnectionStrings:cache</c> and <c>ConnectionStrings:blacklist</c>,
+/// with the integration's tracing (every Redis command a span in the dashboard's traces) and health check.
+/// </summary>
+public static class RedisClientSetup
+{
+    /// <summary>Tag of the integration's health checks (the backend's own PING checks carry <see cref="Health.HealthEndpoints.RedisTag"/>).</summary>
+    public const string ClientHealthTag = "redis-client";
+
+    private const string StackExchangeRedisLogCategory = "StackExchange.Redis";
+
+    /// <summary>The name the integration gives its health check of a keyed client.</summary>
+    public static string ClientHealthCheckName(string store) => $"StackExchange.Redis_{store}";
+
+    public static IHostApplicationBuilder AddDiveRedisClients(this IHostApplicationBuilder builder, InstanceInfo instance)
+    {
+        foreach (var store in new[] { RedisStores.CacheName, RedisStores.BlacklistName })
+        {
+            // The connection string is passed through as it is (ConfigurationOptions.Parse): the ACL client options the
+            // AppHost appends (RedisAcl.ClientOptions) and a Sentinel string (serviceName=..., sentinel endpoints) included.
+            builder.AddKeyedRedisClient(store, configureOptions: options => Configure(options, instance.Code, store));
+        }
+        // StackExchange.Redis's own log (which the integration wires up) is its connection handshake at Information and
+        // every failed reconnect attempt (one each 500 ms) as an error with a stack trace; RedisStores logs one line per
+        // lost and restored connection instead. Logging:LogLevel:StackExchange.Redis=Information brings it back for debugging.
+        if (builder.Configuration[$"Logging:LogLevel:{StackExchangeRedisLogCategory}"] is null)
+        {
+            builder.Logging.AddFilter(StackExchangeRedisLogCategory, LogLevel.None);
+        }
+        builder.Services.AddSingleton<RedisStores>();
+        // Created with the host, so connection losses are logged from the start, not from the first request that needs Redis.
+        builder.Services.ActivateSingleton<RedisStores>();
+        builder.Services.Configure<HealthCheckServiceOptions>(options => KeepReadinessSemantics(options.Registrations));
+        return builder;
+    }
+
+    /// <summary>What the backend needs of every connection, on top of what the connection string says.</summary>
+    public static void Configure(ConfigurationOptions options, string instanceCode, string store)
+    {
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        options.AsyncTimeout = 2000;
+        options.ReconnectRetryPolicy = new LinearRetry(500);
+        options.ClientName = RedisStores.ClientName(instanceCode, store);
+    }
+
+    /// <summary>
+    /// The integration registers its checks as unhealthy on failure and untagged. A backend serves on without its Redis
+    /// (in-memory limiter, locally known revocations): a store that is down makes it degraded, never unready, and on a
+    /// spoke the shared store being down must not fail its cache-only routes. So these checks fail as degraded, like the
+    /// backend's own; readiness before the first revocation sync stays with the revocation check. They are tagged
+    /// <see cref="ClientHealthTag"/> and stay out of /health/redis, which keeps its two entries (cache, blacklist). A failure
+    /// is reported (and logged) as one line, not with its exception's stack trace on every probe.
+    /// </summary>
+    private static void KeepReadinessSemantics(ICollection<HealthCheckRegistration> registrations)
+    {
+        var names = new[] { RedisStores.CacheName, RedisStores.BlacklistName }.Select(ClientHealthCheckName).ToHashSet(StringComparer.Ordinal);
+        foreach (var registration in registrations.Where(r => names.Contains(r.Name)))
+        {
+            var check = registration.Factory;
+            registration.Factory = services => new Health.OneLineHealthCheck(check(services));
+            registration.FailureStatus = HealthStatus.Degraded;
+            registration.Timeout = TimeSpan.FromSeconds(2);
+            registration.Tags.Add(ClientHealthTag);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using DiveAspire.Tests.Cli;
+
+namespace DiveAspire.Tests.Infrastructure;
+
+/// <summary>
+/// A real Debian <c>redis-sentinel</c> on a random port monitoring one primary under <paramref name="serviceName"/>, with
+/// one ACL user (<paramref name="user"/>, the password given) for clients and the same credentials towards the primary,
+/// as a backend's Sentinel connection string uses one user and password for both. Killed and its directory removed on Dispose.
+/// </summary>
+public sealed class RedisSentinelProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _dir = Directory.CreateTempSubdirectory("dive-sentinel-").FullName;
+
+    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password)
+    {
+        Port = FreePort.Next();
+        var conf = Path.Combine(_dir, "sentinel.conf");
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password)));
+        // Sentinel rewrites its file, so it is its own; the file is 0600 and removed with the directory.
+        File.WriteAllText(conf, $"""
+            port {Port}
+            bind 127.0.0.1
+            dir "{_dir}"
+            user default off
+            user {user} on #{hash} ~* &* +@all
+            sentinel monitor {serviceName} 127.0.0.1 {primaryPort} 1
+            sentinel auth-user {serviceName} {user}
+            sentinel auth-pass {serviceName} {password}
+
+            """);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(conf, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        var start = new ProcessStartInfo("redis-sentinel") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(conf);
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-sentinel did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitListening();
+    }
+
+    public int Port { get; }
+
+    private void WaitListening()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-sentinel exited with {_process.ExitCode}");
+            }
+            try
+            {
+                using var client = new TcpClient("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        throw new TimeoutException($"redis-sentinel did not listen on {Port} within 30 s");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder left behind is harmless.
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using DiveAspire.Backend.Redis;
+using DiveAspire.Tests.Cli;
+using DiveAspire.Tests.Infrastructure;
+using DiveAspire.Topology;
+using StackExchange.Redis;
+
+namespace DiveAspire.Tests.Integration;
+
+/// <summary>
+/// The backend's Redis clients come from Aspire's Redis client integration: the real backend binary against real
+/// redis-server (and redis-sentinel) processes, its traces sent to a real OTLP receiver.
+/// </summary>
+public sealed class RedisClientIntegrationTests
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>A connection string as the AppHost writes it for a backend: user, password, the ACL client options.</summary>
+    private static string ConnectionString(PlainRedisServer redis) =>
+        $"{redis.Endpoint},user={RedisAcl.AdminUser},password={redis.Password}{RedisAcl.ClientOptions}";
+
+    [Fact]
+    public async Task Redis_commands_are_spans_in_the_trace_of_the_request_that_ran_them()
+    {
+        using var cache = new PlainRedisServer(password: true, aof: false);
+        using var blacklist = new PlainRedisServer(password: true, aof: false);
+        using var otlp = new OtlpTraceReceiver();
+        using var backend = new BackendProcess(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "backend-usa",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        });
+        await backend.WaitReadyAsync(ReadyTimeout);
+
+        // Rate limited before authorization: the anonymous request's limiter script runs on the instance's Redis.
+        using var response = await backend.Http.GetAsync("/api/resources");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+
+        OtlpSpan? request = null;
+        OtlpSpan? redisCommand = null;
+        await HttpAssertions.EventuallyAsync(() =>
+        {
+            var spans = otlp.Spans;
+            request = spans.FirstOrDefault(s => s.Scope == "Microsoft.AspNetCore" && s.Name.Contains("/api/resources", StringComparison.Ordinal));
+            redisCommand = request is null ? null : spans.FirstOrDefault(s => s.TraceId == request.TraceId && IsRedis(s));
+            return Task.FromResult(redisCommand is not null);
+        }, TimeSpan.FromSeconds(30), "a Redis span in the trace of GET /api/resources");
+
+        Assert.Equal("backend-usa", redisCommand!.Service);
+        Assert.NotEqual("", redisCommand.ParentSpanId);
+        Assert.Equal(cache.Port.ToString(), redisCommand.Attributes.GetValueOrDefault("net.peer.port") ?? redisCommand.Attributes.GetValueOrDefault("server.port"));
+        // The shared store's commands are traced too (the revocation sync's SCAN, the health checks' PING).
+        Assert.Contains(otlp.Spans, s => IsRedis(s) && (s.Attributes.GetValueOrDefault("net.peer.port") ?? s.Attributes.GetValueOrDefault("server.port")) == blacklist.Port.ToString());
+        Assert.DoesNotContain(cache.Password!, backend.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(blacklist.Password!, backend.Output, StringComparison.Ordinal);
+    }
+
+    private static bool IsRedis(OtlpSpan span) =>
+        span.Scope.Contains("StackExchangeRedis", StringComparison.Ordinal) &&
+        (span.Attributes.GetValueOrDefault("db.system") ?? span.Attributes.GetValueOrDefault("db.system.name")) == "redis";
+
+    [Fact]
+    public async Task The_shared_store_down_leaves_the_backend_ready_and_degraded_and_the_loss_is_logged_without_the_password()
+    {
+        using var cache = new PlainRedisServer(password: true, aof: false);
+        var blacklist = new PlainRedisServer(password: true, aof: false);
+        using var backend = new BackendProcess(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+        });
+        try
+        {
+            await backend.WaitReadyAsync(ReadyTimeout);
+            var detailed = await (await backend.Http.GetAsync("/health/detailed")).JsonAsync();
+            Assert.Equal("healthy", Dependency(detailed, RedisClientSetup.ClientHealthCheckName("blacklist")));
+            Assert.Equal("healthy", Dependency(detailed, RedisClientSetup.ClientHealthCheckName("cache")));
+        }
+        finally
+        {
+            blacklist.Dispose();
+        }
+
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            using var ready = await backend.Http.GetAsync("/health/ready");
+            var health = await (await backend.Http.GetAsync("/health/detailed")).JsonAsync();
+            // Degraded, not unready: the integration's check of the shared store fails as degraded, like the backend's own.
+            return ready.StatusCode == HttpStatusCode.OK && (await ready.JsonAsync()).GetProperty("status").GetString() == "degraded"
+                && Dependency(health, RedisClientSetup.ClientHealthCheckName("blacklist")) == "degraded"
+                && Dependency(health, RedisClientSetup.ClientHealthCheckName("cache")) == "healthy";
+        }, TimeSpan.FromSeconds(30), "/health/ready 200 degraded with the shared store's client check degraded");
+
+        // /health/redis keeps its entries (the client checks are not tagged "redis").
+        var redis = await (await backend.Http.GetAsync("/health/redis")).JsonAsync();
+        var entries = redis.GetProperty("details").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("blacklist", entries);
+        Assert.Contains("cache", entries);
+        Assert.DoesNotContain(entries, e => e.StartsWith("StackExchange.Redis", StringComparison.Ordinal));
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(backend.Output.Contains("Redis 'blacklist' connection to", StringComparison.Ordinal)
+            && backend.Output.Contains("lost", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the lost connection logged");
+        Assert.DoesNotContain(blacklist.Password!, backend.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(cache.Password!, backend.Output, StringComparison.Ordinal);
+        // The outage is logged in lines, not stack traces (neither StackExchange.Redis's reconnect attempts nor the client health check's exception).
+        Assert.DoesNotContain(backend.Output.Split('\n'), line => line.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+        Assert.DoesNotContain(backend.Output.Split('\n'), line => line.StartsWith("fail:", StringComparison.Ordinal));
+    }
+
+    private static string? Dependency(System.Text.Json.JsonElement health, string name) =>
+        health.GetProperty("dependencies").TryGetProperty(name, out var entry) ? entry.GetProperty("status").GetString() : null;
+
+    [Fact]
+    public async Task A_sentinel_connection_string_reaches_the_primary_the_sentinel_names()
+    {
+        using var cache = new PlainRedisServer(password: true, aof: false);
+        using var primary = new PlainRedisServer(password: true, aof: false);
+        using var sentinel = new RedisSentinelProcess("dive-blacklist", primary.Port, RedisAcl.AdminUser, primary.Password!);
+        using var backend = new BackendProcess(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            // The HA form: sentinel endpoints and the service name; StackExchange.Redis asks the sentinel for the primary.
+            ["ConnectionStrings__blacklist"] = $"127.0.0.1:{sentinel.Port},serviceName=dive-blacklist,user={RedisAcl.AdminUser},password={primary.Password}{RedisAcl.ClientOptions}",
+        });
+
+        // Ready means the revocation cache synchronised from the shared store (subscription + SCAN), i.e. through the primary.
+        await backend.WaitReadyAsync(ReadyTimeout);
+        var redis = await (await backend.Http.GetAsync("/health/redis")).JsonAsync();
+        var endpoint = redis.GetProperty("details").GetProperty("blacklist").GetProperty("endpoint").GetString();
+        Assert.EndsWith($":{primary.Port}", endpoint);
+        Assert.Equal("up", redis.GetProperty("details").GetProperty("blacklist").GetProperty("status").GetString());
+
+        var options = ConfigurationOptions.Parse(primary.Endpoint);
+        options.User = RedisAcl.AdminUser;
+        options.Password = primary.Password;
+        options.AllowAdmin = true;
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(options);
+        var clients = await admin.GetServer(primary.Endpoint).ClientListAsync();
+        Assert.Contains(clients, c => c.Name == RedisStores.ClientName("USA", RedisStores.BlacklistName));
+        Assert.DoesNotContain(primary.Password!, backend.Output, StringComparison.Ordinal);
+    }
+}
