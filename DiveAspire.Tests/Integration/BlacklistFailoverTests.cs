@@ -45,7 +45,27 @@ public sealed class BlacklistFailoverTests(BlacklistHaFixture federation, ITestO
             await AssertNothingLostAsync(revokers);
         }
         await AssertSteadyAsync($"{primary} restarted after kill -9");
-        Assert.NotEqual(primary, await federation.PrimaryAsync());
+        var newPrimary = await federation.PrimaryAsync();
+        Assert.NotEqual(primary, newPrimary);
+        await AssertTheCliFollowsThePrimaryAsync(newPrimary!);
+    }
+
+    /// <summary>`dive redis ... blacklist` (and the dashboard commands) reach the primary the Sentinels name, not redis-blacklist's port.</summary>
+    private async Task AssertTheCliFollowsThePrimaryAsync(string primary)
+    {
+        var sentinels = new List<string>();
+        foreach (var sentinel in federation.Ha.Sentinels)
+        {
+            var (host, port) = await federation.RedisEndpointAsync(sentinel.ResourceName);
+            sentinels.Add($"{host}:{port}");
+        }
+        var spec = federation.Topology.Blacklist;
+        using var env = new Cli.EnvironmentScope()
+            .Set(DiveAspire.Cli.Connections.SentinelPrimaryResolver.SentinelsVariable, string.Join(',', sentinels))
+            .Set(DiveAspire.Cli.Connections.ConnectionResolver.RedisEndpointVariable(spec), null)
+            .Set(DiveAspire.Topology.RedisAcl.Operator(spec).PasswordEnvironmentVariable, federation.Secrets.For(DiveAspire.Topology.RedisAcl.Operator(spec)));
+        var target = DiveAspire.Cli.Connections.ConnectionResolver.Redis(spec);
+        Assert.Equal((await federation.RedisEndpointAsync(primary)).Port, target.Port);
     }
 
     [Fact]
