@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// A redis-server still running on a data directory from an earlier run (its orchestrator died abruptly: DCP's
+/// A redis-server (or redis-sentinel) still running on a data directory from an earlier run (its orchestrator died abruptly: DCP's
 /// per-process watchers are off) would share the AOF with the new server. It is shut down cleanly (SIGTERM: Redis
 /// saves and exits) before the new one starts. Linux only: found by its working directory, which DCP sets to the data
 /// directory (redis-server rewrites its command line, so the arguments cannot be read).
@@ -53,7 +53,7 @@ public static class LeftoverRedis
             try
             {
                 comm = File.ReadAllText(Path.Combine(dir, "comm")).Trim();
-                cwd = comm == "redis-server" ? new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget : null;
+                cwd = comm is "redis-server" or "redis-sentinel" ? new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget : null;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -34,11 +34,38 @@ public static class RedisClientSetup
         {
             builder.Logging.AddFilter(StackExchangeRedisLogCategory, LogLevel.None);
         }
+        builder.AddSharedStoreSentinels();
         builder.Services.AddSingleton<RedisStores>();
         // Created with the host, so connection losses are logged from the start, not from the first request that needs Redis.
         builder.Services.ActivateSingleton<RedisStores>();
         builder.Services.Configure<HealthCheckServiceOptions>(options => KeepReadinessSemantics(options.Registrations));
         return builder;
+    }
+
+    /// <summary>
+    /// The HA shared store (a Sentinel connection string, <c>serviceName=...</c>): <see cref="SentinelPrimary"/> finds the
+    /// data nodes through the Sentinels and the keyed <c>blacklist</c> client connects to them plainly (the client's own
+    /// Sentinel mode throws at start during an outage and follows a resumed old primary; see SentinelPrimary).
+    /// </summary>
+    private static void AddSharedStoreSentinels(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(RedisStores.BlacklistName);
+        if (connectionString is null || ConfigurationOptions.Parse(connectionString).ServiceName is not { Length: > 0 })
+        {
+            return;
+        }
+        builder.Services.AddSingleton(sp => SentinelPrimary.For(connectionString, sp.GetRequiredService<ILoggerFactory>())!);
+        builder.Services.AddOptions<ConfigurationOptions>(RedisStores.BlacklistName)
+            .PostConfigure<SentinelPrimary>((options, sentinels) =>
+            {
+                var dataNodes = sentinels.DataNodeOptions(options);
+                options.ServiceName = null;
+                options.EndPoints.Clear();
+                foreach (var endpoint in dataNodes.EndPoints)
+                {
+                    options.EndPoints.Add(endpoint);
+                }
+            });
     }
 
     /// <summary>What the backend needs of every connection, on top of what the connection string says.</summary>

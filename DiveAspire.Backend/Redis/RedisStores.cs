@@ -23,13 +23,18 @@ public sealed class RedisStores
     public RedisStores(
         [FromKeyedServices(CacheName)] IConnectionMultiplexer cache,
         [FromKeyedServices(BlacklistName)] IConnectionMultiplexer blacklist,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        SentinelPrimary? sentinels = null)
     {
         Cache = cache;
         Blacklist = blacklist;
+        BlacklistPrimary = sentinels;
         LogConnectionEvents(cache, CacheName, loggers);
         LogConnectionEvents(blacklist, BlacklistName, loggers);
     }
+
+    /// <summary>With the HA shared store (a Sentinel connection string): the primary its Sentinels name; else null.</summary>
+    public SentinelPrimary? BlacklistPrimary { get; }
 
     public IConnectionMultiplexer Cache { get; }
     public IConnectionMultiplexer Blacklist { get; }
