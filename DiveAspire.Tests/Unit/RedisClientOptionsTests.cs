@@ -13,7 +13,7 @@ namespace DiveAspire.Tests.Unit;
 public sealed class RedisClientOptionsTests
 {
     private static readonly string Password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-    private static readonly string Sentinels = $"h1:26379,h2:26380,h3:26381,serviceName=dive-blacklist,user=backend-rou,password={Password}";
+    private static readonly string SharedStore = $"h1:6479,user=backend-rou,password={Password}";
 
     private static ConfigurationOptions OptionsFor(string store, string connectionString)
     {
@@ -25,12 +25,13 @@ public sealed class RedisClientOptionsTests
     }
 
     [Fact]
-    public void A_sentinel_string_and_the_acl_client_options_reach_the_multiplexer_unchanged()
+    // A Sentinel string (the HA shared store) is resolved to the data nodes through real Sentinels at start:
+    // RedisClientIntegrationTests and BlacklistFailoverTests cover it.
+    public void The_acl_client_options_reach_the_multiplexer_unchanged()
     {
-        var options = OptionsFor(RedisStores.BlacklistName, Sentinels + RedisAcl.ClientOptions);
+        var options = OptionsFor(RedisStores.BlacklistName, SharedStore + RedisAcl.ClientOptions);
 
-        Assert.Equal("dive-blacklist", options.ServiceName);
-        Assert.Equal(["h1:26379", "h2:26380", "h3:26381"], options.EndPoints.Select(e => e.ToString()!.Replace("Unspecified/", "")));
+        Assert.Equal(["h1:6479"], options.EndPoints.Select(e => e.ToString()!.Replace("Unspecified/", "")));
         Assert.Equal("backend-rou", options.User);
         Assert.Equal(Password, options.Password);
         // RedisAcl.ClientOptions: no CONFIG or CLUSTER at connect, no tie-breaker key, no configuration channel.
@@ -39,7 +40,6 @@ public sealed class RedisClientOptionsTests
         var written = options.ToString(includePassword: false);
         Assert.Contains("$CONFIG=", written);
         Assert.Contains("$CLUSTER=", written);
-        Assert.Contains("serviceName=dive-blacklist", written);
     }
 
     [Fact]
