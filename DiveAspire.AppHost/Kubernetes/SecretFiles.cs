@@ -70,7 +70,14 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
             return;
         }
         var values = Path.Combine(Directory, ValuesDirectory);
-        System.IO.Directory.CreateDirectory(values);
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(values);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(values, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var lines = new List<string>();
         foreach (var parameter in Parameters)
         {
