@@ -20,7 +20,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
 
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
-var topology = DiveTopology.Load(options.InstancesPath, options.Spokes);
+// Published manifests always run the shared store as the HA Sentinel topology (HA-CONVENTIONS.md).
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, highAvailability: builder.ExecutionContext.IsPublishMode);
 // Publishing describes containers (Kubernetes): the graph is built as the container runtime runs it.
 var runtime = builder.ExecutionContext.IsPublishMode
     ? DiveRuntime.Container

@@ -31,7 +31,7 @@ public static class KubernetesPublishing
         builder.Pipeline.AddStep(StepName, async context =>
         {
             var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-            var graph = await PublishedGraph.ReadAsync(context.Model, topology, settings, context.CancellationToken).ConfigureAwait(false);
+            var graph = SharedStoreHa.Apply(await PublishedGraph.ReadAsync(context.Model, topology, settings, context.CancellationToken).ConfigureAwait(false));
             var written = await KustomizeWriter.WriteAsync(graph, settings, monitoring, output, context.CancellationToken).ConfigureAwait(false);
             context.Logger.LogInformation("Kubernetes manifests written to {Output}: base/ and overlays/{Overlays}", output, string.Join(",", written));
         }, requiredBy: WellKnownPipelineSteps.Publish);

@@ -161,7 +161,14 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             volumes.Add(ClaimVolume("data", volume.Name));
             mounts.Add(Mount("data", volume.Path, readOnly: false));
         }
-        foreach (var (volume, mount) in GeneratedFileVolumes(workload).Concat(BindMountVolumes(workload)))
+        if (workload.Kind == WorkloadKind.Sentinel)
+        {
+            volumes.Add(new Map { ["name"] = "data", ["emptyDir"] = new Map() });
+            mounts.Add(Mount("data", "/data", readOnly: false));
+            volumes.Add(SecretVolume("config", SharedStoreHa.SentinelSecret));
+            mounts.Add(Mount("config", SharedStoreHa.SentinelConfigDirectory, readOnly: true));
+        }
+        foreach (var (volume, mount) in workload.Kind == WorkloadKind.Sentinel ? [] : GeneratedFileVolumes(workload).Concat(BindMountVolumes(workload)))
         {
             volumes.Add(volume);
             mounts.Add(mount);
@@ -219,6 +226,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             .Select(client => client.IsShared(Topology) ? Peer(client.Service, HubNamespace)
                 : client.Owner == workload.Owner || !workload.IsShared(Topology) ? Peer(client.Service)
                 : AnyNation(client.Service))
+            .Concat(workload.ExtraClients.Select(client => Peer(client)))
             .DistinctBy(Yaml.Document)
             .ToList();
         return NetworkPolicy($"{workload.Service}-ingress", workload.Service, peers, ports);
@@ -241,7 +249,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
                 yield return ("livenessProbe", HttpProbe("/health/live", port, 10, 6));
                 yield return ("startupProbe", HttpProbe("/health/live", port, 2, 60));
                 break;
-            case WorkloadKind.Redis:
+            case WorkloadKind.Redis or WorkloadKind.Sentinel:
                 yield return ("readinessProbe", TcpProbe(port, 5, 3));
                 yield return ("livenessProbe", TcpProbe(port, 10, 6));
                 break;
@@ -272,6 +280,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         WorkloadKind.Backend => Resources("100m", 160, 512),
         WorkloadKind.Redis => Resources("50m", 64, RedisLimitMi(workload.Store!.MaxMemory)),
         WorkloadKind.Keycloak => Resources("250m", 768, 1536),
+        WorkloadKind.Sentinel => Resources("20m", 16, 64),
         _ => workload.ResourceName switch
         {
             MonitoringNames.Prometheus => Resources("100m", 256, 1024),
@@ -323,7 +332,9 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         }
     }
 
-    public static string AclSecret(Workload workload) => $"{workload.Service}-acl";
+    /// <summary>The Secret with a Redis's ACL file: one per instance Redis, one for all data nodes of the shared store.</summary>
+    public static string AclSecret(Workload workload) =>
+        workload.Store?.Kind == RedisKind.TokenStore ? $"{RedisStoreSpec.Blacklist.ResourceName}-acl" : $"{workload.Service}-acl";
 
     private static IEnumerable<(Map, Map)> BindMountVolumes(Workload workload) =>
         workload.BindMounts.Select((mount, index) =>
@@ -376,7 +387,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         var files = Path.Combine(directory, "files");
         Directory.CreateDirectory(Path.Combine(files, "rules"));
         var redis = graph.Workloads.Where(w => w.Kind == WorkloadKind.Redis)
-            .Select(w => new RedisScrapeTarget($"redis://{graph.Address(w)}", w.Store!.Label, w.Store.TypeLabel)).ToList();
+            .Select(w => new RedisScrapeTarget($"redis://{graph.Address(w)}", ScrapeInstance(w.Store!), w.Store!.TypeLabel)).ToList();
         var backends = graph.Workloads.Where(w => w.Kind == WorkloadKind.Backend)
             .Select(w => new BackendScrapeTarget(graph.Address(w), w.Owner.Code, w.Owner.RoleName)).ToList();
         File.WriteAllText(Path.Combine(files, "prometheus.yml"), PrometheusConfig.Render(
@@ -394,6 +405,12 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         yield return new Map { ["name"] = "prometheus-rules", ["files"] = rules };
         yield return new Map { ["name"] = "alertmanager-config", ["files"] = new List<object> { "files/alertmanager.yml" } };
     }
+
+    /// <summary>The instance label of a Redis: its label (ISO3, blacklist); the shared store's replicas blacklist-replica-N.</summary>
+    private static string ScrapeInstance(RedisStoreSpec store) =>
+        store.Kind == RedisKind.TokenStore && store.ResourceName != RedisStoreSpec.Blacklist.ResourceName
+            ? $"{store.Label}{store.ResourceName[RedisStoreSpec.Blacklist.ResourceName.Length..]}"
+            : store.Label;
 
     private int PortOf(string resourceName) => graph.Workloads.Single(w => w.ResourceName == resourceName).Ports[0].Port;
 

@@ -2,7 +2,7 @@ using DiveAspire.Topology;
 
 namespace DiveAspire.AppHost.Kubernetes;
 
-public enum WorkloadKind { Backend, Redis, Keycloak, Monitoring }
+public enum WorkloadKind { Backend, Redis, Keycloak, Monitoring, Sentinel }
 
 /// <summary>One port of a workload: the Service exposes <see cref="Port"/> (the port plan's), the container listens on <see cref="TargetPort"/>.</summary>
 public sealed record WorkloadPort(string Name, int Port, int TargetPort);
@@ -32,6 +32,9 @@ public sealed record Workload(
     IReadOnlySet<string> ConnectsTo)
 {
     public RedisStoreSpec? Store { get; init; }
+
+    /// <summary>Who else connects besides what the graph's references say (HA: the other data nodes and the Sentinels).</summary>
+    public IReadOnlyList<string> ExtraClients { get; init; } = [];
     public string? Entrypoint => (Resource as ContainerResource)?.Entrypoint;
 
     /// <summary>Host files and folders the container reads (realm import, Grafana provisioning): published as ConfigMaps.</summary>
@@ -42,7 +45,7 @@ public sealed record Workload(
     public IEnumerable<string> GeneratedFileDirectories =>
         Resource.Annotations.OfType<ContainerFileSystemCallbackAnnotation>().Select(a => a.DestinationPath).Distinct();
     public IReadOnlyList<RedisUser> RedisUsers { get; init; } = [];
-    public bool IsShared(DiveTopology topology) => Kind == WorkloadKind.Monitoring || Store?.Kind == RedisKind.TokenStore;
+    public bool IsShared(DiveTopology topology) => Kind is WorkloadKind.Monitoring or WorkloadKind.Sentinel || Store?.Kind == RedisKind.TokenStore;
 }
 
 public sealed record PublishedGraph(DistributedApplicationModel Model, ServiceNames Names, IReadOnlyList<Workload> Workloads)

@@ -29,7 +29,8 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
     public async Task WriteAsync(bool withValues, CancellationToken ct)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var redis = graph.Of(instance).Where(w => w.Kind == WorkloadKind.Redis).ToList();
+        var redis = graph.Of(instance).Where(w => w.Kind == WorkloadKind.Redis).DistinctBy(KustomizeWriter.AclSecret).ToList();
+        var ha = HubHa(instance);
         var hub = instance == graph.Topology.Hub;
         var exporter = hub ? graph.Workloads.SingleOrDefault(w => w.ResourceName == MonitoringNames.RedisExporter) : null;
         var grafana = hub ? graph.Workloads.SingleOrDefault(w => w.ResourceName == MonitoringNames.Grafana) : null;
@@ -41,8 +42,14 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
         generators.AddRange(redis.Select(r => (object)new Map
         {
             ["name"] = KustomizeWriter.AclSecret(r),
-            ["files"] = new List<object> { $"{DiveRedisBuilderExtensions.AclFileName}={ValuesDirectory}/{r.Service}.acl" },
+            ["files"] = r.Store!.Kind == RedisKind.TokenStore && ha is not null
+                ? new List<object> { $"{DiveRedisBuilderExtensions.AclFileName}={ValuesDirectory}/{KustomizeWriter.AclSecret(r)}.acl", $"{SharedStoreHa.ReplicationConfig}={ValuesDirectory}/{SharedStoreHa.ReplicationConfig}" }
+                : new List<object> { $"{DiveRedisBuilderExtensions.AclFileName}={ValuesDirectory}/{KustomizeWriter.AclSecret(r)}.acl" },
         }));
+        if (ha is not null)
+        {
+            generators.Add(new Map { ["name"] = SharedStoreHa.SentinelSecret, ["files"] = new List<object> { $"{SharedStoreHa.SentinelConfig}={ValuesDirectory}/{SharedStoreHa.SentinelConfig}" } });
+        }
         if (exporter is not null)
         {
             generators.Add(new Map { ["name"] = KustomizeWriter.ExporterPasswordsSecret, ["files"] = new List<object> { $"passwords.json={ValuesDirectory}/exporter-passwords.json" } });
@@ -87,7 +94,20 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
         foreach (var r in redis)
         {
             var acl = await r.Resource.Annotations.OfType<RedisUsersAnnotation>().Single().RenderAclFileAsync(ct).ConfigureAwait(false);
-            await WritePrivateAsync(Path.Combine(values, $"{r.Service}.acl"), acl, ct).ConfigureAwait(false);
+            await WritePrivateAsync(Path.Combine(values, $"{KustomizeWriter.AclSecret(r)}.acl"), acl, ct).ConfigureAwait(false);
+        }
+        if (ha is not null)
+        {
+            var users = graph.Workloads.First(w => w.Store?.Kind == RedisKind.TokenStore).Resource.Annotations.OfType<RedisUsersAnnotation>().Single();
+            var replication = await ValueAsync(users[RedisAcl.ReplicationUser].Password, ct).ConfigureAwait(false);
+            var sentinel = await ValueAsync(users[RedisAcl.SentinelUser].Password, ct).ConfigureAwait(false);
+            await WritePrivateAsync(Path.Combine(values, SharedStoreHa.ReplicationConfig), SharedStoreHa.RenderReplicationConfig(replication), ct).ConfigureAwait(false);
+            var sentinelUsers = new List<(RedisUser, string)>();
+            foreach (var user in RedisAcl.SentinelUsers(graph.Topology))
+            {
+                sentinelUsers.Add((user, await ValueAsync(users[user.Name].Password, ct).ConfigureAwait(false)));
+            }
+            await WritePrivateAsync(Path.Combine(values, SharedStoreHa.SentinelConfig), SharedStoreHa.RenderSentinelConfig(ha, sentinel, sentinelUsers), ct).ConfigureAwait(false);
         }
         if (exporter is not null)
         {
@@ -104,6 +124,8 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
             await WritePrivateAsync(Path.Combine(values, "grafana-admin-password"), await ValueAsync(grafanaPassword, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
     }
+
+    private BlacklistHighAvailability? HubHa(InstanceDefinition owner) => owner == graph.Topology.Hub ? graph.Topology.BlacklistHa : null;
 
     private static async Task<string> ValueAsync(ParameterResource parameter, CancellationToken ct) =>
         await parameter.GetValueAsync(ct).ConfigureAwait(false) is { Length: > 0 } value

@@ -82,7 +82,7 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
     {
         foreach (var code in published.Built.Keys)
         {
-            foreach (var redis in published.Objects(code).Where(o => (string?)o["kind"] == "Deployment" && ((string)o["metadata"]!["name"]!).StartsWith("redis", StringComparison.Ordinal) && (string)o["metadata"]!["name"]! != "redis-exporter"))
+            foreach (var redis in published.Objects(code).Where(o => (string?)o["kind"] == "Deployment" && ((string)o["metadata"]!["name"]!).StartsWith("redis", StringComparison.Ordinal) && (string)o["metadata"]!["name"]! != "redis-exporter" && !((string)o["metadata"]!["name"]!).Contains("sentinel", StringComparison.Ordinal)))
             {
                 var container = Container(redis);
                 Assert.Null(container["env"]);
@@ -90,7 +90,7 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
                 Assert.Contains("--aclfile /etc/dive-redis/users.acl", args);
                 Assert.DoesNotContain("requirepass", args);
                 var volumes = redis["spec"]!["template"]!["spec"]!["volumes"]!.AsArray();
-                Assert.Contains(volumes, v => (string?)v!["secret"]?["secretName"] == $"{redis["metadata"]!["name"]}-acl");
+                Assert.Contains(volumes, v => ((string?)v!["secret"]?["secretName"])?.EndsWith("-acl", StringComparison.Ordinal) == true);
             }
         }
     }
@@ -121,11 +121,13 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         var names = published.Objects(spoke).Select(o => $"{o["kind"]}/{o["metadata"]!["name"]}").ToList();
         Assert.DoesNotContain(names, n => n.Contains("redis-blacklist", StringComparison.Ordinal) || n.Contains("prometheus", StringComparison.Ordinal));
         var env = Env(Container(published.Object(spoke, "Deployment", "backend")));
-        // The shared store is reached by the hub's address from the federation ConfigMap, never a fixed host.
-        Assert.StartsWith("$(DIVE_HOST_REDIS_BLACKLIST):", (string?)env["ConnectionStrings__blacklist"]);
-        Assert.NotNull(env["DIVE_HOST_REDIS_BLACKLIST"]!["configMapKeyRef"]);
+        // The shared store is reached through the hub's Sentinels, by addresses from the federation ConfigMap, never a fixed host.
+        Assert.StartsWith(
+            "$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_1):26379,$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2):26380,$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_3):26381,serviceName=dive-blacklist,user=backend-",
+            (string?)env["ConnectionStrings__blacklist"]);
+        Assert.NotNull(env["DIVE_HOST_REDIS_BLACKLIST_SENTINEL_1"]!["configMapKeyRef"]);
         var federation = File.ReadAllText(Path.Combine(published.Output, "overlays", spoke, "federation.env"));
-        Assert.Contains($"DIVE_HOST_REDIS_BLACKLIST=redis-blacklist.dive-{published.Topology.Hub.LowerCode}.svc.cluster.local", federation);
+        Assert.Contains($"DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2=redis-blacklist-sentinel-2.dive-{published.Topology.Hub.LowerCode}.svc.cluster.local", federation);
         // Nothing the workloads run with names this machine (the realm file's development redirect URIs are realm data).
         var workloads = string.Join('\n', published.Objects(spoke).Where(o => (string?)o["kind"] != "ConfigMap").Select(o => o.ToJsonString()));
         Assert.DoesNotContain("localhost", workloads);
@@ -173,6 +175,36 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         Assert.Contains("backend@any dive-v3 namespace", shared);
         Assert.Contains("redis-exporter@dive-usa", shared);
         Assert.DoesNotContain(shared, p => p.StartsWith("keycloak", StringComparison.Ordinal) || p.StartsWith("prometheus", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_hub_runs_the_shared_store_as_the_ha_sentinel_topology()
+    {
+        var ha = BlacklistHighAvailability.Default;
+        foreach (var node in ha.DataNodes)
+        {
+            Assert.Equal(node.HostPort, (long)published.Object("usa", "Service", node.ResourceName)["spec"]!["ports"]![0]!["port"]!);
+            var args = string.Join(' ', Container(published.Object("usa", "Deployment", node.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
+            Assert.Contains("--appendfsync always --maxmemory 256mb --maxmemory-policy noeviction", args);
+            Assert.Contains($"--replica-announce-ip {node.ResourceName} --replica-announce-port {node.HostPort}", args);
+            Assert.Equal(node != ha.InitialPrimary, args.Contains("--replicaof redis-blacklist 6479", StringComparison.Ordinal));
+            var peers = Peers(published.Object("usa", "NetworkPolicy", $"{node.ResourceName}-ingress"));
+            Assert.Contains("redis-exporter@dive-usa", peers);
+            Assert.Contains("backend@any dive-v3 namespace", peers);
+            Assert.All(ha.Sentinels, s => Assert.Contains(s.ResourceName, peers));
+        }
+        foreach (var sentinel in ha.Sentinels)
+        {
+            Assert.Equal(sentinel.HostPort, (long)published.Object("usa", "Service", sentinel.ResourceName)["spec"]!["ports"]![0]!["port"]!);
+            var args = string.Join(' ', Container(published.Object("usa", "Deployment", sentinel.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
+            Assert.Contains($"--sentinel announce-ip {sentinel.ResourceName} --sentinel announce-port {sentinel.HostPort}", args);
+        }
+        var config = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "sentinel.conf"));
+        Assert.Contains("sentinel monitor dive-blacklist redis-blacklist 6479 2", config);
+        Assert.Contains("sentinel auth-user dive-blacklist sentinel", config);
+        Assert.Contains("user backend-rou on #", config);
+        var replication = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "replication.conf"));
+        Assert.StartsWith("masteruser replication\nmasterauth ", replication);
     }
 
     /// <summary>A NetworkPolicy's allowed peers as "service" (same namespace), "service@namespace" or "service@any dive-v3 namespace".</summary>
