@@ -131,6 +131,9 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         // Nothing the workloads run with names this machine (the realm file's development redirect URIs are realm data).
         var workloads = string.Join('\n', published.Objects(spoke).Where(o => (string?)o["kind"] != "ConfigMap").Select(o => o.ToJsonString()));
         Assert.DoesNotContain("localhost", workloads);
+        // Publishing never includes the development signing key.
+        Assert.DoesNotContain("DevSigningKey", string.Join('\n', published.Built.Values));
+        Assert.DoesNotContain(published.Secrets.DevSigningKey, string.Join('\n', published.Built.Values));
         Assert.DoesNotContain("127.0.0.1", workloads);
     }
 
