@@ -20,16 +20,18 @@ var builder = DistributedApplication.CreateBuilder(args);
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
 
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
-// Published manifests always run the shared store as the HA Sentinel topology (HA-CONVENTIONS.md).
-var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, highAvailability: builder.ExecutionContext.IsPublishMode);
-// Publishing describes containers (Kubernetes): the graph is built as the container runtime runs it.
+// Publishing describes containers (Kubernetes): the graph is built as the container runtime runs it, with the single
+// shared store; the publisher turns that into the HA Sentinel topology (always on in manifests, Kubernetes/SharedStoreHa.cs).
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability && !builder.ExecutionContext.IsPublishMode);
 var runtime = builder.ExecutionContext.IsPublishMode
     ? DiveRuntime.Container
     : ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);
 
-var blacklist = builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
+var blacklist = topology.BlacklistHa is { } ha
+    ? builder.AddDiveBlacklistHa(topology, ha, runtime, options)
+    : builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
 var trust = builder.AddFederationTrust(topology, runtime, options);
 foreach (var instance in topology.Instances)
 {

@@ -26,12 +26,20 @@ public static class KubernetesPublishing
         {
             return;
         }
-        var settings = PublishSettings.From(builder.Configuration, topology);
+        // The graph has the single shared store; the manifests always have the HA topology (SharedStoreHa), whose extra
+        // users (replication, sentinel) get their secret parameters here, named and generated like every other.
+        var published = new DiveTopology(topology.Hub, topology.Spokes) { BlacklistHa = topology.BlacklistHa ?? BlacklistHighAvailability.Default };
+        foreach (var user in RedisAcl.Users(published.Blacklist, published)
+                     .Where(u => !builder.Resources.OfType<ParameterResource>().Any(p => p.Name == u.PasswordParameterName)))
+        {
+            builder.AddParameter(user.PasswordParameterName, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+        }
+        var settings = PublishSettings.From(builder.Configuration, published);
         var monitoring = new MonitoringInputs(MonitoringSettings.From(builder.Configuration), MonitoringPaths.For(options, builder.AppHostDirectory));
         builder.Pipeline.AddStep(StepName, async context =>
         {
             var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-            var graph = SharedStoreHa.Apply(await PublishedGraph.ReadAsync(context.Model, topology, settings, context.CancellationToken).ConfigureAwait(false));
+            var graph = SharedStoreHa.Apply(await PublishedGraph.ReadAsync(context.Model, published, settings, context.CancellationToken).ConfigureAwait(false));
             var written = await KustomizeWriter.WriteAsync(graph, settings, monitoring, output, context.CancellationToken).ConfigureAwait(false);
             context.Logger.LogInformation("Kubernetes manifests written to {Output}: base/ and overlays/{Overlays}", output, string.Join(",", written));
         }, requiredBy: WellKnownPipelineSteps.Publish);

@@ -23,6 +23,9 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
                 .Concat(Parameter(name)).First(p => p.Name == name))
             .ToList();
 
+    private ParameterResource PasswordOf(RedisUser user) =>
+        Parameter(user.PasswordParameterName).FirstOrDefault() ?? throw new TopologyException($"The graph has no secret parameter {user.PasswordParameterName}.");
+
     private IEnumerable<ParameterResource> Parameter(string name) =>
         graph.Model.Resources.OfType<ParameterResource>().Where(p => p.Name == name);
 
@@ -93,19 +96,24 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
         await WritePrivateAsync(Path.Combine(values, EnvFile), string.Join('\n', lines) + "\n", ct).ConfigureAwait(false);
         foreach (var r in redis)
         {
-            var acl = await r.Resource.Annotations.OfType<RedisUsersAnnotation>().Single().RenderAclFileAsync(ct).ConfigureAwait(false);
-            await WritePrivateAsync(Path.Combine(values, $"{KustomizeWriter.AclSecret(r)}.acl"), acl, ct).ConfigureAwait(false);
+            // Every user the published store has (the shared store's also replication and sentinel), each with its parameter's value.
+            var users = new List<(RedisUser, string)>();
+            foreach (var user in RedisAcl.Users(r.Store!.Kind == RedisKind.TokenStore ? graph.Topology.Blacklist : r.Store, graph.Topology))
+            {
+                users.Add((user, await ValueAsync(PasswordOf(user), ct).ConfigureAwait(false)));
+            }
+            await WritePrivateAsync(Path.Combine(values, $"{KustomizeWriter.AclSecret(r)}.acl"), RedisAcl.Render(users), ct).ConfigureAwait(false);
         }
         if (ha is not null)
         {
-            var users = graph.Workloads.First(w => w.Store?.Kind == RedisKind.TokenStore).Resource.Annotations.OfType<RedisUsersAnnotation>().Single();
-            var replication = await ValueAsync(users[RedisAcl.ReplicationUser].Password, ct).ConfigureAwait(false);
-            var sentinel = await ValueAsync(users[RedisAcl.SentinelUser].Password, ct).ConfigureAwait(false);
+            var store = graph.Topology.Blacklist;
+            var replication = await ValueAsync(PasswordOf(RedisAcl.Replication(store)), ct).ConfigureAwait(false);
+            var sentinel = await ValueAsync(PasswordOf(RedisAcl.Sentinel(store)), ct).ConfigureAwait(false);
             await WritePrivateAsync(Path.Combine(values, SharedStoreHa.ReplicationConfig), SharedStoreHa.RenderReplicationConfig(replication), ct).ConfigureAwait(false);
             var sentinelUsers = new List<(RedisUser, string)>();
             foreach (var user in RedisAcl.SentinelUsers(graph.Topology))
             {
-                sentinelUsers.Add((user, await ValueAsync(users[user.Name].Password, ct).ConfigureAwait(false)));
+                sentinelUsers.Add((user, await ValueAsync(PasswordOf(user), ct).ConfigureAwait(false)));
             }
             await WritePrivateAsync(Path.Combine(values, SharedStoreHa.SentinelConfig), SharedStoreHa.RenderSentinelConfig(ha, sentinel, sentinelUsers), ct).ConfigureAwait(false);
         }
@@ -114,7 +122,7 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
             var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var r in graph.Workloads.Where(w => w.Kind == WorkloadKind.Redis))
             {
-                var password = r.Resource.Annotations.OfType<RedisUsersAnnotation>().Single()[RedisAcl.ExporterUser].Password;
+                var password = PasswordOf(RedisAcl.Exporter(r.Store!));
                 map[$"redis://{graph.Address(r)}"] = await ValueAsync(password, ct).ConfigureAwait(false);
             }
             await WritePrivateAsync(Path.Combine(values, "exporter-passwords.json"), System.Text.Json.JsonSerializer.Serialize(map), ct).ConfigureAwait(false);
