@@ -27,7 +27,16 @@ public static class KubernetesSchema
         ["networking.k8s.io/v1/NetworkPolicy"] = typeof(V1NetworkPolicy),
     };
 
-    static KubernetesSchema() => KubernetesJson.AddJsonOptions(options => options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
+    /// <summary>
+    /// A copy of KubernetesClient's own serializer options (its converters for quantities, int-or-string, dates) that
+    /// refuses unknown fields. A copy: the shared options are frozen once anything (Aspire's DCP client) has used them.
+    /// </summary>
+    private static readonly JsonSerializerOptions Strict = new(
+        typeof(KubernetesJson).GetFields(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)
+            .Select(f => f.GetValue(null)).OfType<JsonSerializerOptions>().First())
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
 
     /// <summary>Every document of a multi-document YAML stream, as JSON (plain scalars typed as YAML 1.2 core does).</summary>
     public static List<JsonObject> Documents(string yaml)
@@ -49,10 +58,9 @@ public static class KubernetesSchema
         object model;
         try
         {
-            model = typeof(KubernetesJson).GetMethods().Single(m => m.Name == nameof(KubernetesJson.Deserialize) && m.GetParameters()[0].ParameterType == typeof(string))
-                .MakeGenericMethod(type).Invoke(null, [item.ToJsonString(), null])!;
+            model = JsonSerializer.Deserialize(item.ToJsonString(), type, Strict)!;
         }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is JsonException json)
+        catch (JsonException json)
         {
             return [$"{name}: {json.Message}"];
         }
