@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// A redis-server still running on a data directory from an earlier run (its orchestrator died abruptly: DCP's
+/// A redis-server (or redis-sentinel) still running on a data directory from an earlier run (its orchestrator died abruptly: DCP's
 /// per-process watchers are off) would share the AOF with the new server. It is shut down cleanly (SIGTERM: Redis
 /// saves and exits) before the new one starts. Linux only: found by its working directory, which DCP sets to the data
 /// directory (redis-server rewrites its command line, so the arguments cannot be read).

@@ -133,6 +133,48 @@ public sealed class BlacklistFailoverTests(BlacklistHaFixture federation, ITestO
         await AssertSteadyAsync($"{replica} restarted");
     }
 
+    [Fact]
+    public async Task A_primary_without_any_replica_acknowledges_nothing_and_takes_revocations_again_when_they_return()
+    {
+        var primary = await SteadyPrimaryAsync();
+        var replicas = federation.DataNodeNames.Where(n => n != primary).ToList();
+        var pids = new List<int>();
+        foreach (var replica in replicas)
+        {
+            pids.Add(await federation.ProcessIdAsync(replica));
+        }
+        await using (var revokers = new ConcurrentRevokers(federation))
+        {
+            TimeSpan cut;
+            try
+            {
+                await WarmUpAsync(revokers);
+                foreach (var pid in pids)
+                {
+                    Assert.True(LocalProcesses.Signal(pid, UnixSignal.Stop), $"replica pid {pid} was not running");
+                }
+                cut = revokers.Now;
+                // WAIT finds no replica at once (min-replicas-to-write would only refuse after its 5 s lag): every
+                // logout sent from then on is a 503, none is acknowledged.
+                await EventuallyAsync(() => Task.FromResult(revokers.Refused.Count(r => r >= cut) >= 6), "logouts refused without replicas", Deadline);
+                Assert.Equal(0, revokers.AcknowledgedAfter(cut + TimeSpan.FromMilliseconds(100)));
+            }
+            finally
+            {
+                foreach (var pid in pids)
+                {
+                    LocalProcesses.Signal(pid, UnixSignal.Cont);
+                }
+            }
+            var back = revokers.Now;
+            await EventuallyAsync(() => Task.FromResult(revokers.AcknowledgedAfter(back) >= 3), "revocations acknowledged once the replicas are back", Deadline);
+            output.WriteLine($"without replicas: {revokers.Refused.Count(r => r >= cut)} logouts refused; acknowledged again {revokers.FirstAcknowledgedAfter(back)?.TotalSeconds:F1} s after SIGCONT");
+            await AssertNothingLostAsync(revokers);
+        }
+        await AssertSteadyAsync("replicas resumed");
+        Assert.Equal(primary, await federation.PrimaryAsync());
+    }
+
     private async Task<string> SteadyPrimaryAsync()
     {
         await AssertSteadyAsync("before the drill");

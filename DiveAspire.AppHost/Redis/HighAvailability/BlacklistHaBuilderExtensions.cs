@@ -70,6 +70,8 @@ public static class BlacklistHaBuilderExtensions
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(sentinel, async (e, ct) =>
         {
+            // A Sentinel left running by a crashed AppHost would go on monitoring (and failing over) with stale settings.
+            await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(sentinel), ct).ConfigureAwait(false);
             var port = await DataNodeReplication.PortAsync(sentinel.PrimaryEndpoint, ct).ConfigureAwait(false);
             // After a failover a restarted Sentinel monitors the current primary; the others tell it the rest.
             var primaryPort = await lookup.CurrentPrimaryPortAsync(ct).ConfigureAwait(false)
