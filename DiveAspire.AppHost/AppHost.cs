@@ -21,8 +21,12 @@ var builder = DistributedApplication.CreateBuilder(DiveUpArguments.Translate(arg
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
 
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
-var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability);
-var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
+// Publishing describes containers (Kubernetes): the graph is built as the container runtime runs it, with the single
+// shared store; the publisher turns that into the HA Sentinel topology (always on in manifests, Kubernetes/SharedStoreHa.cs).
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability && !builder.ExecutionContext.IsPublishMode);
+var runtime = builder.ExecutionContext.IsPublishMode
+    ? DiveRuntime.Container
+    : ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);
 
@@ -35,6 +39,7 @@ foreach (var instance in topology.Instances)
     builder.AddDiveInstance(instance, topology, blacklist, trust, runtime, options);
 }
 builder.AddDiveMonitoring(topology, runtime, options);
+builder.AddKubernetesPublishing(topology, options);
 // What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).
 builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ResourceStateFile>(sp, options));
 

@@ -16,6 +16,13 @@ public static class Federation
 
     public static string Realm(Country country) => $"dive-v3-broker-{country.LowerCode}";
 
-    /// <summary>The issuer of an instance's tokens: its Keycloak realm URL (the same string in both runtimes).</summary>
-    public static string Issuer(Country country) => $"https://localhost:{PortPlan.KeycloakHttps(country)}/realms/{Realm(country)}";
+    /// <summary>
+    /// The issuer of an instance's tokens: its Keycloak realm URL. Locally (both runtimes) the realm on this machine's
+    /// planned HTTPS port; a deployment gives each realm's public URL (<c>Dive:Auth:Realms:&lt;code&gt;:Issuer</c>).
+    /// </summary>
+    public static string Issuer(Country country, string? configured = null) =>
+        configured is { Length: > 0 } ? configured.TrimEnd('/') : $"https://localhost:{PortPlan.KeycloakHttps(country)}/realms/{Realm(country)}";
+
+    /// <summary>The issuer of a realm served at <paramref name="keycloakBaseUrl"/> (e.g. https://keycloak.usa.example.org).</summary>
+    public static string IssuerAt(Country country, string keycloakBaseUrl) => $"{keycloakBaseUrl.TrimEnd('/')}/realms/{Realm(country)}";
 }

@@ -33,7 +33,10 @@ public static class KeycloakBuilderExtensions
             throw new TopologyException($"{realmFile} is missing: the container runtime imports each instance's Keycloak realm from it.");
         }
         var country = instance.Country;
-        var keycloak = new KeycloakResource($"keycloak-{instance.LowerCode}", Federation.Realm(country), secrets.AdminPassword.Resource);
+        var keycloak = new KeycloakResource($"keycloak-{instance.LowerCode}", Federation.Realm(country), secrets.AdminPassword.Resource)
+        {
+            PublicUrl = RealmPublicUrl(builder, instance),
+        };
         return builder.AddResource(keycloak)
             .WithImage(KeycloakImageTags.Image, KeycloakImageTags.Tag)
             .WithImageRegistry(KeycloakImageTags.Registry)
@@ -43,7 +46,7 @@ public static class KeycloakBuilderExtensions
             .WithEnvironment("KC_BOOTSTRAP_ADMIN_USERNAME", KeycloakResource.AdminUser)
             .WithEnvironment("KC_BOOTSTRAP_ADMIN_PASSWORD", secrets.AdminPassword)
             .WithEnvironment("KC_HEALTH_ENABLED", "true")
-            .WithEnvironment("KC_HOSTNAME", "https://localhost:" + PortPlan.KeycloakHttps(country).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("KC_HOSTNAME", keycloak.PublicUrl ?? "https://localhost:" + PortPlan.KeycloakHttps(country).ToString(System.Globalization.CultureInfo.InvariantCulture))
             // The backend fetches metadata and keys over the plain HTTP port; the issuer stays the public https URL.
             .WithEnvironment("KC_HOSTNAME_BACKCHANNEL_DYNAMIC", "true")
             .WithEnvironment(TestUserPasswordVariable, secrets.TestUserPassword)
@@ -51,6 +54,18 @@ public static class KeycloakBuilderExtensions
             .WithArgs("start-dev", "--import-realm")
             .WithHttpHealthCheck("/health/ready", endpointName: KeycloakResource.ManagementEndpointName);
     }
+
+    /// <summary>
+    /// A realm's public URL: <c>Dive:Realms:&lt;code&gt;:PublicUrl</c>, or when publishing https://keycloak.&lt;code&gt;.&lt;Dive:Publish:Domain&gt;;
+    /// null keeps this machine's https://localhost:&lt;planned port&gt;.
+    /// </summary>
+    private static string? RealmPublicUrl(IDistributedApplicationBuilder builder, InstanceDefinition instance) =>
+        builder.ExecutionContext.IsPublishMode
+            ? DiveAspire.AppHost.Kubernetes.PublishSettings.RealmUrlFor(builder.Configuration, instance,
+                builder.Configuration["Dive:Publish:Domain"] is { Length: > 0 } domain ? domain : DiveAspire.AppHost.Kubernetes.PublishSettings.DefaultDomain)
+            : builder.Configuration[$"Dive:Realms:{instance.LowerCode}:PublicUrl"] is { Length: > 0 }
+                ? DiveAspire.AppHost.Kubernetes.PublishSettings.RealmUrlFor(builder.Configuration, instance, "")
+                : null;
 
     /// <summary>Every instance's Keycloak, by lower-case instance code.</summary>
     public static IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> AddDiveKeycloaks(
@@ -70,6 +85,10 @@ public static class KeycloakBuilderExtensions
         foreach (var (code, keycloak) in keycloaks)
         {
             backend.WithEnvironment($"Dive__Auth__Realms__{code}__MetadataAddress", keycloak.Resource.MetadataAddress);
+            if (keycloak.Resource.PublicUrl is not null)
+            {
+                backend.WithEnvironment($"Dive__Auth__Realms__{code}__Issuer", keycloak.Resource.Issuer(NatoCatalog.Get(code)));
+            }
         }
         return backend.WaitFor(keycloaks[instance.LowerCode]);
     }

@@ -17,6 +17,13 @@ public sealed class KeycloakResource(string name, string realm, ParameterResourc
     public const string RealmImportDirectory = "/opt/keycloak/data/import";
 
     public string Realm { get; } = realm;
+
+    /// <summary>Where users and backends elsewhere reach this realm (a deployment's https URL); null: this machine's planned port.</summary>
+    public string? PublicUrl { get; init; }
+
+    /// <summary>The <c>iss</c> of this realm's tokens (<see cref="DiveAspire.Topology.Federation.Issuer"/>).</summary>
+    public string Issuer(DiveAspire.Topology.Country country) =>
+        DiveAspire.Topology.Federation.Issuer(country, PublicUrl is null ? null : DiveAspire.Topology.Federation.IssuerAt(country, PublicUrl));
     public ParameterResource AdminPassword { get; } = adminPassword;
 
     public EndpointReference HttpEndpoint => field ??= new(this, HttpEndpointName);

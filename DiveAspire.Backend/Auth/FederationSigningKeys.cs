@@ -40,7 +40,7 @@ public sealed class FederationSigningKeys : IDisposable
             {
                 RefreshInterval = refreshInterval,
             };
-            _realms[Federation.Issuer(country)] = new Realm(manager);
+            _realms[Federation.Issuer(country, realm["Issuer"])] = new Realm(manager);
         }
     }
 

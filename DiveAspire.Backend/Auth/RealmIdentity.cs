@@ -16,7 +16,7 @@ public sealed class TokenRefusedException(string message) : SecurityTokenValidat
 public sealed class RealmIdentity(InstanceInfo instance)
 {
     private readonly Dictionary<string, string> _realmByIssuer = instance.Federation.ToDictionary(
-        code => Federation.Issuer(NatoCatalog.Get(code)), code => code, StringComparer.Ordinal);
+        instance.IssuerOf, code => code, StringComparer.Ordinal);
 
     public string? RealmOfIssuer(string issuer) => _realmByIssuer.GetValueOrDefault(issuer);
 

@@ -29,7 +29,7 @@ public sealed class AccessTokenIssuer(IConfiguration config, InstanceInfo instan
         var (realm, subject) = DiveClaims.ParseUserKey(code.UserId, instance.Hub);
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = Federation.Issuer(NatoCatalog.Get(realm)),
+            Issuer = instance.IssuerOf(realm),
             Audience = Federation.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,

@@ -1,0 +1,223 @@
+using System.Text.Json.Nodes;
+using DiveAspire.Topology;
+
+namespace DiveAspire.Tests.Kubernetes;
+
+/// <summary>`./dive publish kubernetes`: what the AppHost's graph becomes on a cluster (issue 15).</summary>
+public sealed class KubernetesPublishTests(PublishedManifestsFixture published) : IClassFixture<PublishedManifestsFixture>
+{
+    private static JsonObject Container(JsonObject deployment) => (JsonObject)deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
+
+    private static Dictionary<string, JsonNode?> Env(JsonObject container) =>
+        container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => e!["value"] ?? e["valueFrom"]);
+
+    [Fact]
+    public void Every_overlay_builds_and_every_object_passes_the_schema()
+    {
+        Assert.Equal(published.Topology.Instances.Select(i => i.LowerCode).Order(), Directory.GetDirectories(Path.Combine(published.Output, "overlays")).Select(Path.GetFileName).Order()!);
+        foreach (var (code, yaml) in published.Built)
+        {
+            var objects = KubernetesSchema.Documents(yaml);
+            Assert.NotEmpty(objects);
+            var problems = objects.SelectMany(KubernetesSchema.Problems).ToList();
+            Assert.True(problems.Count == 0, $"overlay {code}:\n{string.Join('\n', problems)}");
+            Assert.All(objects.Where(o => (string?)o["kind"] != "Namespace"), o => Assert.Equal($"dive-{code}", (string?)o["metadata"]!["namespace"]));
+        }
+    }
+
+    [Fact]
+    public void The_schema_check_refuses_an_unknown_field_a_wrong_type_and_a_missing_image()
+    {
+        var deployment = published.Object("rou", "Deployment", "backend");
+        var unknown = (JsonObject)deployment.DeepClone();
+        Container(unknown)["imagePullPolice"] = "Always";
+        var wrongType = (JsonObject)deployment.DeepClone();
+        Container(wrongType)["ports"]![0]!["containerPort"] = "eighty";
+        var noImage = (JsonObject)deployment.DeepClone();
+        Container(noImage).Remove("image");
+
+        Assert.Empty(KubernetesSchema.Problems(deployment));
+        Assert.Contains(KubernetesSchema.Problems(unknown), p => p.Contains("imagePullPolice", StringComparison.Ordinal));
+        Assert.NotEmpty(KubernetesSchema.Problems(wrongType));
+        Assert.Contains(KubernetesSchema.Problems(noImage), p => p.Contains("image is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Secrets_kustomizations_build_and_no_secret_value_is_in_any_file_outside_the_git_ignored_values()
+    {
+        var values = Path.Combine("secrets", "*", "values");
+        foreach (var file in Directory.GetFiles(published.Output, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(published.Output, file);
+            if (relative.Split(Path.DirectorySeparatorChar) is ["secrets", _, "values", ..])
+            {
+                continue;
+            }
+            var text = await File.ReadAllTextAsync(file);
+            foreach (var secret in published.AllSecretValues)
+            {
+                Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{relative} contains a secret value");
+            }
+        }
+        Assert.Contains("secrets/*/values/", await File.ReadAllTextAsync(Path.Combine(published.Output, ".gitignore")));
+
+        foreach (var instance in published.Topology.Instances)
+        {
+            var secrets = KubernetesSchema.Documents(await PublishedManifestsFixture.KustomizeAsync(Path.Combine(published.Output, "secrets", instance.LowerCode)));
+            Assert.All(secrets, s => Assert.Empty(KubernetesSchema.Problems(s)));
+            var dive = secrets.Single(s => (string?)s["metadata"]!["name"] == "dive-secrets");
+            // The backend's own passwords, on its Redis and on the shared store, are in the nation's Secret.
+            var keys = dive["data"]!.AsObject().Select(kv => kv.Key).ToList();
+            Assert.Contains($"redis-password-{instance.LowerCode}-backend", keys);
+            Assert.Contains($"redis-password-blacklist-backend-{instance.LowerCode}", keys);
+            // Redis gets its passwords only as the ACL file (SHA-256 hashes), mounted from a Secret.
+            var acl = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)secrets.Single(s => (string?)s["metadata"]!["name"] == "redis-acl")["data"]!["users.acl"]!));
+            Assert.Contains("user backend on #", acl);
+            Assert.DoesNotContain(published.Secrets.For(RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance)), acl);
+        }
+    }
+
+    [Fact]
+    public void Passwords_reach_redis_only_through_the_mounted_acl_file()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            foreach (var redis in published.Objects(code).Where(o => (string?)o["kind"] == "Deployment" && ((string)o["metadata"]!["name"]!).StartsWith("redis", StringComparison.Ordinal) && (string)o["metadata"]!["name"]! != "redis-exporter" && !((string)o["metadata"]!["name"]!).Contains("sentinel", StringComparison.Ordinal)))
+            {
+                var container = Container(redis);
+                Assert.Null(container["env"]);
+                var args = string.Join(' ', container["args"]!.AsArray().Select(a => (string)a!));
+                Assert.Contains("--aclfile /etc/dive-redis/users.acl", args);
+                Assert.DoesNotContain("requirepass", args);
+                var volumes = redis["spec"]!["template"]!["spec"]!["volumes"]!.AsArray();
+                Assert.Contains(volumes, v => ((string?)v!["secret"]?["secretName"])?.EndsWith("-acl", StringComparison.Ordinal) == true);
+            }
+        }
+    }
+
+    [Fact]
+    public void Each_overlay_carries_its_nations_namespace_ports_and_redis_settings_from_the_graph()
+    {
+        foreach (var instance in published.Topology.Instances)
+        {
+            var code = instance.LowerCode;
+            var spec = RedisStoreSpec.ForInstance(instance);
+            var service = published.Object(code, "Service", "redis");
+            Assert.Equal(spec.HostPort, (long)service["spec"]!["ports"]![0]!["port"]!);
+            Assert.Equal(PortPlan.Backend(instance.Country), (long)published.Object(code, "Service", "backend")["spec"]!["ports"]![0]!["port"]!);
+            var args = string.Join(' ', Container(published.Object(code, "Deployment", "redis"))["args"]!.AsArray().Select(a => (string)a!));
+            Assert.Contains($"--maxmemory {spec.MaxMemory} --maxmemory-policy {spec.MaxMemoryPolicy}", args);
+            Assert.Contains("--appendfsync everysec", args);
+            var env = Env(Container(published.Object(code, "Deployment", "backend")));
+            Assert.Equal(instance.Code, (string?)env["Dive__InstanceCode"]);
+            Assert.StartsWith($"redis:{spec.HostPort},user=backend,password=$(SECRET_", (string?)env["ConnectionStrings__cache"]);
+        }
+    }
+
+    [Fact]
+    public void A_spoke_needs_only_the_hubs_addresses_and_runs_nothing_of_the_hub()
+    {
+        var spoke = published.Topology.Spokes[0].LowerCode;
+        var names = published.Objects(spoke).Select(o => $"{o["kind"]}/{o["metadata"]!["name"]}").ToList();
+        Assert.DoesNotContain(names, n => n.Contains("redis-blacklist", StringComparison.Ordinal) || n.Contains("prometheus", StringComparison.Ordinal));
+        var env = Env(Container(published.Object(spoke, "Deployment", "backend")));
+        // The shared store is reached through the hub's Sentinels, by addresses from the federation ConfigMap, never a fixed host.
+        Assert.StartsWith(
+            "$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_1):26379,$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2):26380,$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_3):26381,serviceName=dive-blacklist,user=backend-",
+            (string?)env["ConnectionStrings__blacklist"]);
+        Assert.NotNull(env["DIVE_HOST_REDIS_BLACKLIST_SENTINEL_1"]!["configMapKeyRef"]);
+        var federation = File.ReadAllText(Path.Combine(published.Output, "overlays", spoke, "federation.env"));
+        Assert.Contains($"DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2=redis-blacklist-sentinel-2.dive-{published.Topology.Hub.LowerCode}.svc.cluster.local", federation);
+        // Nothing the workloads run with names this machine (the realm file's development redirect URIs are realm data).
+        var workloads = string.Join('\n', published.Objects(spoke).Where(o => (string?)o["kind"] != "ConfigMap").Select(o => o.ToJsonString()));
+        Assert.DoesNotContain("localhost", workloads);
+        // Publishing never includes the development signing key.
+        Assert.DoesNotContain("DevSigningKey", string.Join('\n', published.Built.Values));
+        Assert.DoesNotContain(published.Secrets.DevSigningKey, string.Join('\n', published.Built.Values));
+        Assert.DoesNotContain("127.0.0.1", workloads);
+    }
+
+    [Fact]
+    public void Realm_issuers_are_the_public_urls_and_keycloak_announces_the_same()
+    {
+        foreach (var instance in published.Topology.Instances)
+        {
+            var code = instance.LowerCode;
+            var url = $"https://keycloak.{code}.{PublishedManifestsFixture.Domain}";
+            Assert.Equal(url, (string?)Env(Container(published.Object(code, "Deployment", "keycloak")))["KC_HOSTNAME"]);
+            foreach (var other in published.Topology.Instances)
+            {
+                var env = Env(Container(published.Object(other.LowerCode, "Deployment", "backend")));
+                Assert.Equal($"{url}/realms/{Federation.Realm(instance.Country)}", (string?)env[$"Dive__Auth__Realms__{code}__Issuer"]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_redis_is_fenced_to_its_clients_and_every_container_has_probes_and_resources()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            var objects = published.Objects(code);
+            Assert.Contains(objects, o => (string?)o["kind"] == "NetworkPolicy" && (string?)o["metadata"]!["name"] == "default-deny-ingress");
+            var cache = Peers(published.Object(code, "NetworkPolicy", "redis-ingress"));
+            Assert.Equal(["backend", "redis-exporter@dive-usa"], cache);
+            foreach (var deployment in objects.Where(o => (string?)o["kind"] == "Deployment"))
+            {
+                var container = Container(deployment);
+                Assert.NotNull(container["readinessProbe"]);
+                Assert.NotNull(container["livenessProbe"]);
+                Assert.NotNull(container["resources"]!["requests"]!["memory"]);
+                Assert.NotNull(container["resources"]!["limits"]!["memory"]);
+            }
+            var backend = Container(published.Object(code, "Deployment", "backend"));
+            Assert.Equal("/health/ready", (string?)backend["readinessProbe"]!["httpGet"]!["path"]);
+            Assert.Equal("/health/live", (string?)backend["livenessProbe"]!["httpGet"]!["path"]);
+        }
+        var shared = Peers(published.Object("usa", "NetworkPolicy", "redis-blacklist-ingress"));
+        Assert.Contains("backend@any dive-v3 namespace", shared);
+        Assert.Contains("redis-exporter@dive-usa", shared);
+        Assert.DoesNotContain(shared, p => p.StartsWith("keycloak", StringComparison.Ordinal) || p.StartsWith("prometheus", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_hub_runs_the_shared_store_as_the_ha_sentinel_topology()
+    {
+        var ha = BlacklistHighAvailability.Default;
+        foreach (var node in ha.DataNodes)
+        {
+            Assert.Equal(node.HostPort, (long)published.Object("usa", "Service", node.ResourceName)["spec"]!["ports"]![0]!["port"]!);
+            var args = string.Join(' ', Container(published.Object("usa", "Deployment", node.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
+            Assert.Contains("--appendfsync always --maxmemory 256mb --maxmemory-policy noeviction", args);
+            Assert.Contains($"--replica-announce-ip {node.ResourceName} --replica-announce-port {node.HostPort}", args);
+            Assert.Equal(node != ha.InitialPrimary, args.Contains("--replicaof redis-blacklist 6479", StringComparison.Ordinal));
+            var peers = Peers(published.Object("usa", "NetworkPolicy", $"{node.ResourceName}-ingress"));
+            Assert.Contains("redis-exporter@dive-usa", peers);
+            Assert.Contains("backend@any dive-v3 namespace", peers);
+            Assert.All(ha.Sentinels, s => Assert.Contains(s.ResourceName, peers));
+        }
+        foreach (var sentinel in ha.Sentinels)
+        {
+            Assert.Equal(sentinel.HostPort, (long)published.Object("usa", "Service", sentinel.ResourceName)["spec"]!["ports"]![0]!["port"]!);
+            var args = string.Join(' ', Container(published.Object("usa", "Deployment", sentinel.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
+            Assert.Contains($"--sentinel announce-ip {sentinel.ResourceName} --sentinel announce-port {sentinel.HostPort}", args);
+        }
+        var config = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "sentinel.conf"));
+        Assert.Contains("sentinel monitor dive-blacklist redis-blacklist 6479 2", config);
+        Assert.Contains("sentinel auth-user dive-blacklist sentinel", config);
+        Assert.Contains("user backend-rou on #", config);
+        var replication = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "replication.conf"));
+        Assert.StartsWith("masteruser replication\nmasterauth ", replication);
+    }
+
+    /// <summary>A NetworkPolicy's allowed peers as "service" (same namespace), "service@namespace" or "service@any dive-v3 namespace".</summary>
+    private static List<string> Peers(JsonObject policy) =>
+        policy["spec"]!["ingress"]!.AsArray().SelectMany(rule => rule!["from"]!.AsArray()).Select(peer =>
+        {
+            var service = (string)peer!["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]!;
+            var ns = peer["namespaceSelector"]?["matchLabels"];
+            return ns is null ? service
+                : ns["kubernetes.io/metadata.name"] is { } name ? $"{service}@{name}"
+                : $"{service}@any dive-v3 namespace";
+        }).Order(StringComparer.Ordinal).ToList();
+}
