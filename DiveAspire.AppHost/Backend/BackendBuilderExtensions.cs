@@ -31,6 +31,7 @@ public static class BackendBuilderExtensions
         var replicas = options.ReplicasFor(instance.Code);
         // One replica needs no proxy: the port plan's port is then Kestrel's own (about twice /health/live's rate).
         var proxied = options.ProxiedFor(instance.Code);
+        var port = BackendPort.For(instance, proxied, builder.Configuration);
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
         IResourceBuilder<IResourceWithServiceDiscovery> backend;
@@ -38,7 +39,7 @@ public static class BackendBuilderExtensions
                 projectOnly: options.IdeSession || builder.ExecutionContext.IsPublishMode, binary) == BackendLaunchMode.Executable)
         {
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))
-                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithHttpEndpoint(port: port, name: "http", isProxied: proxied)
                 .WithProjectLikeEnvironment()
                 .WithEnvironment("Dive__ExitWithOrchestrator", "true")
                 .WithOtlpExporter()
@@ -48,7 +49,7 @@ public static class BackendBuilderExtensions
         {
             // DisableForwardedHeaders: Aspire would otherwise make the backend believe X-Forwarded-For from any address.
             var projectBackend = builder.AddProject<Projects.DiveAspire_Backend>(instance.BackendResourceName, p => p.ExcludeLaunchProfile = true)
-                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithHttpEndpoint(port: port, name: "http", isProxied: proxied)
                 .DisableForwardedHeaders();
             if (replicas > 1)
             {
