@@ -129,17 +129,18 @@ public static class Benchmarks
 
         if (!quick)
         {
-            var nato = NatoCatalog.All.Where(c => c.Membership == Membership.Nato && c.Code != NatoCatalog.HubCode).Select(c => c.Code).ToList();
-            await using var app = AppHostProcess.Start(repoRoot, nato, monitoring: true, []);
-            var seconds31 = await app.WaitHealthyAsync(monitoring: true, TimeSpan.FromMinutes(6));
+            // Every spoke of the catalog: the 31 NATO members besides the hub and the 6 partners.
+            var spokes = NatoCatalog.All.Where(c => c.Code != NatoCatalog.HubCode).Select(c => c.Code).ToList();
+            await using var app = AppHostProcess.Start(repoRoot, spokes, monitoring: true, []);
+            var secondsAll = await app.WaitHealthyAsync(monitoring: true, TimeSpan.FromMinutes(6));
             await Task.Delay(TimeSpan.FromSeconds(3));
-            var memory31 = app.Memory();
-            report.Add("start-up hub + 31 NATO spokes", $"{Report.F(seconds31, 1)} s", target: "<= 120 s", met: seconds31 <= 120);
-            var perSpoke = memory31.RssMb / nato.Count;
-            report.Add("whole app memory, hub + 31 spokes",
-                $"RSS {Report.F(memory31.RssMb, 0)} MB ({Report.F(perSpoke, 0)} MB per spoke), PSS {Report.F(memory31.PssMb, 0)} MB ({Report.F(memory31.PssMb / nato.Count, 0)} MB per spoke), {memory31.Processes} processes",
-                target: "<= 250 MB RSS per spoke", met: perSpoke <= 250);
-            report.Note("RSS by program, hub + 31 spokes: " + ByProgram(memory31));
+            var memoryAll = app.Memory();
+            report.Add($"start-up hub + all {spokes.Count} spokes (partners included)", $"{Report.F(secondsAll, 1)} s", target: "<= 90 s", met: secondsAll <= 90);
+            var perSpoke = memoryAll.RssMb / spokes.Count;
+            report.Add($"whole app memory, hub + {spokes.Count} spokes",
+                $"RSS {Report.F(memoryAll.RssMb, 0)} MB ({Report.F(perSpoke, 0)} MB per spoke), PSS {Report.F(memoryAll.PssMb, 0)} MB ({Report.F(memoryAll.PssMb / spokes.Count, 0)} MB per spoke), {memoryAll.Processes} processes",
+                target: "<= 150 MB RSS per spoke", met: perSpoke <= 150);
+            report.Note($"RSS by program, hub + {spokes.Count} spokes: " + ByProgram(memoryAll));
         }
     }
 

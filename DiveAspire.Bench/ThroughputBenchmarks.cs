@@ -24,6 +24,7 @@ public static class ThroughputBenchmarks
         new("DNK", "no limiter", ["RateLimits:Store=off"], []),
         new("LVA", "behind the orchestrator's proxy (Dive:Proxied:lva=true)", ["RateLimits:Store=redis"], ["Dive:Proxied:lva=true"]),
         new("LTU", "catalog read from Redis on every request (Catalog:Cache=off)", ["RateLimits:Store=redis", "Catalog:Cache=off"], []),
+        new("HRV", "token validated on every request (Auth:PrincipalCache=off)", ["RateLimits:Store=redis", "Auth:PrincipalCache=off"], []),
         new("SVN", "server GC (Dive:Gc:svn=server)", ["RateLimits:Store=redis"], ["Dive:Gc:svn=server"]),
         new("SVK", "no telemetry export (Dive:Otlp:svk=false)", ["RateLimits:Store=redis"], ["Dive:Otlp:svk=false"]),
     ];
@@ -79,6 +80,11 @@ public static class ThroughputBenchmarks
             }
         }
 
+        if (System.Environment.GetEnvironmentVariable("DIVE_BENCH_TRACE") is { Length: > 0 } traceDirectory)
+        {
+            await TraceAsync(backends[Reference], token, traceDirectory);
+        }
+
         Summary Of(string key) => new(samples[key]);
         var reference = Of($"full {Reference}");
         var health = Of("health");
@@ -120,6 +126,27 @@ public static class ThroughputBenchmarks
             "a run with any non-2xx response or socket error fails the bench. The machine may be shared: compare ratios, not absolute numbers.");
     }
 
+    /// <summary>
+    /// DIVE_BENCH_TRACE=dir: after the measured runs, one more wrk run on ROU's full path under dotnet-trace's CPU
+    /// sampling (dotnet tool dotnet-trace), written to dir/rou.nettrace; read it with `dotnet-trace report FILE topN`.
+    /// </summary>
+    private static async Task TraceAsync(BackendProcess backend, string token, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var output = Path.Combine(Path.GetFullPath(directory), "rou.nettrace");
+        var tool = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-trace");
+        using var trace = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(File.Exists(tool) ? tool : "dotnet-trace",
+            ["collect", "-p", backend.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--profile", "cpu-sampling", "--duration", "00:00:00:12", "-o", output])
+        { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false })
+            ?? throw new InvalidOperationException("dotnet-trace did not start");
+        _ = trace.StandardOutput.ReadToEndAsync();
+        _ = trace.StandardError.ReadToEndAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var result = await Wrk.RunAsync(new Uri(AppHostProcess.BackendUri(backend.Code), "/api/resources"), token, TimeSpan.FromSeconds(10));
+        await trace.WaitForExitAsync();
+        Console.WriteLine($"  traced ROU's full path ({Report.F(result.RequestsPerSecond, 0)} req/s under the profiler): {output}");
+    }
+
     private static bool Proxied(BackendProcess backend) => backend.OwnUri.Port != AppHostProcess.BackendUri(backend.Code).Port;
 
     private static async Task<Sample> MeasureAsync(Target target, BackendProcess backend, string token, TimeSpan duration)
@@ -156,7 +183,7 @@ public static class ThroughputBenchmarks
                 resourceId = $"{code}-BENCH-{i:D3}",
                 title = $"Benchmark document {i}",
                 classification = "UNCLASSIFIED",
-                releasabilityTo = new[] { "USA", "ROU", "BEL", "EST", "DNK", "LVA", "LTU", "SVN", "SVK" },
+                releasabilityTo = new[] { "USA", "ROU", "BEL", "EST", "DNK", "LVA", "LTU", "HRV", "SVN", "SVK" },
                 coi = Array.Empty<string>(),
             });
             if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created))
