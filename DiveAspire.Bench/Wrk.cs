@@ -19,8 +19,12 @@ public static partial class Wrk
     /// <param name="P50Ms">latency distribution, 50%</param>
     /// <param name="P99Ms">latency distribution, 99%</param>
     /// <param name="Non2xx">responses that were not 2xx or 3xx</param>
-    /// <param name="SocketErrors">connect + read + write + timeout errors</param>
-    public sealed record Result(long Requests, double Seconds, double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long SocketErrors);
+    /// <param name="SocketErrors">connect + read + write errors</param>
+    /// <param name="Timeouts">requests without a response within <see cref="Timeout"/></param>
+    public sealed record Result(long Requests, double Seconds, double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long SocketErrors, long Timeouts);
+
+    /// <summary>wrk's own default (2 s) counts a slow response on a loaded machine as an error instead of as latency.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>wrk's summary (run with <c>--latency</c>); an output without the request count, rate or percentiles is an error.</summary>
     public static Result Parse(string output)
@@ -42,7 +46,8 @@ public static partial class Wrk
             p50.Value,
             p99.Value,
             non2xx.Success ? long.Parse(non2xx.Groups["n"].Value, CultureInfo.InvariantCulture) : 0,
-            errors.Success ? errors.Groups.Cast<Group>().Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)) : 0);
+            errors.Success ? errors.Groups.Cast<Group>().Skip(1).Take(3).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)) : 0,
+            errors.Success ? long.Parse(errors.Groups[4].Value, CultureInfo.InvariantCulture) : 0);
     }
 
     private static double? Percentile(string output, string percent)
@@ -73,7 +78,7 @@ public static partial class Wrk
     [GeneratedRegex(@"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", RegexOptions.Multiline)]
     private static partial Regex SocketErrorsLine();
 
-    /// <summary>wrk -t2 -c32 --latency for <paramref name="duration"/>; with a bearer token when given.</summary>
+    /// <summary>wrk -t2 -c32 --latency --timeout 10s for <paramref name="duration"/>; with a bearer token when given.</summary>
     public static async Task<Result> RunAsync(Uri url, string? token, TimeSpan duration)
     {
         var script = Path.Combine(Directory.CreateTempSubdirectory("dive-bench-wrk-").FullName, "headers.lua");
@@ -82,7 +87,7 @@ public static partial class Wrk
             File.WriteAllText(script, "");
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.WriteAllText(script, token is null ? "" : $"wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n");
-            var info = new ProcessStartInfo("wrk", [$"-t{Threads}", $"-c{Connections}", $"-d{Math.Max(1, (int)duration.TotalSeconds)}s", "--latency", "-s", script, url.ToString()])
+            var info = new ProcessStartInfo("wrk", [$"-t{Threads}", $"-c{Connections}", $"-d{Math.Max(1, (int)duration.TotalSeconds)}s", "--latency", "--timeout", $"{(int)Timeout.TotalSeconds}s", "-s", script, url.ToString()])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -34,7 +34,8 @@ public class WrkOutputTests
         Assert.Equal(0.402, result.P50Ms, 6);
         Assert.Equal(1020, result.P99Ms, 6);
         Assert.Equal(17, result.Non2xx);
-        Assert.Equal(6, result.SocketErrors);
+        Assert.Equal(4, result.SocketErrors);
+        Assert.Equal(2, result.Timeouts);
     }
 
     [Fact]
@@ -44,6 +45,7 @@ public class WrkOutputTests
         var result = Wrk.Parse(clean);
         Assert.Equal(0, result.Non2xx);
         Assert.Equal(0, result.SocketErrors);
+        Assert.Equal(0, result.Timeouts);
     }
 
     [Fact]
