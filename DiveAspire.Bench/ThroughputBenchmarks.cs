@@ -129,8 +129,8 @@ public static class ThroughputBenchmarks
     }
 
     /// <summary>
-    /// DIVE_BENCH_TRACE=dir: after the measured runs, one more wrk run on ROU's full path under dotnet-trace's CPU
-    /// sampling (dotnet tool dotnet-trace), written to dir/rou.nettrace; read it with `dotnet-trace report FILE topN`.
+    /// DIVE_BENCH_TRACE=dir: after the measured runs, one more wrk run on ROU's full path under dotnet-trace's stack
+    /// sampling (dotnet tool dotnet-trace 10), written to dir/rou.nettrace; read it with `dotnet-trace report FILE topN`.
     /// </summary>
     private static async Task TraceAsync(BackendProcess backend, string token, string directory)
     {
@@ -138,7 +138,7 @@ public static class ThroughputBenchmarks
         var output = Path.Combine(Path.GetFullPath(directory), "rou.nettrace");
         var tool = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-trace");
         using var trace = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(File.Exists(tool) ? tool : "dotnet-trace",
-            ["collect", "-p", backend.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--profile", "cpu-sampling", "--duration", "00:00:00:12", "-o", output])
+            ["collect", "-p", backend.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--profile", "dotnet-common,dotnet-sampled-thread-time", "--duration", "00:00:00:12", "-o", output])
         { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false })
             ?? throw new InvalidOperationException("dotnet-trace did not start");
         _ = trace.StandardOutput.ReadToEndAsync();
@@ -146,6 +146,10 @@ public static class ThroughputBenchmarks
         await Task.Delay(TimeSpan.FromSeconds(1));
         var result = await Wrk.RunAsync(new Uri(AppHostProcess.BackendUri(backend.Code), "/api/resources"), token, TimeSpan.FromSeconds(10));
         await trace.WaitForExitAsync();
+        if (!File.Exists(output))
+        {
+            throw new InvalidOperationException($"dotnet-trace wrote no trace (exit code {trace.ExitCode}); is it dotnet-trace 10 (dotnet tool install -g dotnet-trace)?");
+        }
         Console.WriteLine($"  traced ROU's full path ({Report.F(result.RequestsPerSecond, 0)} req/s under the profiler): {output}");
     }
 
@@ -174,7 +178,7 @@ public static class ThroughputBenchmarks
 
         public string Text =>
             $"{Report.F(Rps, 0)} req/s, p50 / p99 {Report.F(Stats.Median([.. samples.Select(s => s.Wrk.P50Ms)]), 2)} / {Report.F(Stats.Median([.. samples.Select(s => s.Wrk.P99Ms)]), 2)} ms, " +
-            $"{Report.F(Stats.Median([.. samples.Select(s => s.CpuUsPerRequest)]), 0)} us CPU/req";
+            $"{Report.F(Stats.Median([.. samples.Select(s => s.CpuUsPerRequest)]), 0)} us CPU/req, RSS {Report.F(samples.Max(s => s.RssMb), 0)} MB";
     }
 
     /// <summary>A few unclassified documents releasable to the whole federation, as a user would upload them.</summary>
