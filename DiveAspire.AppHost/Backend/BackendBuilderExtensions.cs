@@ -31,7 +31,6 @@ public static class BackendBuilderExtensions
         var replicas = options.ReplicasFor(instance.Code);
         // One replica needs no proxy: the port plan's port is then Kestrel's own (about twice /health/live's rate).
         var proxied = options.ProxiedFor(instance.Code);
-        var port = BackendPort.For(instance, proxied, builder.Configuration);
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
         IResourceBuilder<IResourceWithServiceDiscovery> backend;
@@ -39,7 +38,8 @@ public static class BackendBuilderExtensions
                 projectOnly: options.IdeSession || builder.ExecutionContext.IsPublishMode, binary) == BackendLaunchMode.Executable)
         {
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))
-                .WithHttpEndpoint(port: port, name: "http", isProxied: proxied)
+                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithFreePortWhenRandomized(builder, proxied)
                 .WithProjectLikeEnvironment()
                 .WithEnvironment("Dive__ExitWithOrchestrator", "true")
                 .WithOtlpExporter()
@@ -49,7 +49,8 @@ public static class BackendBuilderExtensions
         {
             // DisableForwardedHeaders: Aspire would otherwise make the backend believe X-Forwarded-For from any address.
             var projectBackend = builder.AddProject<Projects.DiveAspire_Backend>(instance.BackendResourceName, p => p.ExcludeLaunchProfile = true)
-                .WithHttpEndpoint(port: port, name: "http", isProxied: proxied)
+                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithFreePortWhenRandomized(builder, proxied)
                 .DisableForwardedHeaders();
             if (replicas > 1)
             {
@@ -66,10 +67,16 @@ public static class BackendBuilderExtensions
     {
         var http = backend.GetEndpoint("http");
         return backend
-            .WithEnvironment("ASPNETCORE_URLS", ReferenceExpression.Create($"http://localhost:{http.Property(EndpointProperty.TargetPort)}"))
+            // Without a proxy Kestrel itself takes the endpoint's target host: every interface where containers must
+            // reach the backends (ContainerHostAccess sets 0.0.0.0 after this), else loopback.
+            .WithEnvironment(context => context.EnvironmentVariables["ASPNETCORE_URLS"] =
+                ReferenceExpression.Create($"http://{KestrelHost(http)}:{http.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("LOGGING__CONSOLE__FORMATTERNAME", "simple")
             .WithEnvironment("DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION", "true");
     }
+
+    private static string KestrelHost(EndpointReference http) =>
+        http.EndpointAnnotation is { IsProxied: false, TargetHost: "0.0.0.0" } ? "0.0.0.0" : "localhost";
 
     private static IResourceBuilder<T> ConfigureBackend<T>(
         this IResourceBuilder<T> backend,
