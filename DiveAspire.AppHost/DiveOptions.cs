@@ -35,6 +35,15 @@ public sealed record DiveOptions(
     /// <summary>An IDE (Visual Studio, VS Code) runs this AppHost and attaches its debugger to project resources.</summary>
     public bool IdeSession { get; init; }
 
+    /// <summary>
+    /// Backends kept behind the orchestrator's proxy although they run one replica (<c>Dive:Proxied:&lt;code&gt;=true</c>;
+    /// the bench's baseline for the proxy's cost). A backend with replicas is always proxied: the proxy spreads the requests.
+    /// </summary>
+    public IReadOnlySet<string> ProxiedBackends { get; init; } = new HashSet<string>();
+
+    /// <summary>The orchestrator's proxy sits in front of a backend only when it has replicas to spread requests over.</summary>
+    public bool ProxiedFor(string code) => ReplicasFor(code) > 1 || ProxiedBackends.Contains(code.ToUpperInvariant());
+
     public int ReplicasFor(string code) => ReplicasPerBackend.TryGetValue(code.ToUpperInvariant(), out var n) ? n : BackendReplicas;
 
     public static DiveOptions From(IConfiguration config, string appHostDirectory)
@@ -70,6 +79,9 @@ public sealed record DiveOptions(
             ParseBool(section["Keycloak"], "Dive:Keycloak", defaultValue: true))
         {
             ReplicasPerBackend = perBackend,
+            ProxiedBackends = section.GetSection("Proxied").GetChildren()
+                .Where(c => ParseBool(c.Value, $"Dive:Proxied:{c.Key}", defaultValue: false))
+                .Select(c => c.Key.ToUpperInvariant()).ToHashSet(),
             BackendLaunch = AppHost.BackendLaunch.Parse(section["BackendLaunch"]),
             ProcessWatchers = ParseBool(section["ProcessWatchers"], "Dive:ProcessWatchers", defaultValue: false),
             RedisSentinelPath = section["RedisSentinel"] is { Length: > 0 } sentinel ? sentinel : "redis-sentinel",

@@ -28,6 +28,9 @@ public sealed class AppHostProcess : IAsyncDisposable
     public string SigningKey { get; }
     public long StartTimestamp { get; }
 
+    /// <summary>The state file this AppHost keeps (what <c>dive ps</c> reads): resource names, pids, URLs.</summary>
+    public string StatePath => Path.Combine(_work, "data", DiveAspire.Cli.AppState.AppHostState.FileName);
+
     public static Uri BackendUri(string code) => new($"http://localhost:{PortPlan.Backend(NatoCatalog.Get(code))}");
 
     public static AppHostProcess Start(string repoRoot, IReadOnlyList<string> spokeCodes, bool monitoring, IEnumerable<string> extraArgs)

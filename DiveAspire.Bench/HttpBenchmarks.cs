@@ -7,7 +7,7 @@ using DiveAspire.Topology;
 
 namespace DiveAspire.Bench;
 
-/// <summary>Measurements over HTTP against a running federation: revocation propagation and request throughput.</summary>
+/// <summary>Revocation propagation measured over HTTP against a running federation (throughput: <see cref="ThroughputBenchmarks"/>, with wrk).</summary>
 public static class HttpBenchmarks
 {
     private static HttpClient Client(string code, string? token = null)
@@ -119,32 +119,6 @@ public static class HttpBenchmarks
             await Task.Delay(pause);
         }
         return result;
-    }
-
-    /// <summary>Requests per second of authenticated GETs with <paramref name="workers"/> concurrent clients.</summary>
-    public static async Task<double> ThroughputAsync(AppHostProcess app, string code, string path, TimeSpan duration, int workers = 16)
-    {
-        var token = Mint(app, $"load-{Guid.NewGuid():N}", Guid.NewGuid().ToString());
-        using var client = Client(code, token);
-        async Task<long> Worker(DateTime until)
-        {
-            long done = 0;
-            while (DateTime.UtcNow < until)
-            {
-                using var response = await client.GetAsync(path);
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    throw new InvalidOperationException($"GET {path} on {code} answered {(int)response.StatusCode} during the load test");
-                }
-                done++;
-            }
-            return done;
-        }
-        var warmUp = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, duration.Ticks / 6)); // the connections and this token
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Worker(DateTime.UtcNow.Add(warmUp))));
-        var watch = Stopwatch.StartNew();
-        var counts = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Worker(DateTime.UtcNow.Add(duration))));
-        return counts.Sum() / watch.Elapsed.TotalSeconds;
     }
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string token)

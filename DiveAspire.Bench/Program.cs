@@ -8,24 +8,31 @@ using DiveAspire.Topology;
 // reported, never asserted. --startup measures only start-up and memory (for checking a change to the graph).
 if (args.Any(a => a is "-h" or "--help"))
 {
-    Console.WriteLine("usage: ./dive bench [--quick] [--startup]");
+    Console.WriteLine("usage: ./dive bench [--quick] [--startup | --throughput]");
     Console.WriteLine("  --quick    small samples, one start-up each (what CI runs; under 3 minutes)");
     Console.WriteLine("  --startup  only start-up and memory, executable vs project launch; prints, does not write docs/benchmarks.md");
+    Console.WriteLine("  --throughput  only HTTP throughput with wrk; prints, does not write docs/benchmarks.md");
     return 0;
 }
 var quick = args.Contains("--quick");
 var startupOnly = args.Contains("--startup");
-var unknown = args.Where(a => a is not ("--quick" or "--startup")).ToList();
+var throughputOnly = args.Contains("--throughput");
+var unknown = args.Where(a => a is not ("--quick" or "--startup" or "--throughput")).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"dive bench: unknown option '{unknown[0]}' (valid: --quick, --startup)");
+    Console.Error.WriteLine($"dive bench: unknown option '{unknown[0]}' (valid: --quick, --startup, --throughput)");
+    return 2;
+}
+if (startupOnly && throughputOnly)
+{
+    Console.Error.WriteLine("dive bench: --startup and --throughput exclude each other");
     return 2;
 }
 
 var signals = StopOnSignal.Install();
 try
 {
-    return await Benchmarks.RunAsync(quick, startupOnly);
+    return await Benchmarks.RunAsync(quick, startupOnly, throughputOnly);
 }
 catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or HttpRequestException or TopologyException)
 {

@@ -27,9 +27,14 @@ public sealed class Report(string repoRoot, bool quick)
 
     public static string F(double value, int decimals = 2) => value.ToString($"F{decimals}", CultureInfo.InvariantCulture);
 
+    /// <summary>Everything from this line on in docs/benchmarks.md is written by hand (method, analysis) and kept by every run.</summary>
+    public const string HandWrittenMarker = "<!-- Written by hand from here on: ./dive bench keeps it. -->";
+
     public string Write()
     {
         var path = Path.Combine(repoRoot, "docs", "benchmarks.md");
+        var existing = File.Exists(path) ? File.ReadAllText(path) : "";
+        var handWritten = existing.IndexOf(HandWrittenMarker, StringComparison.Ordinal) is var at and >= 0 ? existing[at..] : null;
         var sb = new StringBuilder();
         sb.AppendLine("# DiveAspire benchmarks");
         sb.AppendLine();
@@ -53,6 +58,11 @@ public sealed class Report(string repoRoot, bool quick)
             {
                 sb.AppendLine($"- {n}");
             }
+        }
+        if (handWritten is not null)
+        {
+            sb.AppendLine();
+            sb.Append(handWritten);
         }
         File.WriteAllText(path, sb.ToString());
         return path;

@@ -29,6 +29,8 @@ public static class BackendBuilderExtensions
 
         var redis = builder.AddDiveRedis(RedisStoreSpec.ForInstance(instance), topology, runtime, options);
         var replicas = options.ReplicasFor(instance.Code);
+        // One replica needs no proxy: the port plan's port is then Kestrel's own (about twice /health/live's rate).
+        var proxied = options.ProxiedFor(instance.Code);
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
         IResourceBuilder<IResourceWithServiceDiscovery> backend;
@@ -36,7 +38,8 @@ public static class BackendBuilderExtensions
                 projectOnly: options.IdeSession || builder.ExecutionContext.IsPublishMode, binary) == BackendLaunchMode.Executable)
         {
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))
-                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http")
+                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithFreePortWhenRandomized(builder, proxied)
                 .WithProjectLikeEnvironment()
                 .WithEnvironment("Dive__ExitWithOrchestrator", "true")
                 .WithOtlpExporter()
@@ -46,7 +49,8 @@ public static class BackendBuilderExtensions
         {
             // DisableForwardedHeaders: Aspire would otherwise make the backend believe X-Forwarded-For from any address.
             var projectBackend = builder.AddProject<Projects.DiveAspire_Backend>(instance.BackendResourceName, p => p.ExcludeLaunchProfile = true)
-                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http")
+                .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithFreePortWhenRandomized(builder, proxied)
                 .DisableForwardedHeaders();
             if (replicas > 1)
             {
@@ -64,10 +68,16 @@ public static class BackendBuilderExtensions
     {
         var http = backend.GetEndpoint("http");
         return backend
-            .WithEnvironment("ASPNETCORE_URLS", ReferenceExpression.Create($"http://localhost:{http.Property(EndpointProperty.TargetPort)}"))
+            // Without a proxy Kestrel itself takes the endpoint's target host: every interface where containers must
+            // reach the backends (ContainerHostAccess sets 0.0.0.0 after this), else loopback.
+            .WithEnvironment(context => context.EnvironmentVariables["ASPNETCORE_URLS"] =
+                ReferenceExpression.Create($"http://{KestrelHost(http)}:{http.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("LOGGING__CONSOLE__FORMATTERNAME", "simple")
             .WithEnvironment("DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION", "true");
     }
+
+    private static string KestrelHost(EndpointReference http) =>
+        http.EndpointAnnotation is { IsProxied: false, TargetHost: "0.0.0.0" } ? "0.0.0.0" : "localhost";
 
     private static IResourceBuilder<T> ConfigureBackend<T>(
         this IResourceBuilder<T> backend,
@@ -95,6 +105,7 @@ public static class BackendBuilderExtensions
             .WithFederationTrust(trust, instance)
             .WithOtpKey(builder, instance)
             .WithForwardedBackendSettings(builder.Configuration, instance)
+            .WithBenchSwitches(builder.Configuration, instance)
             .WithFederationPeers(builder);
 
     /// <summary>Backend settings given to the AppHost (<c>Dive:RateLimits:*</c>, <c>Dive:FederatedSearch:*</c>, <c>Dive:Revocation:*</c>,

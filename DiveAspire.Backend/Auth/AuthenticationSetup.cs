@@ -38,7 +38,16 @@ public static class AuthenticationSetup
                 options.ForwardDefaultSelector = context => FederationCredentials.Of(context.Request) is not null
                     ? FederationCredentials.Scheme
                     : JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(options => LimitTokenSize(options))
+            .AddJwtBearer(options =>
+            {
+                LimitTokenSize(options);
+                if (!string.Equals(config["Dive:Auth:PrincipalCache"], "off", StringComparison.OrdinalIgnoreCase))
+                {
+                    var handlers = options.TokenHandlers.ToList();
+                    options.TokenHandlers.Clear();
+                    handlers.ForEach(h => options.TokenHandlers.Add(new ValidatedTokenCache(h, TimeProvider.System)));
+                }
+            })
             .AddJwtBearer(FederationCredentials.Scheme, options => FederationCredentials.ConfigureScheme(options, instance, realm, config));
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<FederationSigningKeys>((options, realms) =>

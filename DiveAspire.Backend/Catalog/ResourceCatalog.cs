@@ -9,8 +9,11 @@ namespace DiveAspire.Backend.Catalog;
 /// <summary>
 /// This instance's documents: a fixed seed (one per classification, ids like <c>ROU-NATO_SECRET-001</c>) plus uploads kept
 /// in the instance's Redis hash <c>dive-v3:resources</c>, so every replica sees them. Without Redis the seed still answers.
+/// Every read fetches the hash (whoever wrote it: an upload on another replica, or any other writer, is seen at once);
+/// what is reused is the parsed listing, as long as the hash holds exactly the entries it was parsed from
+/// (<c>Dive:Catalog:Cache=off</c> parses every time: the bench's baseline).
 /// </summary>
-public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, ILogger<ResourceCatalog> logger)
+public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IConfiguration config, ILogger<ResourceCatalog> logger)
 {
     public const string UploadsKey = "dive-v3:resources";
 
@@ -21,6 +24,12 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IL
     ];
 
     private readonly IReadOnlyList<Resource> _seed = Seed(instance);
+    private readonly bool _reuseParsed = !string.Equals(config["Dive:Catalog:Cache"], "off", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The last hash read and the listing parsed from it.</summary>
+    private sealed record Parsed(HashEntry[] Entries, IReadOnlyList<Resource> Resources);
+
+    private volatile Parsed? _parsed;
 
     /// <summary>One document per classification, releasable to the whole federation; the NATO ones need the NATO COI.</summary>
     public static IReadOnlyList<Resource> Seed(InstanceInfo instance) => [.. Classifications.Select(c => new Resource(
@@ -33,23 +42,49 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IL
 
     public async Task<IReadOnlyList<Resource>> AllAsync()
     {
-        var uploads = new List<Resource>();
+        HashEntry[] entries;
         try
         {
-            foreach (var entry in await redis.Cache.GetDatabase().HashGetAllAsync(UploadsKey).WaitAsync(TimeSpan.FromSeconds(2)))
-            {
-                if (JsonSerializer.Deserialize<Resource>(entry.Value.ToString()) is { } resource)
-                {
-                    uploads.Add(resource);
-                }
-            }
+            entries = await redis.Cache.GetDatabase().HashGetAllAsync(UploadsKey).WaitAsync(TimeSpan.FromSeconds(2));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogDebug("Uploaded resources not readable: {Reason}", ex.GetType().Name);
+            return _seed;
+        }
+        if (_reuseParsed && _parsed is { } last && SameEntries(last.Entries, entries))
+        {
+            return last.Resources;
+        }
+        var uploads = new List<Resource>(entries.Length);
+        foreach (var entry in entries)
+        {
+            if (JsonSerializer.Deserialize<Resource>(entry.Value.ToString()) is { } resource)
+            {
+                uploads.Add(resource);
+            }
         }
         // Hash order is arbitrary: uploads sorted by id keep the listing stable.
-        return [.. _seed.Where(s => uploads.All(u => u.ResourceId != s.ResourceId)), .. uploads.OrderBy(u => u.ResourceId, StringComparer.Ordinal)];
+        IReadOnlyList<Resource> all = [.. _seed.Where(s => uploads.All(u => u.ResourceId != s.ResourceId)), .. uploads.OrderBy(u => u.ResourceId, StringComparer.Ordinal)];
+        _parsed = new Parsed(entries, all);
+        return all;
+    }
+
+    /// <summary>The same fields with the same values (in the same order; another order only costs a parse).</summary>
+    private static bool SameEntries(HashEntry[] a, HashEntry[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i].Name != b[i].Name || a[i].Value != b[i].Value)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public async Task<Resource?> FindAsync(string resourceId) =>

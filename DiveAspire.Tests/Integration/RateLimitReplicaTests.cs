@@ -60,6 +60,43 @@ public sealed class RateLimitReplicaTests(RateLimitFixture app)
     }
 
     [Fact]
+    public async Task An_upload_on_one_replica_is_listed_by_the_other_at_once_although_both_reuse_their_parsed_catalog()
+    {
+        var token = app.Mint("rou", "catalog-replicas-" + Guid.NewGuid().ToString("N")[..8], country: "ROU");
+        var replicaUrls = await app.ReplicaUrlsAsync("backend-rou", 2, TimeSpan.FromSeconds(30));
+        var replicas = replicaUrls.Select(url => new HttpClient { BaseAddress = url, DefaultRequestHeaders = { Authorization = new("Bearer", token) } }).ToList();
+        try
+        {
+            async Task<List<string>> IdsAsync(HttpClient replica)
+            {
+                using var response = await replica.GetAsync("/api/resources");
+                response.EnsureSuccessStatusCode();
+                var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                return [.. json.RootElement.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("id").GetString()!)];
+            }
+            // Both replicas have read (and parsed) the catalog before each upload.
+            foreach (var (writer, reader) in new[] { (0, 1), (1, 0) })
+            {
+                var before = await IdsAsync(replicas[reader]);
+                await IdsAsync(replicas[reader]);
+                var id = $"ROU-replica-{writer}-{Guid.NewGuid():N}"[..40];
+                using var upload = await replicas[writer].PostAsync("/api/upload", System.Net.Http.Json.JsonContent.Create(new
+                {
+                    resourceId = id, title = "seen by the other replica", classification = "UNCLASSIFIED", releasabilityTo = new[] { "ROU" }, coi = Array.Empty<string>(),
+                }));
+                Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+                var after = await IdsAsync(replicas[reader]);
+                Assert.DoesNotContain(id, before);
+                Assert.Contains(id, after);
+            }
+        }
+        finally
+        {
+            replicas.ForEach(r => r.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task Limits_survive_a_backend_restart()
     {
         var user = "rl-restart-" + Guid.NewGuid().ToString("N")[..8];

@@ -31,10 +31,11 @@ public sealed class BackendLaunchModelTests : IDisposable
 
             var endpoint = Assert.Single(backend.Annotations.OfType<EndpointAnnotation>());
             Assert.Equal(PortPlan.Backend(NatoCatalog.Get(code)), endpoint.Port);
-            Assert.True(endpoint.IsProxied);
+            // One replica: no orchestrator proxy in front (issue 16: the proxy halved /health/live's rate).
+            Assert.False(endpoint.IsProxied);
 
             var env = await EnvironmentAsync(backend);
-            // Kestrel listens on the endpoint's target port behind DCP's proxy, on loopback only.
+            // Kestrel listens on the endpoint's target port (without a proxy: the port plan's), on loopback only.
             var urls = Assert.IsType<ReferenceExpression>(env["ASPNETCORE_URLS"]);
             Assert.Equal("http://localhost:{0}", urls.Format);
             var port = Assert.IsType<EndpointReferenceExpression>(Assert.Single(urls.ValueProviders));
@@ -64,6 +65,35 @@ public sealed class BackendLaunchModelTests : IDisposable
         // Project and executable backends still find each other.
         Assert.Contains("services__backend-usa__http__0", (await EnvironmentAsync(rou)).Keys);
         Assert.Contains("services__backend-rou__http__0", (await EnvironmentAsync(Backend(builder, "usa"))).Keys);
+    }
+
+    [Fact]
+    public async Task Only_a_backend_with_replicas_or_one_asked_for_is_behind_the_orchestrator_proxy_and_every_one_keeps_its_planned_port()
+    {
+        await using var builder = await BuildAsync("Dive:Replicas:rou=2", "Dive:Proxied:bel=true");
+        foreach (var (code, proxied) in new[] { ("usa", false), ("rou", true), ("bel", true) })
+        {
+            var endpoint = Assert.Single(Backend(builder, code).Annotations.OfType<EndpointAnnotation>());
+            Assert.Equal(proxied, endpoint.IsProxied);
+            Assert.Equal(PortPlan.Backend(NatoCatalog.Get(code)), endpoint.Port);
+        }
+        var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:Proxied:bel=maybe"));
+        Assert.Equal("Dive:Proxied:bel must be true or false (got 'maybe').", ex.Message);
+    }
+
+    [Fact]
+    public async Task The_bench_switches_set_the_garbage_collector_and_drop_the_telemetry_export_of_one_backend_only()
+    {
+        await using var builder = await BuildAsync("Dive:Gc:rou=server", "Dive:Otlp:bel=false");
+        var rou = await EnvironmentAsync(Backend(builder, "rou"));
+        var bel = await EnvironmentAsync(Backend(builder, "bel"));
+        var usa = await EnvironmentAsync(Backend(builder, "usa"));
+        Assert.Equal("1", rou["DOTNET_gcServer"]);
+        Assert.DoesNotContain("DOTNET_gcServer", usa.Keys);
+        Assert.Equal("", bel["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.NotEqual("", usa["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:Gc:rou=fast"));
+        Assert.Equal("Dive:Gc:rou must be server or workstation (got 'fast').", ex.Message);
     }
 
     [Theory]

@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// The host port of a backend is the port plan's. Under <c>DcpPublisher:RandomizePorts=true</c> (the tests) the
+/// orchestrator randomizes only proxied endpoints, so a backend without a proxy gets a free port picked here right
+/// before the start instead; otherwise two test runs would both bind the port plan's port. The model keeps the plan's.
+/// </summary>
+public static class BackendPort
+{
+    public static bool Randomized(IConfiguration config) =>
+        string.Equals(config["DcpPublisher:RandomizePorts"], "true", StringComparison.OrdinalIgnoreCase);
+
+    public static IResourceBuilder<T> WithFreePortWhenRandomized<T>(this IResourceBuilder<T> backend, IDistributedApplicationBuilder builder, bool proxied)
+        where T : IResourceWithEndpoints
+    {
+        if (!proxied && Randomized(builder.Configuration))
+        {
+            builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+            {
+                foreach (var endpoint in backend.Resource.Annotations.OfType<EndpointAnnotation>())
+                {
+                    endpoint.Port = FreeLoopbackPort();
+                }
+                return Task.CompletedTask;
+            });
+        }
+        return backend;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+using DiveAspire.Cli.AppState;
+
+namespace DiveAspire.Bench;
+
+/// <summary>
+/// One running backend as the bench sees it: its pid (from the AppHost's state file, as <c>dive ps</c> reads it), the
+/// port Kestrel itself listens on (its ASPNETCORE_URLS) and its CPU time and RSS from /proc.
+/// </summary>
+public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
+{
+    public static BackendProcess Find(AppHostProcess app, string code)
+    {
+        var name = $"backend-{code.ToLowerInvariant()}";
+        var state = AppHostState.Read(app.StatePath) ?? throw new InvalidOperationException($"the AppHost wrote no state file ({app.StatePath})");
+        var pid = state.Resources.SingleOrDefault(r => r.Name == name)?.Pid
+            ?? throw new InvalidOperationException($"{name} has no pid in {app.StatePath} (one replica, executable launch expected)");
+        var urls = Environment(pid).GetValueOrDefault("ASPNETCORE_URLS")
+            ?? throw new InvalidOperationException($"{name} (pid {pid}) has no ASPNETCORE_URLS");
+        var own = new Uri(urls.Split(';')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        return new BackendProcess(code, pid, own);
+    }
+
+    /// <summary>User + system CPU time of every thread of the process, in microseconds (/proc/pid/stat, 100 ticks a second).</summary>
+    public double CpuMicroseconds()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after "pid (comm) ".
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks * 10_000.0;
+    }
+
+    public double RssMb()
+    {
+        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static Dictionary<string, string> Environment(int pid) =>
+        File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => v.Split('=', 2))
+            .Where(kv => kv.Length == 2)
+            .GroupBy(kv => kv[0])
+            .ToDictionary(g => g.Key, g => g.First()[1]);
+}

@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using DiveAspire.Backend.Auth;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace DiveAspire.Tests.Unit;
+
+/// <summary>The per-token cache of validated principals in front of the real JWT handler (no mock: real HS256 tokens).</summary>
+public class ValidatedTokenCacheTests
+{
+    private static readonly SymmetricSecurityKey Key = new(System.Text.Encoding.UTF8.GetBytes(new string('k', 32)));
+
+    private static TokenValidationParameters Parameters(SecurityKey key) => new()
+    {
+        ValidIssuer = "issuer",
+        ValidAudience = "audience",
+        IssuerSigningKey = key,
+        ValidateLifetime = true,
+        ClockSkew = TimeSpan.Zero,
+    };
+
+    private static string Token(DateTime expires, string subject = "alice") => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Issuer = "issuer",
+        Audience = "audience",
+        Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim("jti", Guid.NewGuid().ToString())]),
+        NotBefore = DateTime.UtcNow.AddMinutes(-1),
+        IssuedAt = DateTime.UtcNow.AddMinutes(-1),
+        Expires = expires,
+        SigningCredentials = new SigningCredentials(Key, SecurityAlgorithms.HmacSha256),
+    });
+
+    [Fact]
+    public async Task A_remembered_token_gives_every_request_its_own_copy_of_the_identity()
+    {
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
+        var token = Token(DateTime.UtcNow.AddMinutes(5));
+        var first = await cache.ValidateTokenAsync(token, Parameters(Key));
+        Assert.True(first.IsValid);
+        first.ClaimsIdentity.AddClaim(new Claim("dive.realm", "USA")); // what the realm stamp does to the request's copy
+
+        var second = await cache.ValidateTokenAsync(token, Parameters(Key));
+        Assert.True(second.IsValid);
+        Assert.NotSame(first.ClaimsIdentity, second.ClaimsIdentity);
+        Assert.Null(second.ClaimsIdentity.FindFirst("dive.realm"));
+        Assert.Equal("alice", second.ClaimsIdentity.FindFirst("sub")?.Value);
+        Assert.Equal(first.SecurityToken.Id, second.SecurityToken.Id);
+    }
+
+    [Fact]
+    public async Task A_token_is_not_accepted_from_the_cache_after_its_exp()
+    {
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
+        var expires = DateTime.UtcNow.AddSeconds(2);
+        var token = Token(expires);
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters(Key))).IsValid);
+        await Task.Delay(expires - DateTime.UtcNow + TimeSpan.FromMilliseconds(300));
+        var late = await cache.ValidateTokenAsync(token, Parameters(Key));
+        Assert.False(late.IsValid);
+        Assert.IsType<SecurityTokenExpiredException>(late.Exception);
+    }
+
+    [Fact]
+    public async Task An_invalid_token_is_never_remembered()
+    {
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
+        var token = Token(DateTime.UtcNow.AddMinutes(5));
+        var otherKey = new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(new string('x', 32)));
+        Assert.False((await cache.ValidateTokenAsync(token, Parameters(otherKey))).IsValid);
+        Assert.False((await cache.ValidateTokenAsync(token, Parameters(otherKey))).IsValid);
+        Assert.True((await cache.ValidateTokenAsync(token, Parameters(Key))).IsValid);
+    }
+}
