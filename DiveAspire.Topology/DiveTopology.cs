@@ -14,6 +14,12 @@ public sealed class DiveTopology
     public IEnumerable<InstanceDefinition> Instances => Spokes.Prepend(Hub);
     public RedisStoreSpec Blacklist => RedisStoreSpec.Blacklist;
 
+    /// <summary>The shared store's HA topology when <see cref="BlacklistHighAvailability.ConfigurationKey"/> is on, else null (one <c>redis-blacklist</c>).</summary>
+    public BlacklistHighAvailability? BlacklistHa { get; init; }
+
+    /// <summary>Every Redis server that holds the shared store: the three data nodes with HA, else <c>redis-blacklist</c> alone.</summary>
+    public IReadOnlyList<RedisStoreSpec> BlacklistDataNodes => BlacklistHa?.DataNodes ?? [Blacklist];
+
     /// <summary>The shared store first, then each instance's own Redis.</summary>
     public IEnumerable<RedisStoreSpec> RedisStores => Instances.Select(RedisStoreSpec.ForInstance).Prepend(Blacklist);
 
@@ -33,9 +39,10 @@ public sealed class DiveTopology
 
     /// <summary>
     /// Loads instances/ and keeps only the listed spokes. <paramref name="spokeFilter"/> null runs every spoke;
-    /// an empty list or "none" runs the hub alone.
+    /// an empty list or "none" runs the hub alone. <paramref name="highAvailability"/> runs the shared store as
+    /// <see cref="BlacklistHighAvailability"/>.
     /// </summary>
-    public static DiveTopology Load(string instancesDirectory, string? spokeFilter = null)
+    public static DiveTopology Load(string instancesDirectory, string? spokeFilter = null, bool highAvailability = false)
     {
         var all = InstanceLoader.LoadAll(instancesDirectory);
         var hubs = all.Where(i => i.Role == InstanceRole.Hub).ToList();
@@ -45,7 +52,7 @@ public sealed class DiveTopology
                 $"instances/ must contain exactly one instance with role 'hub' (found {hubs.Count}: {string.Join(", ", hubs.Select(h => h.Code))}).");
         }
         var spokes = all.Where(i => i.Role == InstanceRole.Spoke).OrderBy(i => i.Country.Offset).ToList();
-        return new DiveTopology(hubs[0], Narrow(spokes, spokeFilter));
+        return new DiveTopology(hubs[0], Narrow(spokes, spokeFilter)) { BlacklistHa = highAvailability ? BlacklistHighAvailability.Default : null };
     }
 
     private static List<InstanceDefinition> Narrow(List<InstanceDefinition> spokes, string? filter)

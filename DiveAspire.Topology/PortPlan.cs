@@ -4,6 +4,12 @@ namespace DiveAspire.Topology;
 public static class PortPlan
 {
     public const int BlacklistRedis = 6479;
+    /// <summary>The shared store's HA topology (<see cref="BlacklistHighAvailability"/>): replicas after 6479, Sentinels from 26379.</summary>
+    public const int BlacklistReplica1 = 6480;
+    public const int BlacklistReplica2 = 6481;
+    public const int BlacklistSentinel1 = 26379;
+    public const int BlacklistSentinel2 = 26380;
+    public const int BlacklistSentinel3 = 26381;
     public const int RedisExporter = 9121;
     public const int Prometheus = 9090;
     public const int Alertmanager = 9093;
@@ -37,6 +43,10 @@ public static class PortPlan
     public static IReadOnlyList<PortAllocation> Allocate(DiveTopology topology, PortPlanOptions options)
     {
         var ports = new List<PortAllocation> { new("shared", "redis-blacklist", BlacklistRedis) };
+        if (options.HighAvailability)
+        {
+            ports.AddRange(BlacklistHighAvailability.Default.AdditionalPorts());
+        }
         foreach (var instance in topology.Instances)
         {
             var c = instance.Country;
@@ -90,4 +100,5 @@ public sealed record PortCollision(int Port, IReadOnlyList<PortAllocation> Claim
     public override string ToString() => $"port {Port} claimed by {string.Join(", ", Claimants.Select(c => $"{c.Owner}/{c.Service}"))}";
 }
 
-public sealed record PortPlanOptions(bool Monitoring = true, bool Grafana = false, bool Keycloak = false);
+/// <param name="HighAvailability">The shared store runs as primary, replicas and Sentinels (<see cref="BlacklistHighAvailability"/>).</param>
+public sealed record PortPlanOptions(bool Monitoring = true, bool Grafana = false, bool Keycloak = false, bool HighAvailability = false);

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace DiveAspire.Topology;
 
-public enum RedisUserRole { Admin, Operator, Exporter, Backend }
+public enum RedisUserRole { Admin, Operator, Exporter, Backend, Replication, Sentinel }
 
 /// <summary>
 /// One ACL user of one Redis. The admin keeps the Redis's historical secret (<c>redis-password-&lt;label&gt;</c>,
@@ -29,7 +29,9 @@ public sealed record RedisUser(RedisStoreSpec Store, string Name, RedisUserRole 
 /// Least privilege in every Redis (issue 13): the <c>default</c> user is off and each client has its own user, generated
 /// from the topology. Rules are read left to right; each starts from nothing (<c>resetkeys resetchannels -@all</c>),
 /// so a user only has what is listed. Commands are named so that the file loads on Redis 7.0 (Debian) and 8.x (image).
-/// Room is left for the HA issue's replication and Sentinel users: another role and its rules here.
+/// With the HA topology (issue 14) every data node also has <c>replication</c> and <c>sentinel</c>, and each Sentinel
+/// has its own users with the same names and passwords as the data nodes' (<see cref="SentinelUsers"/>): a client
+/// logs in to the Sentinels and to the primary they name with one credential.
 /// </summary>
 public static class RedisAcl
 {
@@ -37,6 +39,10 @@ public static class RedisAcl
     public const string OperatorUser = "operator";
     public const string ExporterUser = "exporter";
     public const string InstanceBackendUser = "backend";
+    /// <summary>HA: what replicas log in to their primary as (<c>masteruser</c>/<c>masterauth</c>).</summary>
+    public const string ReplicationUser = "replication";
+    /// <summary>HA: what Sentinels log in to data nodes (<c>auth-user</c>) and to each other (<c>sentinel-user</c>) as.</summary>
+    public const string SentinelUser = "sentinel";
 
     /// <summary>
     /// Off and without password, so no client can ever be (or log in as) <c>default</c>. It keeps every permission all
@@ -63,7 +69,7 @@ public static class RedisAcl
     private const string SharedStoreBackendRules =
         Handshake + " ~blacklist:* ~user-revoked:* &dive-v3:token-blacklist &dive-v3:user-revoked &authz:invalidate" +
         " +info +get +mget +set +setex +psetex +exists +ttl +pttl +expire +pexpire +scan +multi +exec +discard +watch +unwatch" +
-        " +publish +subscribe +unsubscribe " + Scripting;
+        " +publish +subscribe +unsubscribe +wait " + Scripting;
 
     /// <summary>
     /// An instance's own Redis: the backend owns <c>dive-v3:*</c> (rate limits, OAuth codes, decisions, catalog),
@@ -84,6 +90,36 @@ public static class RedisAcl
 
     private const string AdminRules = "~* &* +@all";
 
+    /// <summary>A replica's link to its primary: PSYNC and REPLCONF only (the rules Redis documents for a replica user).</summary>
+    private const string ReplicationRules = Handshake + " +psync +sync +replconf +ping";
+
+    /// <summary>
+    /// What a Sentinel runs on a data node (Redis's documented minimum): monitoring (PING, INFO, ROLE), its hello channel,
+    /// and the failover itself (MULTI, REPLICAOF/SLAVEOF, CONFIG REWRITE, CLIENT KILL, EXEC). No key.
+    /// </summary>
+    private const string SentinelOnDataNodeRules =
+        Handshake + " &__sentinel__:hello +ping +info +role +publish +subscribe +multi +exec +slaveof +replicaof" +
+        " +config|rewrite +client|kill +script|kill";
+
+    /// <summary>Sentinel's read-only questions about the service, and its event channels (+switch-master, +sdown, ...).</summary>
+    private const string SentinelQueries =
+        " +ping +info +role +sentinel|get-master-addr-by-name +sentinel|master +sentinel|masters +sentinel|replicas +sentinel|slaves" +
+        " +sentinel|sentinels +sentinel|ckquorum +sentinel|myid +sentinel|info-cache";
+
+    /// <summary>On a Sentinel, a client (backend, CLI) asks where the primary is and listens for +switch-master.</summary>
+    private const string SentinelClientRules =
+        Handshake + " &+switch-master &+sentinel" + SentinelQueries + " +subscribe +unsubscribe";
+
+    /// <summary>On a Sentinel, the operator also sees every event and the clients.</summary>
+    private const string SentinelOperatorRules =
+        Handshake + " &*" + SentinelQueries + " +subscribe +unsubscribe +psubscribe +punsubscribe +client|list";
+
+    private const string SentinelExporterRules = Handshake + SentinelQueries;
+
+    /// <summary>One Sentinel on another: the leader vote, hello messages, INFO and PING.</summary>
+    private const string SentinelPeerRules =
+        Handshake + " &__sentinel__:hello +ping +info +role +publish +sentinel|is-master-down-by-addr";
+
     public static RedisUser Admin(RedisStoreSpec store) => new(store, AdminUser, RedisUserRole.Admin, AdminRules);
     public static RedisUser Operator(RedisStoreSpec store) => new(store, OperatorUser, RedisUserRole.Operator, OperatorRules);
     public static RedisUser Exporter(RedisStoreSpec store) => new(store, ExporterUser, RedisUserRole.Exporter, ExporterRules);
@@ -93,13 +129,40 @@ public static class RedisAcl
         ? new(store, $"backend-{instance.LowerCode}", RedisUserRole.Backend, SharedStoreBackendRules)
         : new(store, InstanceBackendUser, RedisUserRole.Backend, InstanceBackendRules);
 
-    /// <summary>Every user of one Redis: admin, operator, exporter, and one backend per instance that uses it.</summary>
+    public static RedisUser Replication(RedisStoreSpec store) => new(store, ReplicationUser, RedisUserRole.Replication, ReplicationRules);
+    public static RedisUser Sentinel(RedisStoreSpec store) => new(store, SentinelUser, RedisUserRole.Sentinel, SentinelOnDataNodeRules);
+
+    /// <summary>
+    /// Every user of one Redis: admin, operator, exporter, and one backend per instance that uses it; with the HA
+    /// topology the shared store's data nodes also have <c>replication</c> and <c>sentinel</c>.
+    /// </summary>
     public static IReadOnlyList<RedisUser> Users(RedisStoreSpec store, DiveTopology topology)
     {
         var backends = store.Kind == RedisKind.TokenStore
             ? topology.Instances
             : topology.Instances.Where(i => i.Code == store.Label).Take(1);
-        return [Admin(store), Operator(store), Exporter(store), .. backends.Select(i => Backend(store, i))];
+        IEnumerable<RedisUser> ha = store.Kind == RedisKind.TokenStore && topology.BlacklistHa is not null
+            ? [Replication(store), Sentinel(store)]
+            : [];
+        return [Admin(store), Operator(store), Exporter(store), .. backends.Select(i => Backend(store, i)), .. ha];
+    }
+
+    /// <summary>
+    /// The users of each Sentinel of the HA topology: the data nodes' names and passwords (StackExchange.Redis logs in to
+    /// the Sentinels and the primary with one credential) with Sentinel rules, and <c>sentinel</c> for the other Sentinels.
+    /// No replication user: nothing replicates from a Sentinel.
+    /// </summary>
+    public static IReadOnlyList<RedisUser> SentinelUsers(DiveTopology topology)
+    {
+        var store = topology.Blacklist;
+        return
+        [
+            Admin(store),
+            new(store, OperatorUser, RedisUserRole.Operator, SentinelOperatorRules),
+            new(store, ExporterUser, RedisUserRole.Exporter, SentinelExporterRules),
+            .. topology.Instances.Select(i => Backend(store, i) with { Rules = SentinelClientRules }),
+            new(store, SentinelUser, RedisUserRole.Sentinel, SentinelPeerRules),
+        ];
     }
 
     /// <summary>The ACL file of one Redis: the default user off, then one line per user (Redis allows no comment in it).</summary>

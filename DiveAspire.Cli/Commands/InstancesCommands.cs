@@ -39,7 +39,8 @@ public static class InstancesCommands
                 ["CODE", "NAME", "ROLE", "OFFSET", "BACKEND", "REDIS", "KEYCLOAK", "LOCALE", "TIMEZONE", "NATO"],
                 rows.Select(r => (IReadOnlyList<string>)[r.code, r.name, r.role, r.offset.ToString(), r.backendPort.ToString(), r.redisPort.ToString(),
                     r.keycloakHttpsPort.ToString(), r.locale, r.timeZone, r.natoJoinYear?.ToString() ?? "partner"]));
-            cli.Out.WriteLine($"Shared revocation store (redis-blacklist): port {PortPlan.BlacklistRedis}");
+            cli.Out.WriteLine($"Shared revocation store (redis-blacklist): port {PortPlan.BlacklistRedis}; with --ha also replicas " +
+                $"{PortPlan.BlacklistReplica1}, {PortPlan.BlacklistReplica2} and Sentinels {PortPlan.BlacklistSentinel1}-{PortPlan.BlacklistSentinel3}");
             return ExitCodes.Ok;
         });
         return command;
@@ -48,14 +49,14 @@ public static class InstancesCommands
     public static Command Ports(CliContext cli)
     {
         var all = new Option<bool>("--all-services") { Description = "Show every service formula of the original (frontend, OPA, KAS, ...) and their collisions" };
-        var command = new Command("ports", "Show the port plan for instances/ and check it for collisions") { all };
+        var command = new Command("ports", "Show the port plan for instances/ (with the --ha replicas and Sentinels of the shared store) and check it for collisions") { all };
         command.SetAction(parse =>
         {
             var json = parse.GetValue(CliContext.JsonOption);
             var topology = CliContext.LoadTopology();
             var allocations = parse.GetValue(all)
                 ? topology.Instances.SelectMany(i => PortPlan.AllServices(i.Country)).ToList()
-                : PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: true, Grafana: true));
+                : PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: true, Grafana: true, HighAvailability: true));
             var collisions = PortPlan.FindCollisions(allocations);
             if (json)
             {
