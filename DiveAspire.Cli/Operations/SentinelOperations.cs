@@ -25,7 +25,9 @@ public static class SentinelOperations
         var answered = asked.Where(a => a.View.Reachable).ToList();
         if (answered.Count == 0)
         {
-            throw new CliException($"No Sentinel of {setup.ServiceName} answers ({string.Join("; ", views.Select(v => v.Error))}). Is the store running with HA ('./dive up --ha')?");
+            var errors = views.Select(v => v.Error!).Distinct().ToList();
+            var hint = errors.All(e => e.Contains("unreachable", StringComparison.Ordinal)) ? " Is the store running with HA ('./dive up --ha')?" : "";
+            throw new CliException($"No Sentinel of {setup.ServiceName} answers: {string.Join("; ", errors.Select(e => e.TrimEnd('.')))}.{hint}");
         }
         var primaries = answered.Select(a => a.View.Primary).Distinct().ToList();
         if (primaries.Count > 1)
