@@ -53,7 +53,9 @@ public sealed class MonitoringFilesTests : IDisposable
         }
         var config = PrometheusConfig.Render("15s", Path.Combine(rulesDir, "*.yml"), "localhost:9121", "localhost:9093",
             [new("redis://localhost:6479", "blacklist", "token-store"), new("redis://localhost:6379", "USA", "cache")],
-            [new("localhost:4000", "USA", "hub")]);
+            [new("localhost:4000", "USA", "hub")],
+            [new("redis://localhost:26379", "blacklist-sentinel-1", MonitoringTargets.SentinelType)]);
+        Assert.Contains($"job_name: {MonitoringNames.SentinelJob}", config);
         var path = Path.Combine(_temp, "prometheus.yml");
         await File.WriteAllTextAsync(path, config);
 
