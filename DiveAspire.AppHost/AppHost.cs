@@ -20,12 +20,15 @@ var builder = DistributedApplication.CreateBuilder(args);
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
 
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
-var topology = DiveTopology.Load(options.InstancesPath, options.Spokes);
+// Published manifests always describe the highly available shared store (issue 14).
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability || builder.ExecutionContext.IsPublishMode);
 var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);
 
-var blacklist = builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
+var blacklist = topology.BlacklistHa is { } ha
+    ? builder.AddDiveBlacklistHa(topology, ha, runtime, options)
+    : builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
 var trust = builder.AddFederationTrust(topology, runtime, options);
 foreach (var instance in topology.Instances)
 {

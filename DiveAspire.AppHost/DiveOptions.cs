@@ -26,6 +26,12 @@ public sealed record DiveOptions(
     /// <summary><c>Dive:ProcessWatchers</c>: keep DCP's per-process watcher processes (default false; see <see cref="Aspire.Hosting.OrchestratorSettings"/>).</summary>
     public bool ProcessWatchers { get; init; }
 
+    /// <summary><c>Dive:RedisSentinel</c>: the Sentinel binary of the process runtime (Debian's <c>redis-sentinel</c>).</summary>
+    public string RedisSentinelPath { get; init; } = "redis-sentinel";
+
+    /// <summary><c>Dive:Blacklist:HighAvailability</c> (<c>./dive up --ha</c>): the shared store as primary, replicas and Sentinels.</summary>
+    public bool HighAvailability { get; init; }
+
     /// <summary>An IDE (Visual Studio, VS Code) runs this AppHost and attaches its debugger to project resources.</summary>
     public bool IdeSession { get; init; }
 
@@ -66,6 +72,8 @@ public sealed record DiveOptions(
             ReplicasPerBackend = perBackend,
             BackendLaunch = AppHost.BackendLaunch.Parse(section["BackendLaunch"]),
             ProcessWatchers = ParseBool(section["ProcessWatchers"], "Dive:ProcessWatchers", defaultValue: false),
+            RedisSentinelPath = section["RedisSentinel"] is { Length: > 0 } sentinel ? sentinel : "redis-sentinel",
+            HighAvailability = ParseBool(config[BlacklistHighAvailability.ConfigurationKey], BlacklistHighAvailability.ConfigurationKey, defaultValue: false),
             IdeSession = !string.IsNullOrEmpty(config[AppHost.BackendLaunch.IdeSessionVariable]),
         };
     }

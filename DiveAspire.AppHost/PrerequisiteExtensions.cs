@@ -10,7 +10,8 @@ public static class PrerequisiteExtensions
     {
         var container = runtime == DiveRuntime.Container;
         PortPlan.EnsureNoCollisions(PortPlan.Allocate(topology,
-            new PortPlanOptions(Monitoring: options.Monitoring, Grafana: options.Monitoring && container, Keycloak: container && options.Keycloak)));
+            new PortPlanOptions(Monitoring: options.Monitoring, Grafana: options.Monitoring && container, Keycloak: container && options.Keycloak,
+                HighAvailability: topology.BlacklistHa is not null)));
 
         if (runtime == DiveRuntime.Process && FindExecutable(options.RedisServerPath) is null)
         {
@@ -18,6 +19,13 @@ public static class PrerequisiteExtensions
                 $"'{options.RedisServerPath}' was not found, and the process runtime needs it. " +
                 "Install it with: sudo apt-get update && sudo apt-get install -y redis-server (./dive up does this for you), " +
                 "or set Dive:RedisServer to its path.");
+        }
+        if (runtime == DiveRuntime.Process && topology.BlacklistHa is not null && FindExecutable(options.RedisSentinelPath) is null)
+        {
+            throw new TopologyException(
+                $"'{options.RedisSentinelPath}' was not found, and the highly available shared store (--ha) needs it in the process runtime. " +
+                "Install it with: sudo apt-get update && sudo apt-get install -y redis-sentinel (./dive up does this for you), " +
+                "or set Dive:RedisSentinel to its path.");
         }
     }
 

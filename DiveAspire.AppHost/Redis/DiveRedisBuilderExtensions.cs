@@ -14,7 +14,7 @@ public static class DiveRedisBuilderExtensions
         var users = builder.AddRedisUserPasswords(spec, topology);
         var redis = runtime == DiveRuntime.Container
             ? builder.AddRedisContainer(spec, users, options)
-            : builder.AddLocalRedis(spec, users, options);
+            : (IResourceBuilder<IResourceWithConnectionString>)builder.AddLocalRedis(spec, users, options);
         return redis.WithRedisOperations(spec);
     }
 
@@ -89,8 +89,9 @@ public static class DiveRedisBuilderExtensions
         }
     }
 
-    private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
-        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, RedisUsersAnnotation users, DiveOptions options)
+    /// <summary>One redis-server process; <paramref name="replication"/> makes it a data node of the HA shared store.</summary>
+    internal static IResourceBuilder<LocalRedisResource> AddLocalRedis(
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, RedisUsersAnnotation users, DiveOptions options, DataNodeReplication? replication = null)
     {
         var dataDirectory = Path.Combine(options.DataPath, spec.ResourceName);
         CreatePrivateDirectory(dataDirectory);
@@ -107,9 +108,10 @@ public static class DiveRedisBuilderExtensions
             await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis), ct).ConfigureAwait(false);
             RestrictDataFiles(dataDirectory);
             await WritePrivateFileAsync(redis.AclFilePath, await users.RenderAclFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+            var replicationLines = replication is null ? "" : await replication.ConfigLinesAsync(redis, ct).ConfigureAwait(false);
             await WritePrivateFileAsync(redis.SecretConfigPath,
                 "# Written by the DiveAspire AppHost at each start. Do not commit.\n" +
-                string.Create(CultureInfo.InvariantCulture, $"aclfile \"{redis.AclFilePath}\"\n"), ct).ConfigureAwait(false);
+                string.Create(CultureInfo.InvariantCulture, $"aclfile \"{redis.AclFilePath}\"\n") + replicationLines, ct).ConfigureAwait(false);
         });
 
         return builder.AddResource(redis)
@@ -129,9 +131,18 @@ public static class DiveRedisBuilderExtensions
                 {
                     context.Args.Add(arg);
                 }
+                replication?.AddArguments(context.Args, redis.PrimaryEndpoint);
             })
             .WithHealthCheck(healthCheckKey);
     }
+
+    /// <summary>
+    /// Writes a file only its owner can read (0600): configuration holding a password (masterauth, Sentinel's auth-pass)
+    /// or hashes of them (ACL files).
+    /// </summary>
+    internal static Task WriteSecretFileAsync(string path, string contents, CancellationToken ct) => WritePrivateFileAsync(path, contents, ct);
+
+    internal static void CreateDataDirectory(string path) => CreatePrivateDirectory(path);
 
     /// <summary>
     /// A Redis's data (AOF, RDB: revocations, OTP secrets, codes) is for its owner only: the directory is 0700, also

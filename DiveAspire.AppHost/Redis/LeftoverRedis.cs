@@ -53,7 +53,7 @@ public static class LeftoverRedis
             try
             {
                 comm = File.ReadAllText(Path.Combine(dir, "comm")).Trim();
-                cwd = comm == "redis-server" ? new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget : null;
+                cwd = comm is "redis-server" or "redis-sentinel" ? new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget : null;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

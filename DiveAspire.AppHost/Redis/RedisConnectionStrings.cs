@@ -22,6 +22,15 @@ public static class RedisConnectionStrings
     }
 
     /// <summary>
+    /// What a client of the store gets: through the Sentinels for the HA shared store (<see cref="SentinelServiceAnnotation"/>),
+    /// else the Redis's own address (<see cref="For"/>).
+    /// </summary>
+    public static ReferenceExpression ForClient(IResourceWithConnectionString redis, string userName) =>
+        redis.Annotations.OfType<SentinelServiceAnnotation>().SingleOrDefault() is { } sentinels
+            ? sentinels.ConnectionString(redis, userName)
+            : For(redis, userName);
+
+    /// <summary>
     /// Gives a client <c>ConnectionStrings__&lt;name&gt;</c> for one user, resolved when the client starts; it waits for
     /// the Redis unless <paramref name="waitForRedis"/> is false (a backend must start while the shared store is down).
     /// </summary>
@@ -30,7 +39,7 @@ public static class RedisConnectionStrings
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
     {
         client
-            .WithEnvironment(context => context.EnvironmentVariables[$"ConnectionStrings__{connectionName}"] = For(redis.Resource, userName))
+            .WithEnvironment(context => context.EnvironmentVariables[$"ConnectionStrings__{connectionName}"] = ForClient(redis.Resource, userName))
             .WithRelationship(redis.Resource, "Reference");
         return waitForRedis ? client.WaitFor(redis) : client;
     }

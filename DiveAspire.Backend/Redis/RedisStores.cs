@@ -15,8 +15,12 @@ public sealed class RedisStores : IAsyncDisposable
     public RedisStores(IConfiguration config, ILoggerFactory loggers, Instance.InstanceInfo instance)
     {
         Cache = Connect(config, CacheName, loggers, instance);
-        Blacklist = Connect(config, BlacklistName, loggers, instance);
+        BlacklistPrimary = SentinelPrimary.For(config.GetConnectionString(BlacklistName), loggers);
+        Blacklist = Connect(config, BlacklistName, loggers, instance, BlacklistPrimary);
     }
+
+    /// <summary>With the HA shared store (a Sentinel connection string): the primary its Sentinels name; else null.</summary>
+    public SentinelPrimary? BlacklistPrimary { get; }
 
     public IConnectionMultiplexer Cache { get; }
     public IConnectionMultiplexer Blacklist { get; }
@@ -26,11 +30,12 @@ public sealed class RedisStores : IAsyncDisposable
     /// <summary>CLIENT SETNAME of a backend's connections, so `CLIENT LIST` tells which backend is connected (and subscribed).</summary>
     public static string ClientName(string instanceCode, string store) => $"dive-backend-{instanceCode.ToLowerInvariant()}-{store}";
 
-    private static ConnectionMultiplexer Connect(IConfiguration config, string name, ILoggerFactory loggers, Instance.InstanceInfo instance)
+    private static ConnectionMultiplexer Connect(IConfiguration config, string name, ILoggerFactory loggers, Instance.InstanceInfo instance, SentinelPrimary? sentinels = null)
     {
         var connectionString = config.GetConnectionString(name)
             ?? throw new InvalidOperationException($"Connection string '{name}' is not configured (the AppHost sets ConnectionStrings__{name}).");
         var options = ConfigurationOptions.Parse(connectionString);
+        options = sentinels?.DataNodeOptions(options) ?? options;
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 2000;
         options.SyncTimeout = 2000;
@@ -49,5 +54,9 @@ public sealed class RedisStores : IAsyncDisposable
     {
         await Cache.DisposeAsync();
         await Blacklist.DisposeAsync();
+        if (BlacklistPrimary is not null)
+        {
+            await BlacklistPrimary.DisposeAsync();
+        }
     }
 }

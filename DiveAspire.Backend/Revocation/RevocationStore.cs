@@ -1,6 +1,7 @@
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.Redis;
+using DiveAspire.Topology;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Revocation;
@@ -36,6 +37,32 @@ public sealed class RevocationStore(
         """;
 
     private IConnectionMultiplexer Connection => stores.Blacklist;
+
+    /// <summary>
+    /// HA shared store: the node the Sentinels name as primary, where every command goes (null: let the multiplexer
+    /// choose, as with a single store). A deposed primary that resumes still calls itself primary for a few seconds.
+    /// </summary>
+    private IServer? PrimaryServer
+    {
+        get
+        {
+            if (stores.BlacklistPrimary?.Current is not { } endpoint)
+            {
+                return null;
+            }
+            try
+            {
+                return Connection.GetServer(endpoint);
+            }
+            catch (ArgumentException)
+            {
+                return null; // not one of the data nodes known at start
+            }
+        }
+    }
+
+    private Task<RedisResult> ExecuteAsync(IServer? server, string command, params object[] args) =>
+        server is null ? Connection.GetDatabase().ExecuteAsync(command, args) : server.ExecuteAsync(command, args);
 
     public bool IsConnected => Connection.IsConnected;
 
@@ -100,12 +127,19 @@ public sealed class RevocationStore(
         long[] inForce;
         try
         {
-            inForce = (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!;
+            inForce = stores.BlacklistPrimary is null
+                ? (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!
+                : await RevokeOnPrimaryAsync(keys, args);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogWarning("A revocation was not acknowledged by the shared store: {Error}", ex.GetType().Name);
             throw new RevocationStoreUnavailableException("The shared revocation store is unreachable; the revocation was not recorded. Retry.", ex);
+        }
+        catch (ReplicaAcknowledgementException ex)
+        {
+            logger.LogWarning("A revocation was not acknowledged by the shared store: {Error}", ex.Message);
+            throw new RevocationStoreUnavailableException("The shared revocation store did not confirm the revocation on a replica; it may not be recorded. Retry.", ex);
         }
 
         var records = new List<RevocationRecord>(targets.Count);
@@ -118,6 +152,23 @@ public sealed class RevocationStore(
         }
         return records;
     }
+
+    /// <summary>
+    /// HA shared store: the script on the primary, then <c>WAIT 1</c> on the same connection: acknowledged only once a
+    /// replica has the write, so a failover cannot discard it (the primary itself refuses writes without a live replica:
+    /// min-replicas-to-write). No replica within the bound is a 503; the write may still replicate, and a revocation
+    /// recorded without acknowledgement is harmless.
+    /// </summary>
+    private async Task<long[]> RevokeOnPrimaryAsync(RedisKey[] keys, RedisValue[] args)
+    {
+        var server = PrimaryServer;
+        var inForce = (long[])(await ExecuteAsync(server, "EVAL", [RevokeScript, keys.Length, .. keys.Cast<object>(), .. args.Cast<object>()]))!;
+        var timeout = BlacklistHighAvailability.Default.ReplicaAcknowledgementTimeout;
+        var replicas = (long)await ExecuteAsync(server, "WAIT", 1, (long)timeout.TotalMilliseconds);
+        return replicas >= 1 ? inForce : throw new ReplicaAcknowledgementException($"no replica confirmed the write within {timeout.TotalMilliseconds} ms");
+    }
+
+    private sealed class ReplicaAcknowledgementException(string message) : Exception(message);
 
     /// <summary>When a key ends from its PTTL reply: -1 (no TTL) is for ever, -2 (no key) is null.</summary>
     private static DateTimeOffset? ExpiryOf(long pttl, DateTimeOffset now) => pttl switch
@@ -133,7 +184,7 @@ public sealed class RevocationStore(
         EnsureConnected();
         try
         {
-            return await Connection.GetDatabase().KeyExistsAsync(RevocationKeys.Key(kind, identifier));
+            return (long)await ExecuteAsync(PrimaryServer, "EXISTS", (RedisKey)RevocationKeys.Key(kind, identifier)) == 1;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -144,7 +195,7 @@ public sealed class RevocationStore(
     /// <summary>When a key ends (<see cref="DateTimeOffset.MaxValue"/> without TTL), or null when the key no longer exists.</summary>
     public async Task<DateTimeOffset?> ExpiryAsync(RevocationKind kind, string identifier)
     {
-        var pttl = (long)(await Connection.GetDatabase().ExecuteAsync("PTTL", (RedisKey)RevocationKeys.Key(kind, identifier)));
+        var pttl = (long)(await ExecuteAsync(PrimaryServer, "PTTL", (RedisKey)RevocationKeys.Key(kind, identifier)));
         return ExpiryOf(pttl, clock.GetUtcNow());
     }
 
@@ -153,14 +204,15 @@ public sealed class RevocationStore(
     {
         EnsureConnected();
         var prefix = kind == RevocationKind.Token ? RevocationKeys.TokenPrefix : RevocationKeys.UserPrefix;
-        var db = Connection.GetDatabase();
+        // One node for the whole scan: the Sentinels' primary (HA), else the multiplexer's.
+        var server = PrimaryServer;
         var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         try
         {
-            await foreach (var batch in ScanAsync(db, prefix + "*", ct))
+            await foreach (var batch in ScanAsync(server, prefix + "*", ct))
             {
                 // PTTL, not TTL helpers: a key without TTL (-1) is a permanent revocation, enforced like /check reports it.
-                var ttls = batch.Select(key => db.ExecuteAsync("PTTL", (RedisKey)key)).ToArray();
+                var ttls = batch.Select(key => ExecuteAsync(server, "PTTL", (RedisKey)key)).ToArray();
                 var now = clock.GetUtcNow();
                 for (var i = 0; i < batch.Count; i++)
                 {
@@ -186,7 +238,7 @@ public sealed class RevocationStore(
         var count = 0;
         try
         {
-            await foreach (var batch in ScanAsync(Connection.GetDatabase(), prefix + "*", ct))
+            await foreach (var batch in ScanAsync(PrimaryServer, prefix + "*", ct))
             {
                 count += batch.Count;
             }
@@ -198,13 +250,13 @@ public sealed class RevocationStore(
         return count;
     }
 
-    private static async IAsyncEnumerable<List<string>> ScanAsync(IDatabase db, string pattern, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<List<string>> ScanAsync(IServer? server, string pattern, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var cursor = "0";
         do
         {
             ct.ThrowIfCancellationRequested();
-            var reply = (RedisResult[])(await db.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))!;
+            var reply = (RedisResult[])(await ExecuteAsync(server, "SCAN", cursor, "MATCH", pattern, "COUNT", 1000))!;
             cursor = (string)reply[0]!;
             var keys = ((RedisResult[])reply[1]!).Select(k => (string)k!).ToList();
             if (keys.Count > 0)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Threading.Channels;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
@@ -46,6 +47,10 @@ public sealed class RevocationSubscriber(
     {
         stores.Blacklist.ConnectionFailed += OnConnectionFailed;
         stores.Blacklist.ConnectionRestored += OnConnectionRestored;
+        if (stores.BlacklistPrimary is { } sentinels)
+        {
+            sentinels.Changed += OnPrimaryChanged;
+        }
         _ = SweepAsync(stoppingToken);
         try
         {
@@ -63,6 +68,10 @@ public sealed class RevocationSubscriber(
         {
             stores.Blacklist.ConnectionFailed -= OnConnectionFailed;
             stores.Blacklist.ConnectionRestored -= OnConnectionRestored;
+            if (stores.BlacklistPrimary is { } watched)
+            {
+                watched.Changed -= OnPrimaryChanged;
+            }
         }
     }
 
@@ -189,6 +198,41 @@ public sealed class RevocationSubscriber(
             _synchronised = false;
         }
         DiveMetrics.RevocationStoreUp.Set(stores.Blacklist.IsConnected ? 1 : 0);
+        RequestResync();
+    }
+
+    /// <summary>
+    /// HA: the Sentinels promoted another node. Messages published on the new primary may have been missed (the
+    /// subscription can sit on a node that was not yet following it): resubscribe where the multiplexer now sees the
+    /// primary and resynchronise from it, as after any reconnect.
+    /// </summary>
+    private void OnPrimaryChanged(EndPoint primary)
+    {
+        _synchronised = false;
+        DiveMetrics.RevocationPubSubReconnects.Inc();
+        _ = ResubscribeAsync();
+    }
+
+    private async Task ResubscribeAsync()
+    {
+        try
+        {
+            // The multiplexer re-reads every node's role now rather than when its connections happen to drop.
+            await stores.Blacklist.ConfigureAsync();
+            var channel = RedisChannel.Literal(RevocationKeys.TokenChannel);
+            if (Subscriber.SubscribedEndpoint(channel) is { } current && stores.BlacklistPrimary?.Current is { } primary && !current.Equals(primary))
+            {
+                await Subscriber.UnsubscribeAsync(channel, OnMessage);
+                await Subscriber.UnsubscribeAsync(RedisChannel.Literal(RevocationKeys.UserChannel), OnMessage);
+                await Subscriber.SubscribeAsync(channel, OnMessage);
+                await Subscriber.SubscribeAsync(RedisChannel.Literal(RevocationKeys.UserChannel), OnMessage);
+                logger.LogInformation("Revocation subscription moved to {Endpoint} after a failover", Subscriber.SubscribedEndpoint(channel));
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Revocation resubscription after a failover failed: {Error}", ex.GetType().Name);
+        }
         RequestResync();
     }
 

@@ -10,11 +10,12 @@ public static class PreflightCommand
     {
         var spokes = new Option<string?>("--spokes") { Description = "Comma-separated spoke codes (default: every spoke in instances/)" };
         var monitoring = new Option<bool>("--monitoring") { Description = "Also check the monitoring ports", DefaultValueFactory = _ => true };
-        var command = new Command("preflight", "Check that the port plan has no collisions and that every planned host port is free") { spokes, monitoring };
+        var ha = new Option<bool>("--ha") { Description = "The shared store runs highly available (replicas and Sentinels): check their ports too" };
+        var command = new Command("preflight", "Check that the port plan has no collisions and that every planned host port is free") { spokes, monitoring, ha };
         command.SetAction(parse =>
         {
             var topology = CliContext.LoadTopology(parse.GetValue(spokes));
-            var allocations = PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: parse.GetValue(monitoring)));
+            var allocations = PortPlan.Allocate(topology, new PortPlanOptions(Monitoring: parse.GetValue(monitoring), HighAvailability: parse.GetValue(ha)));
             PortPlan.EnsureNoCollisions(allocations);
 
             var busy = allocations.Where(a => !PortOwners.IsFree(a.Port))

@@ -41,12 +41,13 @@ public class FederationFixture : IAsyncLifetime
     public DistributedApplication App { get; private set; } = null!;
     public string DataPath => _data;
 
-    public IEnumerable<string> RedisNames => Topology.RedisStores.Select(s => s.ResourceName);
+    /// <summary>Every Redis resource: the instances' and the shared store's (with HA its replicas and Sentinels too).</summary>
+    public IEnumerable<string> RedisNames => Topology.RedisStores.Select(s => s.ResourceName).Concat(Topology.BlacklistHa?.ResourceNames.Skip(1) ?? []);
     public IEnumerable<string> BackendNames => Topology.Instances.Select(i => i.BackendResourceName);
 
     public async Task InitializeAsync()
     {
-        Topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, Spokes);
+        Topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, Spokes, ExtraArgs.Contains(AppHostArgs.HighAvailability));
         using var cts = new CancellationTokenSource(StartupTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DiveAspire_AppHost>(
             AppHostArgs.For("process", Spokes, _data, Secrets, [.. TestProxy, .. ExtraArgs]), cts.Token);
@@ -106,7 +107,7 @@ public class FederationFixture : IAsyncLifetime
         var options = ConfigurationOptions.Parse(await ConnectionStringAsync(redis));
         options.User = RedisAcl.AdminUser;
         options.CommandMap = CommandMap.Default;
-        options.Password = Secrets.For(Topology.RedisStores.Single(s => s.ResourceName == redis));
+        options.Password = Secrets.For(Topology.RedisStores.Concat(Topology.BlacklistDataNodes).First(s => s.ResourceName == redis));
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 3000;
         options.AllowAdmin = true;

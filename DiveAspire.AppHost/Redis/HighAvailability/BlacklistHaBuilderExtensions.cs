@@ -1,0 +1,109 @@
+using System.Globalization;
+using DiveAspire.AppHost;
+using DiveAspire.Topology;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aspire.Hosting;
+
+public static class BlacklistHaBuilderExtensions
+{
+    /// <summary>
+    /// The shared revocation store as one primary, two replicas and three Sentinels (issue 14). Returns the initial
+    /// primary <c>redis-blacklist</c>, under which the dashboard groups the other nodes; clients referencing it get a
+    /// connection string through the Sentinels (<see cref="SentinelServiceAnnotation"/>).
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddDiveBlacklistHa(
+        this IDistributedApplicationBuilder builder, DiveTopology topology, BlacklistHighAvailability ha, DiveRuntime runtime, DiveOptions options)
+    {
+        if (runtime == DiveRuntime.Container)
+        {
+            throw new TopologyException(
+                "The highly available shared store (--ha) runs in the process runtime only so far; use --runtime process.");
+        }
+        // One secret parameter per user, shared by every node and Sentinel: one credential reaches them all.
+        var users = builder.AddRedisUserPasswords(topology.Blacklist, topology);
+        var sentinelUsers = new RedisUsersAnnotation([.. RedisAcl.SentinelUsers(topology).Select(u => new RedisUserPassword(u, users[u.Name].Password))]);
+
+        var nodes = new List<IResourceBuilder<LocalRedisResource>>();
+        var replications = new List<DataNodeReplication>();
+        foreach (var spec in ha.DataNodes)
+        {
+            var replication = new DataNodeReplication(ha, users, nodes.Count == 0 ? null : nodes[0].Resource.PrimaryEndpoint);
+            replications.Add(replication);
+            nodes.Add(builder.AddLocalRedis(spec, users, options, replication));
+        }
+        var primary = nodes[0];
+        var sentinels = ha.Sentinels.Select(s => builder.AddLocalSentinel(s, ha, sentinelUsers, primary.Resource, replications[0], options)).ToList();
+        foreach (var replication in replications)
+        {
+            replication.Sentinels = [.. sentinels.Select(s => s.Resource.PrimaryEndpoint)];
+        }
+
+        foreach (var (node, spec) in nodes.Zip(ha.DataNodes))
+        {
+            node.WithRedisOperations(spec);
+            if (node != primary)
+            {
+                node.WithParentRelationship(primary);
+            }
+        }
+        foreach (var sentinel in sentinels)
+        {
+            sentinel.WithParentRelationship(primary);
+        }
+        primary.WithAnnotation(new SentinelServiceAnnotation([.. sentinels.Select(s => (IResourceWithEndpoints)s.Resource)]));
+        return primary;
+    }
+
+    private static IResourceBuilder<LocalSentinelResource> AddLocalSentinel(
+        this IDistributedApplicationBuilder builder, SentinelNode node, BlacklistHighAvailability ha, RedisUsersAnnotation users,
+        LocalRedisResource initialPrimary, DataNodeReplication lookup, DiveOptions options)
+    {
+        var dataDirectory = Path.Combine(options.DataPath, node.ResourceName);
+        DiveRedisBuilderExtensions.CreateDataDirectory(dataDirectory);
+        var sentinel = new LocalSentinelResource(node.ResourceName, options.RedisSentinelPath, dataDirectory);
+        sentinel.Annotations.Add(users);
+
+        var healthCheckKey = $"{node.ResourceName}_check";
+        builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new SentinelHealthCheck(sentinel));
+        builder.Services.AddHealthChecks().Add(new(healthCheckKey, sp => sp.GetRequiredKeyedService<SentinelHealthCheck>(healthCheckKey), failureStatus: null, tags: null));
+
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(sentinel, async (e, ct) =>
+        {
+            var port = await DataNodeReplication.PortAsync(sentinel.PrimaryEndpoint, ct).ConfigureAwait(false);
+            // After a failover a restarted Sentinel monitors the current primary; the others tell it the rest.
+            var primaryPort = await lookup.CurrentPrimaryPortAsync(ct).ConfigureAwait(false)
+                ?? await DataNodeReplication.PortAsync(initialPrimary.PrimaryEndpoint, ct).ConfigureAwait(false);
+            var peerPassword = await users[RedisAcl.SentinelUser].Password.GetValueAsync(ct).ConfigureAwait(false);
+            var config = new System.Text.StringBuilder()
+                .AppendLine("# Written by the DiveAspire AppHost at each start; Sentinel rewrites it as it learns. Do not commit.")
+                .AppendLine(CultureInfo.InvariantCulture, $"dir {DataNodeReplication.Quote(dataDirectory)}")
+                .AppendLine(CultureInfo.InvariantCulture, $"sentinel announce-ip {DataNodeReplication.Host}")
+                .AppendLine(CultureInfo.InvariantCulture, $"sentinel announce-port {port}")
+                .Append(await users.RenderAclFileAsync(ct).ConfigureAwait(false))
+                .AppendLine(CultureInfo.InvariantCulture, $"sentinel sentinel-user {RedisAcl.SentinelUser}")
+                .AppendLine(CultureInfo.InvariantCulture, $"sentinel sentinel-pass {DataNodeReplication.Quote(peerPassword!)}");
+            var monitor = ha.SentinelMonitorLines(DataNodeReplication.Host, primaryPort);
+            config.AppendLine(monitor[0])
+                .AppendLine(CultureInfo.InvariantCulture, $"sentinel auth-user {BlacklistHighAvailability.ServiceName} {RedisAcl.SentinelUser}")
+                .AppendLine(CultureInfo.InvariantCulture, $"sentinel auth-pass {BlacklistHighAvailability.ServiceName} {DataNodeReplication.Quote(peerPassword!)}");
+            foreach (var line in monitor.Skip(1))
+            {
+                config.AppendLine(line);
+            }
+            await DiveRedisBuilderExtensions.WriteSecretFileAsync(sentinel.ConfigPath, config.ToString(), ct).ConfigureAwait(false);
+        });
+
+        return builder.AddResource(sentinel)
+            .WithEndpoint(port: node.HostPort, name: LocalSentinelResource.PrimaryEndpointName, scheme: "tcp")
+            .WithArgs(context =>
+            {
+                context.Args.Add(sentinel.ConfigPath);
+                context.Args.Add("--port");
+                context.Args.Add(sentinel.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+                context.Args.Add("--bind");
+                context.Args.Add(DataNodeReplication.Host);
+            })
+            .WithHealthCheck(healthCheckKey);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using DiveAspire.Topology;
+using StackExchange.Redis;
+
+namespace DiveAspire.Backend.Redis;
+
+/// <summary>
+/// The highly available shared store (issue 14): its connection string names the Sentinels and
+/// <c>serviceName=dive-blacklist</c>. This asks the Sentinels where the data nodes are (at start) and which one is
+/// the primary (on every <c>+switch-master</c> and every half second), so that a revocation is written to the node the
+/// Sentinels promoted, never to a deposed primary that still believes it is one (a hung primary that resumes).
+/// StackExchange.Redis's own Sentinel mode is not used for the data connection: it throws at start when the primary is
+/// down (a backend must start during an outage) and keeps using a resumed old primary until that one is reconfigured.
+/// </summary>
+public sealed class SentinelPrimary : IAsyncDisposable
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan DiscoveryTimeout = TimeSpan.FromSeconds(30);
+    private static readonly int ExpectedReplicas = BlacklistHighAvailability.Default.DataNodes.Count - 1;
+
+    private readonly ConnectionMultiplexer _sentinels;
+    private readonly string _serviceName;
+    private readonly ILogger _logger;
+    private readonly Timer _poll;
+    private int _polling;
+
+    private SentinelPrimary(ConfigurationOptions options, ILogger logger)
+    {
+        _serviceName = options.ServiceName!;
+        _logger = logger;
+        var sentinelOptions = options.Clone();
+        sentinelOptions.ServiceName = null;
+        sentinelOptions.CommandMap = CommandMap.Sentinel;
+        sentinelOptions.AbortOnConnectFail = false;
+        _sentinels = ConnectionMultiplexer.SentinelConnect(sentinelOptions);
+        _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (_, _) => _ = RefreshAsync());
+        _poll = new Timer(_ => _ = RefreshAsync(), null, TimeSpan.Zero, PollInterval);
+    }
+
+    /// <summary>Null unless the connection string names a Sentinel service.</summary>
+    public static SentinelPrimary? For(string? connectionString, ILoggerFactory loggers) =>
+        connectionString is not null && ConfigurationOptions.Parse(connectionString) is { ServiceName.Length: > 0 } options
+            ? new SentinelPrimary(options, loggers.CreateLogger("DiveAspire.Redis.Sentinel"))
+            : null;
+
+    /// <summary>The data node the Sentinels name as primary (null until one has answered).</summary>
+    public EndPoint? Current { get; private set; }
+
+    /// <summary>Raised when the Sentinels name another primary (a failover): subscriptions and caches follow it.</summary>
+    public event Action<EndPoint>? Changed;
+
+    /// <summary>
+    /// The options of a plain connection to every data node (primary and replicas, as the Sentinels list them), with the
+    /// credentials and settings of <paramref name="options"/>. Waits up to 30 s for a Sentinel to answer.
+    /// </summary>
+    public ConfigurationOptions DataNodeOptions(ConfigurationOptions options)
+    {
+        var deadline = DateTime.UtcNow + DiscoveryTimeout;
+        while (true)
+        {
+            foreach (var server in SentinelServers())
+            {
+                try
+                {
+                    var primary = server.SentinelGetMasterAddressByName(_serviceName);
+                    if (primary is null)
+                    {
+                        continue;
+                    }
+                    var replicas = server.SentinelGetReplicaAddresses(_serviceName);
+                    // A Sentinel learns the replicas from the primary within seconds of its start; the connection can
+                    // only ever use the nodes it starts with, so wait for all of them (then go on with what is known).
+                    if (replicas.Length < ExpectedReplicas && DateTime.UtcNow < deadline)
+                    {
+                        continue;
+                    }
+                    var data = options.Clone();
+                    data.ServiceName = null;
+                    data.EndPoints.Clear();
+                    data.EndPoints.Add(primary);
+                    foreach (var replica in replicas)
+                    {
+                        data.EndPoints.TryAdd(replica);
+                    }
+                    _logger.Log(replicas.Length < ExpectedReplicas ? LogLevel.Warning : LogLevel.Information,
+                        "Shared store {Service}: data nodes {Nodes}, primary {Primary}", _serviceName, string.Join(", ", data.EndPoints), primary);
+                    return data;
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    // Ask the next Sentinel.
+                }
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"No Sentinel of '{_serviceName}' named its primary within {DiscoveryTimeout.TotalSeconds} s.");
+            }
+            Thread.Sleep(500);
+        }
+    }
+
+    private IEnumerable<IServer> SentinelServers() =>
+        _sentinels.GetEndPoints().Select(e => _sentinels.GetServer(e)).Where(s => s.IsConnected);
+
+    private async Task RefreshAsync()
+    {
+        if (Interlocked.Exchange(ref _polling, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            foreach (var server in SentinelServers())
+            {
+                try
+                {
+                    if (await server.SentinelGetMasterAddressByNameAsync(_serviceName).ConfigureAwait(false) is { } primary)
+                    {
+                        var previous = Current;
+                        Current = primary;
+                        if (previous is not null && !previous.Equals(primary))
+                        {
+                            _logger.LogWarning("Shared store {Service}: the Sentinels name a new primary {Primary} (was {Previous})", _serviceName, primary, previous);
+                            Changed?.Invoke(primary);
+                        }
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    // Ask the next Sentinel.
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _polling, 0);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _poll.DisposeAsync();
+        await _sentinels.DisposeAsync();
+    }
+}
