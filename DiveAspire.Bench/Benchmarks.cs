@@ -16,15 +16,21 @@ public static class Benchmarks
     ];
     private const string NoApiLimitHit = "Dive:RateLimits:api:Max=1000000000";
 
-    public static async Task<int> RunAsync(bool quick, bool startupOnly)
+    public static async Task<int> RunAsync(bool quick, bool startupOnly, bool failoverOnly = false)
     {
         var repoRoot = Path.GetDirectoryName(DiveTopology.FindInstancesDirectory(AppContext.BaseDirectory))!;
         var report = new Report(repoRoot, quick);
         var total = System.Diagnostics.Stopwatch.StartNew();
+        if (failoverOnly)
+        {
+            await Timed(() => FailoverDrills.RunAsync(repoRoot, report, quick));
+            return 0;
+        }
         if (!startupOnly)
         {
             await Timed(() => { RevocationCheck(report, quick); return Task.CompletedTask; });
             await Timed(() => MessagingAndThroughputAsync(repoRoot, report, quick));
+            await Timed(() => FailoverDrills.RunAsync(repoRoot, report, quick));
         }
         await Timed(() => StartupAsync(repoRoot, report, quick));
         Console.WriteLine($"(all: {total.Elapsed.TotalSeconds:F0} s)");
