@@ -135,7 +135,9 @@ public static class FailoverDrills
                 {
                     return;
                 }
-                last = string.Join("; ", status.Problems);
+                last = string.Join("; ", status.Problems) + " | replicas: " +
+                    string.Join(", ", status.Replicas.Select(r => $"{r.Name} {r.Endpoint} flags={r.Flags} link={r.LinkStatus} online={r.Online}")) +
+                    $" | primary {status.Primary?.Name} {status.Primary?.Endpoint} connected {status.Primary?.ConnectedReplicas}";
             }
             catch (CliException ex)
             {
