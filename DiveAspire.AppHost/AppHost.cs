@@ -20,8 +20,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
 
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
-// Published manifests always describe the highly available shared store (issue 14).
-var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability || builder.ExecutionContext.IsPublishMode);
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability);
 var runtime = ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);

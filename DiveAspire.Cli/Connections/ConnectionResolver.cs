@@ -15,13 +15,16 @@ public static class ConnectionResolver
     public static RedisTarget Redis(RedisStoreSpec spec, string? endpoint = null, SecretsSource secrets = SecretsSource.Local, string user = RedisAcl.OperatorUser)
     {
         var variable = RedisEndpointVariable(spec);
+        var acl = user == RedisAcl.AdminUser ? RedisAcl.Admin(spec) : RedisAcl.Operator(spec);
+        var (password, source) = PasswordResolver.Resolve(acl, secrets);
         var (host, port) = endpoint is { Length: > 0 }
             ? EndpointOverride.Parse(endpoint, "--endpoint")
             : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv
                 ? EndpointOverride.Parse(fromEnv, variable)
-                : (LocalHost, spec.HostPort);
-        var acl = user == RedisAcl.AdminUser ? RedisAcl.Admin(spec) : RedisAcl.Operator(spec);
-        var (password, source) = PasswordResolver.Resolve(acl, secrets);
+                // The HA shared store: whichever node its Sentinels name as primary (see SentinelPrimaryResolver).
+                : spec.Kind == RedisKind.TokenStore && password is not null && SentinelPrimaryResolver.Primary(acl.Name, password) is { } primary
+                    ? primary
+                    : (LocalHost, spec.HostPort);
         return new RedisTarget(spec, host, port, acl.Name, password, source)
         {
             Admin = acl.Role == RedisUserRole.Admin ? null : () => Redis(spec, endpoint, secrets, RedisAcl.AdminUser),

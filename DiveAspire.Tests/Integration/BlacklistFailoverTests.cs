@@ -45,7 +45,27 @@ public sealed class BlacklistFailoverTests(BlacklistHaFixture federation, ITestO
             await AssertNothingLostAsync(revokers);
         }
         await AssertSteadyAsync($"{primary} restarted after kill -9");
-        Assert.NotEqual(primary, await federation.PrimaryAsync());
+        var newPrimary = await federation.PrimaryAsync();
+        Assert.NotEqual(primary, newPrimary);
+        await AssertTheCliFollowsThePrimaryAsync(newPrimary!);
+    }
+
+    /// <summary>`dive redis ... blacklist` (and the dashboard commands) reach the primary the Sentinels name, not redis-blacklist's port.</summary>
+    private async Task AssertTheCliFollowsThePrimaryAsync(string primary)
+    {
+        var sentinels = new List<string>();
+        foreach (var sentinel in federation.Ha.Sentinels)
+        {
+            var (host, port) = await federation.RedisEndpointAsync(sentinel.ResourceName);
+            sentinels.Add($"{host}:{port}");
+        }
+        var spec = federation.Topology.Blacklist;
+        using var env = new Cli.EnvironmentScope()
+            .Set(DiveAspire.Cli.Connections.SentinelPrimaryResolver.SentinelsVariable, string.Join(',', sentinels))
+            .Set(DiveAspire.Cli.Connections.ConnectionResolver.RedisEndpointVariable(spec), null)
+            .Set(DiveAspire.Topology.RedisAcl.Operator(spec).PasswordEnvironmentVariable, federation.Secrets.For(DiveAspire.Topology.RedisAcl.Operator(spec)));
+        var target = DiveAspire.Cli.Connections.ConnectionResolver.Redis(spec);
+        Assert.Equal((await federation.RedisEndpointAsync(primary)).Port, target.Port);
     }
 
     [Fact]
@@ -111,6 +131,48 @@ public sealed class BlacklistFailoverTests(BlacklistHaFixture federation, ITestO
             await AssertNothingLostAsync(revokers);
         }
         await AssertSteadyAsync($"{replica} restarted");
+    }
+
+    [Fact]
+    public async Task A_primary_without_any_replica_acknowledges_nothing_and_takes_revocations_again_when_they_return()
+    {
+        var primary = await SteadyPrimaryAsync();
+        var replicas = federation.DataNodeNames.Where(n => n != primary).ToList();
+        var pids = new List<int>();
+        foreach (var replica in replicas)
+        {
+            pids.Add(await federation.ProcessIdAsync(replica));
+        }
+        await using (var revokers = new ConcurrentRevokers(federation))
+        {
+            TimeSpan cut;
+            try
+            {
+                await WarmUpAsync(revokers);
+                foreach (var pid in pids)
+                {
+                    Assert.True(LocalProcesses.Signal(pid, UnixSignal.Stop), $"replica pid {pid} was not running");
+                }
+                cut = revokers.Now;
+                // WAIT finds no replica at once (min-replicas-to-write would only refuse after its 5 s lag): every
+                // logout sent from then on is a 503, none is acknowledged.
+                await EventuallyAsync(() => Task.FromResult(revokers.Refused.Count(r => r >= cut) >= 6), "logouts refused without replicas", Deadline);
+                Assert.Equal(0, revokers.AcknowledgedAfter(cut + TimeSpan.FromMilliseconds(100)));
+            }
+            finally
+            {
+                foreach (var pid in pids)
+                {
+                    LocalProcesses.Signal(pid, UnixSignal.Cont);
+                }
+            }
+            var back = revokers.Now;
+            await EventuallyAsync(() => Task.FromResult(revokers.AcknowledgedAfter(back) >= 3), "revocations acknowledged once the replicas are back", Deadline);
+            output.WriteLine($"without replicas: {revokers.Refused.Count(r => r >= cut)} logouts refused; acknowledged again {revokers.FirstAcknowledgedAfter(back)?.TotalSeconds:F1} s after SIGCONT");
+            await AssertNothingLostAsync(revokers);
+        }
+        await AssertSteadyAsync("replicas resumed");
+        Assert.Equal(primary, await federation.PrimaryAsync());
     }
 
     private async Task<string> SteadyPrimaryAsync()
