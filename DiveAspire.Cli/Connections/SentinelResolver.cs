@@ -7,12 +7,13 @@ namespace DiveAspire.Cli.Connections;
 /// <summary>
 /// The HA revocation store (<see cref="BlacklistHighAvailability"/>) as the CLI reaches it: the Sentinels at their
 /// planned ports and the data nodes, all with the shared store's users (Sentinels have the same ones). Tests move them
-/// with <c>--sentinels</c> / <c>DIVE_BLACKLIST_SENTINELS</c> and <c>DIVE_BLACKLIST_NODES</c> (host:port lists in
+/// with <c>--sentinels</c> / <c>DIVE_REDIS_SENTINELS_BLACKLIST</c> (the variable <see cref="SentinelPrimaryResolver"/> reads
+/// too) and <c>DIVE_BLACKLIST_NODES</c> (host:port lists in
 /// topology order).
 /// </summary>
 public static class SentinelResolver
 {
-    public const string SentinelsVariable = "DIVE_BLACKLIST_SENTINELS";
+    public const string SentinelsVariable = SentinelPrimaryResolver.SentinelsVariable;
     public const string NodesVariable = "DIVE_BLACKLIST_NODES";
     /// <summary>true/false: whether `dive redis health blacklist` checks replication and quorum (default: whether the running AppHost runs Sentinels).</summary>
     public const string HighAvailabilityVariable = "DIVE_BLACKLIST_HA";

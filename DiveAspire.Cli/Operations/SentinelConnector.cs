@@ -47,9 +47,25 @@ public static class SentinelConnector
         }
     }
 
-    /// <summary>A SENTINEL sub-command's reply, every Redis error as one line naming the Sentinel.</summary>
-    public static Task<RedisResult> SentinelAsync(IServer server, RedisTarget sentinel, params object[] args) =>
-        RedisOperations.Guard(sentinel, server.ExecuteAsync("SENTINEL", args));
+    /// <summary>
+    /// A SENTINEL sub-command's reply, every Redis error as one line naming the Sentinel: its own refusal as it says it
+    /// (NOGOODSLAVE, INPROG, no such master), a lost connection, NOPERM or a bad password like <see cref="RedisConnector"/>.
+    /// </summary>
+    public static async Task<RedisResult> SentinelAsync(IServer server, RedisTarget sentinel, params object[] args)
+    {
+        try
+        {
+            return await server.ExecuteAsync("SENTINEL", args).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (!ex.Message.Contains("NOPERM", StringComparison.Ordinal) && !ex.Message.Contains("NOAUTH", StringComparison.Ordinal))
+        {
+            throw new CliException($"{sentinel} refused SENTINEL {args[0]}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            throw RedisConnector.Describe(sentinel, ex);
+        }
+    }
 
     /// <summary>A flat key/value reply (SENTINEL MASTER, one entry of SENTINEL REPLICAS) as a dictionary.</summary>
     public static Dictionary<string, string> Fields(RedisResult reply)

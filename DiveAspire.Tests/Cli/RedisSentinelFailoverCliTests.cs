@@ -61,6 +61,13 @@ public sealed class RedisSentinelFailoverCliTests(SentinelStoreProcesses store) 
         checks = health.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c);
         Assert.False(checks["quorum"].GetProperty("passed").GetBoolean());
         Assert.Contains("1 of 3 Sentinels answer (quorum 2)", checks["quorum"].GetProperty("detail").GetString());
+
+        // 4. The last replica gone too: the Sentinel refuses a failover (no replica to promote), one line, exit 1.
+        var last = status.GetProperty("replicas").EnumerateArray().Single(r => r.GetProperty("online").GetBoolean()).GetProperty("name").GetString()!;
+        store.KillNode(store.Ha.DataNodes.Select(n => n.ResourceName).ToList().IndexOf(last));
+        await StatusUntilAsync(s => s.GetProperty("replicas").EnumerateArray().All(r => !r.GetProperty("online").GetBoolean()), 1);
+        var refused = (await Dive("redis", "sentinel", "failover", "--yes")).Expect(1).OneLineError;
+        Assert.Contains("refused SENTINEL FAILOVER: NOGOODSLAVE", refused);
     }
 
     private static string PrimaryEndpoint(JsonElement status) => status.GetProperty("primary").GetProperty("endpoint").GetString()!;

@@ -57,7 +57,7 @@ public sealed class SentinelStoreProcesses : IDisposable
     /// <summary>What the CLI needs to reach this store: endpoints and the admin and operator passwords by their variables.</summary>
     public EnvironmentScope Environment() => new EnvironmentScope()
         .Set("DIVE_USER_SECRETS_FILE", Path.Combine(_dir, "no-user-secrets.json"))
-        .Set("DIVE_BLACKLIST_SENTINELS", SentinelEndpoints)
+        .Set(DiveAspire.Cli.Connections.SentinelPrimaryResolver.SentinelsVariable, SentinelEndpoints)
         .Set("DIVE_BLACKLIST_NODES", NodeEndpoints)
         .Set("DIVE_BLACKLIST_HA", "true")
         .Set("DIVE_REDIS_ENDPOINT_BLACKLIST", $"127.0.0.1:{NodePorts[0]}")

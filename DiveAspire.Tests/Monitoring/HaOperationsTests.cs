@@ -122,7 +122,7 @@ public sealed class HaOperationsTests(HaOperationsFixture app) : IDisposable
             var nodes = await Task.WhenAll(app.Ha.DataNodes.Select(n => EndpointAsync(n.ResourceName)));
             _env = new EnvironmentScope()
                 .Set("DIVE_USER_SECRETS_FILE", Path.Combine(app.DataPath, "no-user-secrets.json"))
-                .Set("DIVE_BLACKLIST_SENTINELS", string.Join(',', sentinels))
+                .Set(DiveAspire.Cli.Connections.SentinelPrimaryResolver.SentinelsVariable, string.Join(',', sentinels))
                 .Set("DIVE_BLACKLIST_NODES", string.Join(',', nodes))
                 .Set("DIVE_BLACKLIST_HA", "true")
                 .Set("DIVE_REDIS_ENDPOINT_BLACKLIST", null)
