@@ -29,6 +29,23 @@ public static class FailoverDrills
         var drills = quick ? 2 : 5;
         Console.WriteLine($"Failover of the HA revocation store: {drills} drills of kill -9 of the primary while the hub revokes");
         var ha = BlacklistHighAvailability.Default;
+        // Another app on the fixed ports would be measured instead (our Sentinels would watch its store): refuse.
+        var busy = new List<string>();
+        var dashboard = System.Text.RegularExpressions.Regex.Match(
+            File.ReadAllText(Path.Combine(repoRoot, "DiveAspire.AppHost", "Properties", "launchSettings.json")), @"""applicationUrl"":\s*""http://localhost:(\d+)""");
+        var ports = ha.DataNodes.Select(n => n.HostPort).Concat(ha.Sentinels.Select(s => s.HostPort)).Append(PortPlan.Backend(NatoCatalog.Hub))
+            .Concat(dashboard.Success ? [int.Parse(dashboard.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)] : []);
+        foreach (var port in ports)
+        {
+            if (await PortProbe.AnswersAsync(new Uri($"tcp://{ConnectionResolver.LocalHost}:{port}")))
+            {
+                busy.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        if (busy.Count > 0)
+        {
+            throw new InvalidOperationException($"ports {string.Join(", ", busy)} are in use (another app on the fixed port plan?); stop it and run again");
+        }
         var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         await using var app = AppHostProcess.Start(repoRoot, [], monitoring: false,
             [$"{BlacklistHighAvailability.ConfigurationKey}=true", $"Parameters:{RedisStoreSpec.Blacklist.PasswordParameterName}={adminPassword}"]);
