@@ -5,11 +5,17 @@ namespace DiveAspire.Bench;
 /// <summary>The whole suite, in the order it runs. Every ratio is against a baseline measured in the same run.</summary>
 public static class Benchmarks
 {
-    public static async Task<int> RunAsync(bool quick, bool startupOnly, bool throughputOnly = false)
+    public static async Task<int> RunAsync(bool quick, bool startupOnly, bool throughputOnly = false, bool failoverOnly = false)
     {
         var repoRoot = Path.GetDirectoryName(DiveTopology.FindInstancesDirectory(AppContext.BaseDirectory))!;
         var report = new Report(repoRoot, quick);
         var total = System.Diagnostics.Stopwatch.StartNew();
+        if (failoverOnly)
+        {
+            await Timed(() => FailoverDrills.RunAsync(repoRoot, report, quick));
+            Console.WriteLine($"(all: {total.Elapsed.TotalSeconds:F0} s)");
+            return 0;
+        }
         if (throughputOnly)
         {
             await Timed(() => ThroughputOnlyAsync(repoRoot, report, quick));
@@ -20,6 +26,7 @@ public static class Benchmarks
         {
             await Timed(() => { RevocationCheck(report, quick); return Task.CompletedTask; });
             await Timed(() => MessagingAndThroughputAsync(repoRoot, report, quick));
+            await Timed(() => FailoverDrills.RunAsync(repoRoot, report, quick));
         }
         await Timed(() => StartupAsync(repoRoot, report, quick));
         Console.WriteLine($"(all: {total.Elapsed.TotalSeconds:F0} s)");

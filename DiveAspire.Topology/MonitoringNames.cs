@@ -14,6 +14,8 @@ public static class MonitoringNames
 
     /// <summary>Prometheus job of the Redis servers (scraped through the exporter); labels instance and redis_type.</summary>
     public const string RedisJob = "redis";
+    /// <summary>Prometheus job of the HA revocation store's Sentinels (through the exporter); labels instance (blacklist-sentinel-N) and redis_type="sentinel".</summary>
+    public const string SentinelJob = "redis-sentinel";
     /// <summary>Prometheus job of the backends' /metrics; labels instance (ISO3) and role.</summary>
     public const string BackendJob = "dive-backend";
 

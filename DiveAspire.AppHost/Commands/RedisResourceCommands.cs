@@ -20,6 +20,8 @@ public static class RedisResourceCommands
     public const string Stats = "dive-redis-stats";
     public const string Flush = "dive-redis-flush";
     public const string BlacklistStatus = "dive-blacklist-status";
+    public const string SentinelStatus = "dive-sentinel-status";
+    public const string SentinelFailover = "dive-sentinel-failover";
 
     public static IResourceBuilder<T> WithRedisOperations<T>(this IResourceBuilder<T> redis, RedisStoreSpec spec)
         where T : IResourceWithConnectionString
@@ -32,7 +34,8 @@ public static class RedisResourceCommands
 
         redis.WithCommand(Health, "Redis health checks", ctx => RunAsync(ctx, redis.Resource, spec, async (target, ct) =>
         {
-            var h = await RedisOperations.HealthAsync(target, ct).ConfigureAwait(false);
+            var ha = spec.Kind == RedisKind.TokenStore ? await SentinelSetupAsync(ctx.Services, redis.Resource, ct).ConfigureAwait(false) : null;
+            var h = await RedisOperations.HealthAsync(target, ct, ha).ConfigureAwait(false);
             var failed = h.Checks.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Detail}");
             var message = $"Checks passed: {h.Passed}/{h.Total}" + (h.Healthy ? "" : " - failed " + string.Join("; ", failed));
             return (h.Healthy, message, (object)new { h.Name, h.Endpoint, h.Checks, h.Passed, h.Total, h.Healthy });
@@ -55,6 +58,10 @@ public static class RedisResourceCommands
                 var subscribed = b.Backends.Where(x => x.Subscribed).Select(x => x.Instance);
                 return (true, $"{b.RevokedTokens} revoked tokens, {b.RevokedUsers} revoked users; subscribed backends: {string.Join(", ", subscribed)}", (object)b);
             }), Options("Revoked tokens/users (SCAN), subscribers per channel (same as 'dive redis blacklist status')", "ShieldKeyhole"));
+            if (spec.ResourceName == RedisStoreSpec.Blacklist.ResourceName)
+            {
+                redis.WithSentinelOperations();
+            }
         }
         else
         {
@@ -67,6 +74,97 @@ public static class RedisResourceCommands
             }), options);
         }
         return redis;
+    }
+
+    /// <summary>
+    /// With HA (issue 14), on <c>redis-blacklist</c> (the parent of every node): the Sentinels' view and a manual failover,
+    /// the same operations as `dive redis sentinel status|failover`. Disabled while the app runs without Sentinels.
+    /// </summary>
+    private static void WithSentinelOperations<T>(this IResourceBuilder<T> redis) where T : IResourceWithConnectionString
+    {
+        redis.WithCommand(SentinelStatus, "Sentinel status", ctx => RunSentinelAsync(ctx, redis.Resource, async (setup, ct) =>
+        {
+            var s = await SentinelOperations.StatusAsync(setup, ct).ConfigureAwait(false);
+            var message = $"primary {s.Primary?.Name}, {s.Replicas.Count(r => r.Online)} of {setup.PlannedReplicas} replicas online, {s.SentinelsReachable} of {s.Sentinels.Count} Sentinels, quorum {(s.QuorumReachable ? "reachable" : "NOT reachable")}"
+                + (s.Healthy ? "" : " - " + string.Join("; ", s.Problems));
+            return (s.Healthy, message, (object)s);
+        }), SentinelOptions("Primary, replicas with lag, Sentinels, quorum, last failover (same as 'dive redis sentinel status')", "BranchFork", confirmation: null));
+
+        redis.WithCommand(SentinelFailover, "Sentinel failover", ctx => RunSentinelAsync(ctx, redis.Resource, async (setup, ct) =>
+        {
+            var f = await SentinelOperations.FailoverAsync(setup, ct).ConfigureAwait(false);
+            return (true, $"Failed over {f.Service} in {f.Seconds:0.0} s: primary was {f.OldPrimary}, now {f.NewPrimary}", (object)f);
+        }), SentinelOptions("Promote a replica now (same as 'dive redis sentinel failover --yes')", "ArrowSwap",
+            confirmation: $"Make a replica the primary of the revocation store {BlacklistHighAvailability.ServiceName}? Revocations are refused (503) for a few seconds."));
+    }
+
+    /// <summary>
+    /// The HA store as the running app has it: each Sentinel's and data node's allocated endpoint, with the shared
+    /// store's operator user (admin for a failover), whose secrets every node and Sentinel share. Null without HA.
+    /// </summary>
+    public static async Task<SentinelSetup?> SentinelSetupAsync(IServiceProvider services, IResourceWithConnectionString store, CancellationToken ct)
+    {
+        var ha = BlacklistHighAvailability.Default;
+        var resources = services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<IResourceWithEndpoints>().ToDictionary(r => r.Name);
+        if (!ha.Sentinels.All(s => resources.ContainsKey(s.ResourceName)) || !ha.DataNodes.All(n => resources.ContainsKey(n.ResourceName)))
+        {
+            return null;
+        }
+        var users = store.Users();
+        var (operatorUser, admin) = (users[RedisAcl.OperatorUser], users[RedisAcl.AdminUser]);
+        var operatorPassword = await operatorUser.Password.GetValueAsync(ct).ConfigureAwait(false);
+        var adminPassword = await admin.Password.GetValueAsync(ct).ConfigureAwait(false);
+        async Task<RedisTarget> TargetAsync(RedisStoreSpec node)
+        {
+            var text = await new EndpointReference(resources[node.ResourceName], LocalRedisResource.PrimaryEndpointName).Property(EndpointProperty.HostAndPort).GetValueAsync(ct).ConfigureAwait(false)
+                ?? throw new CliException($"{node.ResourceName} has no endpoint yet (is it running?).");
+            var (host, port) = EndpointOverride.Parse(text, node.ResourceName);
+            return new RedisTarget(node, host, port, RedisAcl.OperatorUser, operatorPassword, $"the AppHost parameter {operatorUser.Password.Name}")
+            {
+                Admin = () => new RedisTarget(node, host, port, RedisAcl.AdminUser, adminPassword, $"the AppHost parameter {admin.Password.Name}"),
+            };
+        }
+        var sentinels = new List<RedisTarget>();
+        foreach (var sentinel in ha.Sentinels)
+        {
+            sentinels.Add(await TargetAsync(ha.InitialPrimary with { ResourceName = sentinel.ResourceName, HostPort = sentinel.HostPort }).ConfigureAwait(false));
+        }
+        var nodes = new List<RedisTarget>();
+        foreach (var node in ha.DataNodes)
+        {
+            nodes.Add(await TargetAsync(node).ConfigureAwait(false));
+        }
+        return new SentinelSetup(BlacklistHighAvailability.ServiceName, BlacklistHighAvailability.Quorum, ha.DataNodes.Count - 1, ha.MinReplicasMaxLag, sentinels, nodes);
+    }
+
+    private static CommandOptions SentinelOptions(string description, string icon, string? confirmation) => new()
+    {
+        Description = description,
+        IconName = icon,
+        ConfirmationMessage = confirmation,
+        UpdateState = ctx => ctx.ResourceSnapshot.State?.Text == KnownResourceStates.Running
+            && ctx.Services.GetRequiredService<DistributedApplicationModel>().Resources.Any(r => r.Name == BlacklistHighAvailability.Default.Sentinels[0].ResourceName)
+                ? ResourceCommandState.Enabled
+                : ResourceCommandState.Disabled,
+    };
+
+    private static async Task<ExecuteCommandResult> RunSentinelAsync(
+        ExecuteCommandContext ctx, IResourceWithConnectionString resource,
+        Func<SentinelSetup, CancellationToken, Task<(bool Ok, string Message, object Data)>> operation)
+    {
+        try
+        {
+            var setup = await SentinelSetupAsync(ctx.Services, resource, ctx.CancellationToken).ConfigureAwait(false)
+                ?? throw new CliException($"{resource.Name} runs without Sentinels: start the app with HA ('./dive up --ha').");
+            var (ok, message, data) = await operation(setup, ctx.CancellationToken).ConfigureAwait(false);
+            ctx.Logger.LogInformation("{Resource}: {Message}", resource.Name, message);
+            var json = JsonSerializer.Serialize(data, CliContext.JsonOptions);
+            return ok ? CommandResults.Success(message, json, CommandResultFormat.Json) : CommandResults.Failure(message, json, CommandResultFormat.Json);
+        }
+        catch (CliException ex)
+        {
+            return CommandResults.Failure(ex.Message);
+        }
     }
 
     /// <summary>

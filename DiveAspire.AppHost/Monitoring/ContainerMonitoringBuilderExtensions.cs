@@ -57,7 +57,8 @@ internal static class ContainerMonitoringBuilderExtensions
                     await MonitoringTargets.HostAndPortAsync(targets.Reach(exporter.Resource, "http"), ct).ConfigureAwait(false),
                     await MonitoringTargets.HostAndPortAsync(targets.Reach(alertmanager.Resource, "http"), ct).ConfigureAwait(false),
                     await targets.RedisAsync(ct).ConfigureAwait(false),
-                    await targets.BackendsAsync(ct).ConfigureAwait(false));
+                    await targets.BackendsAsync(ct).ConfigureAwait(false),
+                await targets.SentinelsAsync(ct).ConfigureAwait(false));
                 var rules = MonitoringRules.Load(paths.RulesSource, settings.AlertFor)
                     .Select(rule => (ContainerFileSystemItem)new ContainerFile { Name = rule.Name, Contents = rule.Text });
                 return [new ContainerFile { Name = "prometheus.yml", Contents = config }, new ContainerDirectory { Name = "rules", Entries = rules.ToList() }];

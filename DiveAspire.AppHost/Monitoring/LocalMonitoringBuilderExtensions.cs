@@ -85,7 +85,8 @@ internal static class LocalMonitoringBuilderExtensions
                 await MonitoringTargets.HostAndPortAsync(exporter.HttpEndpoint, ct).ConfigureAwait(false),
                 await MonitoringTargets.HostAndPortAsync(alertmanager.HttpEndpoint, ct).ConfigureAwait(false),
                 await targets.RedisAsync(ct).ConfigureAwait(false),
-                await targets.BackendsAsync(ct).ConfigureAwait(false));
+                await targets.BackendsAsync(ct).ConfigureAwait(false),
+                await targets.SentinelsAsync(ct).ConfigureAwait(false));
             await GeneratedFile.WriteAsync(paths.PrometheusConfig, config, ct).ConfigureAwait(false);
         });
 

@@ -8,6 +8,9 @@ namespace DiveAspire.AppHost.Monitoring;
 /// <summary>A Redis as the exporter reaches it (<c>redis://host:port</c>), with the labels it gets in Prometheus.</summary>
 public sealed record RedisScrapeTarget(string Address, string Instance, string RedisType);
 
+/// <summary>The labels of one scraped Redis or Sentinel: <c>instance</c> and <c>redis_type</c>.</summary>
+public sealed record RedisScrapeLabels(string Instance, string RedisType);
+
 /// <summary>A backend's <c>/metrics</c> as Prometheus reaches it.</summary>
 public sealed record BackendScrapeTarget(string HostAndPort, string Instance, string Role);
 
@@ -18,7 +21,8 @@ public sealed record BackendScrapeTarget(string HostAndPort, string Instance, st
 /// </summary>
 public sealed class MonitoringTargets
 {
-    private readonly List<(RedisStoreSpec Spec, EndpointReference Endpoint, ParameterResource Password)> _redis = [];
+    private readonly List<(RedisScrapeLabels Labels, EndpointReference Endpoint, ParameterResource Password)> _redis = [];
+    private readonly List<(RedisScrapeLabels Labels, EndpointReference Endpoint, ParameterResource Password)> _sentinels = [];
     private readonly List<(InstanceDefinition Instance, EndpointReference Endpoint)> _backends = [];
     private readonly NetworkIdentifier? _network;
     private readonly string _hubLabel;
@@ -29,9 +33,19 @@ public sealed class MonitoringTargets
         _hubLabel = RedisStoreSpec.ForInstance(topology.Hub).Label;
         foreach (var spec in topology.RedisStores)
         {
-            var redis = Find<IResourceWithEndpoints>(builder, spec.ResourceName);
-            var password = Find<ParameterResource>(builder, RedisAcl.Exporter(spec).PasswordParameterName);
-            _redis.Add((spec, new EndpointReference(redis, LocalRedisResource.PrimaryEndpointName, _network), password));
+            _redis.Add(Scraped(builder, spec.ResourceName, new(spec.Label, spec.TypeLabel), spec));
+        }
+        // With HA every replica and every Sentinel is scraped too, with the exporter user they all have (RedisAcl.SentinelUsers).
+        if (topology.BlacklistHa is { } ha)
+        {
+            foreach (var replica in ha.InitialReplicas)
+            {
+                _redis.Add(Scraped(builder, replica.ResourceName, new(HaInstanceLabel(replica.ResourceName), replica.TypeLabel), replica));
+            }
+            foreach (var sentinel in ha.Sentinels)
+            {
+                _sentinels.Add(Scraped(builder, sentinel.ResourceName, new(HaInstanceLabel(sentinel.ResourceName), SentinelType), topology.Blacklist));
+            }
         }
         foreach (var instance in topology.Instances)
         {
@@ -40,19 +54,39 @@ public sealed class MonitoringTargets
         }
     }
 
+    /// <summary>The <c>redis_type</c> of a Sentinel's series (job <see cref="MonitoringNames.SentinelJob"/>).</summary>
+    public const string SentinelType = "sentinel";
+
+    /// <summary>The <c>instance</c> label of an HA node: its resource name without "redis-" (blacklist-replica-1, blacklist-sentinel-2).</summary>
+    public static string HaInstanceLabel(string resourceName) =>
+        resourceName.StartsWith("redis-", StringComparison.Ordinal) ? resourceName["redis-".Length..] : resourceName;
+
     public EndpointReference Reach(IResourceWithEndpoints resource, string endpointName) => new(resource, endpointName, _network);
 
     /// <summary>Each backend's <c>/metrics</c> endpoint as the monitoring reaches it, by instance code.</summary>
     public IEnumerable<(string Code, EndpointReference Endpoint)> BackendEndpoints => _backends.Select(b => (b.Instance.Code, b.Endpoint));
 
-    public async Task<IReadOnlyList<RedisScrapeTarget>> RedisAsync(CancellationToken ct)
+    public Task<IReadOnlyList<RedisScrapeTarget>> RedisAsync(CancellationToken ct) => ScrapeTargetsAsync(_redis, ct);
+
+    /// <summary>The Sentinels of the HA revocation store (none without HA), scraped through the same exporter.</summary>
+    public Task<IReadOnlyList<RedisScrapeTarget>> SentinelsAsync(CancellationToken ct) => ScrapeTargetsAsync(_sentinels, ct);
+
+    private static async Task<IReadOnlyList<RedisScrapeTarget>> ScrapeTargetsAsync(
+        IEnumerable<(RedisScrapeLabels Labels, EndpointReference Endpoint, ParameterResource Password)> scraped, CancellationToken ct)
     {
         var targets = new List<RedisScrapeTarget>();
-        foreach (var (spec, endpoint, _) in _redis)
+        foreach (var (labels, endpoint, _) in scraped)
         {
-            targets.Add(new($"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}", spec.Label, spec.TypeLabel));
+            targets.Add(new($"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}", labels.Instance, labels.RedisType));
         }
         return targets;
+    }
+
+    private (RedisScrapeLabels, EndpointReference, ParameterResource) Scraped(IDistributedApplicationBuilder builder, string resourceName, RedisScrapeLabels labels, RedisStoreSpec users)
+    {
+        var resource = Find<IResourceWithEndpoints>(builder, resourceName);
+        var password = Find<ParameterResource>(builder, RedisAcl.Exporter(users).PasswordParameterName);
+        return (labels, new EndpointReference(resource, LocalRedisResource.PrimaryEndpointName, _network), password);
     }
 
     /// <summary>
@@ -63,7 +97,7 @@ public sealed class MonitoringTargets
     {
         get
         {
-            var endpoint = _redis.Single(r => r.Spec.Label == _hubLabel).Endpoint;
+            var endpoint = _redis.Single(r => r.Labels.Instance == _hubLabel).Endpoint;
             return ReferenceExpression.Create($"redis://{endpoint.Property(EndpointProperty.HostAndPort)}");
         }
     }
@@ -86,7 +120,7 @@ public sealed class MonitoringTargets
     public async Task<string> ExporterPasswordFileAsync(CancellationToken ct)
     {
         var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (_, endpoint, password) in _redis)
+        foreach (var (_, endpoint, password) in _redis.Concat(_sentinels))
         {
             map[$"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}"] =
                 await password.GetValueAsync(ct).ConfigureAwait(false)

@@ -7,7 +7,7 @@ public static class RedisCommands
 {
     public static Command Create(CliContext cli)
     {
-        var redis = new Command("redis", "Redis of the federation: status, health, stats, flush, revocation store, rate limits, metrics, alerts")
+        var redis = new Command("redis", "Redis of the federation: status, health, stats, flush, revocation store, Sentinels (HA), rate limits, metrics, alerts")
         {
             Help(),
             RedisServerCommands.Status(cli),
@@ -16,6 +16,7 @@ public static class RedisCommands
             RedisServerCommands.Stats(cli),
             RedisServerCommands.Flush(cli),
             RedisBlacklistCommands.Create(cli),
+            RedisSentinelCommands.Create(cli),
             RedisRateLimitCommands.Create(cli),
             RedisMonitoringCommands.Metrics(cli),
             RedisMonitoringCommands.Alerts(cli),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DiveAspire.Cli.Connections;
 using DiveAspire.Cli.Operations;
+using DiveAspire.Topology;
 using static DiveAspire.Cli.Operations.RedisOperations;
 
 namespace DiveAspire.Cli.Commands;
@@ -72,7 +73,7 @@ internal static class RedisServerCommands
     public static Command Health(CliContext cli)
     {
         var (instance, endpoint, secrets, dryRun) = (RedisOptions.Instance(), RedisOptions.Endpoint(), RedisOptions.Secrets(), RedisOptions.DryRun());
-        var command = new Command("health", "Check ping, memory < 80% of maxmemory, clients < maxclients, AOF on, password required, eviction policy (exit 0 only if all pass)")
+        var command = new Command("health", "Check ping, memory < 80% of maxmemory, clients < maxclients, AOF on, password required, eviction policy, ACL; the shared store with HA also replication and Sentinel quorum (exit 0 only if all pass)")
         {
             instance, endpoint, secrets, dryRun,
         };
@@ -81,9 +82,16 @@ internal static class RedisServerCommands
             if (parse.GetValue(dryRun))
             {
                 var planned = RedisOptions.Planned(parse, instance, endpoint);
-                return DryRunReport.Write(cli, parse, [RedisOptions.Reads(planned, "PING, INFO"), new(planned.ToString(), "a second connection sends PING without a password (expects NOAUTH)")]);
+                List<DryRunStep> steps = [RedisOptions.Reads(planned, "PING, INFO"), new(planned.ToString(), "a second connection sends PING without a password (expects NOAUTH)")];
+                if (HighAvailability(planned) is { } ha)
+                {
+                    steps.AddRange(ha.Sentinels.Select(s => RedisOptions.Reads(s, $"SENTINEL MASTER, REPLICAS and CKQUORUM {ha.ServiceName}")));
+                    steps.Add(new("the primary the Sentinels name", $"connect as {RedisAcl.OperatorUser}, then INFO replication (read-only)"));
+                }
+                return DryRunReport.Write(cli, parse, steps);
             }
-            var health = await HealthAsync(RedisOptions.Target(parse, instance, endpoint, secrets), ct);
+            var target = RedisOptions.Target(parse, instance, endpoint, secrets);
+            var health = await HealthAsync(target, ct, HighAvailability(target, RedisOptions.ParseSecrets(parse.GetValue(secrets))));
             if (parse.GetValue(CliContext.JsonOption))
             {
                 cli.WriteJson(new { health.Name, health.Endpoint, health.Checks, health.Passed, health.Total, health.Healthy });
@@ -179,6 +187,10 @@ internal static class RedisServerCommands
         });
         return command;
     }
+
+    /// <summary>The Sentinel setup to check too: only for the shared store, and only when it runs with HA.</summary>
+    private static SentinelSetup? HighAvailability(RedisTarget target, SecretsSource secrets = SecretsSource.Local) =>
+        target.Spec.Kind == RedisKind.TokenStore && SentinelResolver.HighAvailabilityOn() ? SentinelResolver.Resolve(secrets: secrets) : null;
 
     private static IEnumerable<(string, string)> Fields(RedisStatus s) =>
     [

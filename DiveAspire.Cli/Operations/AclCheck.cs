@@ -12,6 +12,13 @@ public static class AclCheck
 {
     public const string Name = "acl";
 
+    /// <summary>
+    /// With HA, Sentinel runs CONFIG REWRITE on a data node after REPLICAOF so that a restarted node keeps its new role
+    /// (Redis's documented minimum for a Sentinel user): the one admin-only command a user other than admin needs.
+    /// </summary>
+    private static bool Expected(string user, string[] command) =>
+        user == RedisAcl.SentinelUser && command is ["CONFIG", "REWRITE", ..];
+
     public static async Task<HealthCheck> RunAsync(RedisTarget target, CancellationToken ct)
     {
         RedisTarget admin;
@@ -31,7 +38,7 @@ public static class AclCheck
             }
             foreach (var user in users.Keys.Where(u => u is not ("default" or RedisAcl.AdminUser)).Order(StringComparer.Ordinal))
             {
-                foreach (var command in RedisAcl.AdminOnlyCommands)
+                foreach (var command in RedisAcl.AdminOnlyCommands.Where(c => !Expected(user, c)))
                 {
                     var reply = await RedisOperations.Guard(admin, db.ExecuteAsync("ACL", ["DRYRUN", user, .. command])).ConfigureAwait(false);
                     if (reply.ToString() == "OK")

@@ -50,9 +50,10 @@ public static class RedisOperations
 
     /// <summary>
     /// ping, memory below 80% of maxmemory, clients below maxclients, AOF on, an unauthenticated PING refused, the
-    /// eviction policy the spec configures, and the ACL (<see cref="AclCheck"/>, as admin).
+    /// eviction policy the spec configures, and the ACL (<see cref="AclCheck"/>, as admin). With <paramref name="highAvailability"/>
+    /// (the shared store run with Sentinels) also replication and quorum (<see cref="SentinelOperations.HealthChecksAsync"/>).
     /// </summary>
-    public static async Task<RedisHealth> HealthAsync(RedisTarget target, CancellationToken ct = default)
+    public static async Task<RedisHealth> HealthAsync(RedisTarget target, CancellationToken ct = default, SentinelSetup? highAvailability = null)
     {
         await using var connection = await RedisConnector.ConnectAsync(target, ct).ConfigureAwait(false);
         var checks = new List<HealthCheck>();
@@ -81,6 +82,11 @@ public static class RedisOperations
         checks.Add(new("eviction", policy == target.Spec.MaxMemoryPolicy, $"maxmemory-policy {policy} (expected {target.Spec.MaxMemoryPolicy})"));
 
         checks.Add(await AclCheck.RunAsync(target, ct).ConfigureAwait(false));
+
+        if (highAvailability is not null)
+        {
+            checks.AddRange(await SentinelOperations.HealthChecksAsync(highAvailability, ct).ConfigureAwait(false));
+        }
 
         return new RedisHealth(target.Name, target.Endpoint, checks);
     }

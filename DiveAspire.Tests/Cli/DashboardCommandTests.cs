@@ -72,6 +72,20 @@ public sealed class DashboardCommandTests(FederationFixture federation)
             .Single(r => r.Name == "redis-blacklist").Annotations.OfType<ResourceCommandAnnotation>().Select(a => a.Name).ToList();
         Assert.DoesNotContain(RedisResourceCommands.Flush, commands);
         Assert.Contains(RedisResourceCommands.BlacklistStatus, commands);
+        Assert.Contains(RedisResourceCommands.SentinelStatus, commands);
+        Assert.Contains(RedisResourceCommands.SentinelFailover, commands);
+    }
+
+    [Fact]
+    public async Task Sentinel_commands_say_the_store_runs_without_sentinels_when_HA_is_off()
+    {
+        var failover = federation.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Single(r => r.Name == "redis-blacklist").Annotations.OfType<ResourceCommandAnnotation>().Single(a => a.Name == RedisResourceCommands.SentinelFailover);
+        Assert.Contains("Make a replica the primary of the revocation store dive-blacklist?", failover.ConfirmationMessage);
+
+        var result = await ExecuteAsync("redis-blacklist", RedisResourceCommands.SentinelStatus);
+        Assert.False(result.Success);
+        Assert.Equal("redis-blacklist runs without Sentinels: start the app with HA ('./dive up --ha').", result.Message);
     }
 
     [Fact]

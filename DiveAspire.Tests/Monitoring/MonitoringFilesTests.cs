@@ -12,7 +12,7 @@ public sealed class MonitoringFilesTests : IDisposable
     {
         "RedisDown", "RedisHighMemoryUsage", "RedisRejectedConnections", "RedisHighKeyspaceMisses",
         "RevocationStoreUnavailable", "RevocationSubscriberMissing", "RevocationPropagationSlow", "RateLimitStoreFallback",
-        "RevocationCacheFull",
+        "RevocationCacheFull", "RedisReplicationBroken", "RedisSentinelQuorumLost", "RevocationStoreFailover",
     };
 
     [Fact]
@@ -44,7 +44,8 @@ public sealed class MonitoringFilesTests : IDisposable
     {
         var rulesDir = Path.Combine(_temp, "rules");
         Directory.CreateDirectory(rulesDir);
-        foreach (var (name, rules) in MonitoringRules.Load(Path.Combine(RepositoryFiles.Monitoring, "prometheus", "rules"), "3s"))
+        var shipped = MonitoringRules.Load(Path.Combine(RepositoryFiles.Monitoring, "prometheus", "rules"), "3s");
+        foreach (var (name, rules) in shipped)
         {
             Assert.DoesNotContain("for: 5m", rules);
             Assert.Contains("for: 3s", rules);
@@ -52,13 +53,17 @@ public sealed class MonitoringFilesTests : IDisposable
         }
         var config = PrometheusConfig.Render("15s", Path.Combine(rulesDir, "*.yml"), "localhost:9121", "localhost:9093",
             [new("redis://localhost:6479", "blacklist", "token-store"), new("redis://localhost:6379", "USA", "cache")],
-            [new("localhost:4000", "USA", "hub")]);
+            [new("localhost:4000", "USA", "hub")],
+            [new("redis://localhost:26379", "blacklist-sentinel-1", MonitoringTargets.SentinelType)]);
+        Assert.Contains($"job_name: {MonitoringNames.SentinelJob}", config);
         var path = Path.Combine(_temp, "prometheus.yml");
         await File.WriteAllTextAsync(path, config);
 
         var (code, text) = await RepositoryFiles.RunAsync("promtool", "check", "config", path);
         Assert.True(code == 0, text);
-        Assert.Contains("SUCCESS: 2 rule files found", text);
+        // Every shipped file (redis, backend and, since issue 14, revocation-store HA alerts) is loaded.
+        Assert.Contains($"SUCCESS: {shipped.Count} rule files found", text);
+        Assert.Equal(3, shipped.Count);
     }
 
     [Fact]
@@ -118,6 +123,7 @@ public sealed class MonitoringFilesTests : IDisposable
             "redis_up", "redis_connected_clients", "redis_memory_max_bytes", "redis_commands_processed_total", "redis_keyspace_hits_total",
             "redis_evicted_keys_total", "dive_v3_revocation_cache_size", "dive_v3_revocations_received_total",
             "dive_v3_rate_limit_blocks_total", "dive_v3_rate_limit_store", "dive_v3_revocation_propagation_seconds_bucket",
+            "redis_connected_slaves", "redis_master_repl_offset",
         })
         {
             Assert.Contains(metric, exprs);
