@@ -131,8 +131,9 @@ public sealed class RevocationStore(
                 ? (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!
                 : await RevokeOnPrimaryAsync(keys, args);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or RedisCommandException or InvalidCastException)
         {
+            // RedisCommandException: a primary-only command for a node the multiplexer still sees as a replica (failover).
             logger.LogWarning("A revocation was not acknowledged by the shared store: {Error}", ex.GetType().Name);
             throw new RevocationStoreUnavailableException("The shared revocation store is unreachable; the revocation was not recorded. Retry.", ex);
         }
@@ -161,7 +162,9 @@ public sealed class RevocationStore(
     /// </summary>
     private async Task<long[]> RevokeOnPrimaryAsync(RedisKey[] keys, RedisValue[] args)
     {
-        var server = PrimaryServer;
+        // Never through the multiplexer's choice here: the script and WAIT could land on two nodes, and a WAIT on a
+        // connection that wrote nothing confirms at once.
+        var server = PrimaryServer ?? throw new ReplicaAcknowledgementException("the Sentinels have not named a primary this backend knows");
         var inForce = (long[])(await ExecuteAsync(server, "EVAL", [RevokeScript, keys.Length, .. keys.Cast<object>(), .. args.Cast<object>()]))!;
         var timeout = BlacklistHighAvailability.Default.ReplicaAcknowledgementTimeout;
         var replicas = (long)await ExecuteAsync(server, "WAIT", 1, (long)timeout.TotalMilliseconds);

@@ -22,7 +22,7 @@ public static class ConnectionResolver
             : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv
                 ? EndpointOverride.Parse(fromEnv, variable)
                 // The HA shared store: whichever node its Sentinels name as primary (see SentinelPrimaryResolver).
-                : spec.Kind == RedisKind.TokenStore && password is not null && SentinelPrimaryResolver.Primary(acl.Name, password) is { } primary
+                : spec.Kind == RedisKind.TokenStore && SentinelPrimaryResolver.Primary(spec, secrets) is { } primary
                     ? primary
                     : (LocalHost, spec.HostPort);
         return new RedisTarget(spec, host, port, acl.Name, password, source)

@@ -183,7 +183,9 @@ public static class SentinelOperations
             .Select(i => info.String($"slave{i}"))
             .OfType<string>()
             .Select(line => line.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]))
-            .ToDictionary(f => $"{f.GetValueOrDefault("ip")}:{f.GetValueOrDefault("port")}", f => f);
+            // Two replicas announcing one address (a misconfiguration) must not crash the status: first one wins.
+            .GroupBy(f => $"{f.GetValueOrDefault("ip")}:{f.GetValueOrDefault("port")}")
+            .ToDictionary(g => g.Key, g => g.First());
         var replicas = view.Replicas.Select(r =>
         {
             var endpoint = $"{r.GetValueOrDefault("ip")}:{r.GetValueOrDefault("port")}";
