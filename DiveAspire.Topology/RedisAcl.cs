@@ -192,5 +192,9 @@ public static class RedisAcl
         ["DEBUG", "SLEEP", "0"],
         ["MODULE", "LOAD", "/nonexistent.so"],
         ["SCRIPT", "FLUSH"],
+        ["REPLICAOF", "127.0.0.1", "1"],
+        ["SLAVEOF", "127.0.0.1", "1"],
+        ["CLIENT", "KILL", "ID", "1"],
+        ["FAILOVER"],
     ];
 }

@@ -13,11 +13,13 @@ public static class AclCheck
     public const string Name = "acl";
 
     /// <summary>
-    /// With HA, Sentinel runs CONFIG REWRITE on a data node after REPLICAOF so that a restarted node keeps its new role
-    /// (Redis's documented minimum for a Sentinel user): the one admin-only command a user other than admin needs.
+    /// With HA, Sentinel reconfigures the shared store's data nodes (REPLICAOF, CONFIG REWRITE so that a restarted node
+    /// keeps its new role, CLIENT KILL of the clients of a deposed primary: Redis's documented minimum for a Sentinel
+    /// user). Only there, and only for the sentinel user; on any other Redis those are findings.
     /// </summary>
-    private static bool Expected(string user, string[] command) =>
-        user == RedisAcl.SentinelUser && command is ["CONFIG", "REWRITE", ..];
+    private static bool Expected(RedisTarget target, string user, string[] command) =>
+        target.Spec.Kind == RedisKind.TokenStore && user == RedisAcl.SentinelUser
+        && command is ["CONFIG", "REWRITE", ..] or ["REPLICAOF", ..] or ["SLAVEOF", ..] or ["CLIENT", "KILL", ..];
 
     public static async Task<HealthCheck> RunAsync(RedisTarget target, CancellationToken ct)
     {
@@ -38,7 +40,7 @@ public static class AclCheck
             }
             foreach (var user in users.Keys.Where(u => u is not ("default" or RedisAcl.AdminUser)).Order(StringComparer.Ordinal))
             {
-                foreach (var command in RedisAcl.AdminOnlyCommands.Where(c => !Expected(user, c)))
+                foreach (var command in RedisAcl.AdminOnlyCommands.Where(c => !Expected(target, user, c)))
                 {
                     var reply = await RedisOperations.Guard(admin, db.ExecuteAsync("ACL", ["DRYRUN", user, .. command])).ConfigureAwait(false);
                     if (reply.ToString() == "OK")
@@ -48,7 +50,7 @@ public static class AclCheck
                 }
             }
             return problems.Count == 0
-                ? new(Name, true, $"default user off; none of {users.Count - 2} other users may run FLUSH*, CONFIG SET, ACL, SHUTDOWN, DEBUG, MODULE or SCRIPT FLUSH")
+                ? new(Name, true, $"default user off; none of {users.Count - 2} other users may run FLUSH*, CONFIG SET, ACL, SHUTDOWN, DEBUG, MODULE, SCRIPT FLUSH, REPLICAOF, CLIENT KILL or FAILOVER")
                 : new(Name, false, string.Join("; ", problems));
         }
         catch (CliException ex)

@@ -70,4 +70,18 @@ public class ValidatedTokenCacheTests
         Assert.False((await cache.ValidateTokenAsync(token, Parameters(otherKey))).IsValid);
         Assert.True((await cache.ValidateTokenAsync(token, Parameters(Key))).IsValid);
     }
+
+    [Fact]
+    public async Task Memory_is_bounded_by_token_characters_not_by_a_count_of_tokens()
+    {
+        var probe = Token(DateTime.UtcNow.AddMinutes(5));
+        // Room for three tokens of this size: large tokens cannot fill memory through a count limit.
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System, maxCachedCharacters: probe.Length * 3 + probe.Length / 2);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True((await cache.ValidateTokenAsync(Token(DateTime.UtcNow.AddMinutes(5)), Parameters(Key))).IsValid);
+        }
+        // MemoryCache enforces the size limit when an entry is added: never more than the budget holds.
+        Assert.InRange(cache.Count, 1, 3);
+    }
 }
