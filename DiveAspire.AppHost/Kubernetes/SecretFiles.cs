@@ -93,7 +93,7 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
         {
             lines.Add($"{parameter.Name}={await ValueAsync(parameter, ct).ConfigureAwait(false)}");
         }
-        await WritePrivateAsync(Path.Combine(values, EnvFile), string.Join('\n', lines) + "\n", ct).ConfigureAwait(false);
+        await PrivateFile.WriteAsync(Path.Combine(values, EnvFile), string.Join('\n', lines) + "\n", ct).ConfigureAwait(false);
         foreach (var r in redis)
         {
             // Every user the published store has (the shared store's also replication and sentinel), each with its parameter's value.
@@ -102,20 +102,20 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
             {
                 users.Add((user, await ValueAsync(PasswordOf(user), ct).ConfigureAwait(false)));
             }
-            await WritePrivateAsync(Path.Combine(values, $"{KustomizeWriter.AclSecret(r)}.acl"), RedisAcl.Render(users), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(Path.Combine(values, $"{KustomizeWriter.AclSecret(r)}.acl"), RedisAcl.Render(users), ct).ConfigureAwait(false);
         }
         if (ha is not null)
         {
             var store = graph.Topology.Blacklist;
             var replication = await ValueAsync(PasswordOf(RedisAcl.Replication(store)), ct).ConfigureAwait(false);
             var sentinel = await ValueAsync(PasswordOf(RedisAcl.Sentinel(store)), ct).ConfigureAwait(false);
-            await WritePrivateAsync(Path.Combine(values, SharedStoreHa.ReplicationConfig), SharedStoreHa.RenderReplicationConfig(replication), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(Path.Combine(values, SharedStoreHa.ReplicationConfig), SharedStoreHa.RenderReplicationConfig(replication), ct).ConfigureAwait(false);
             var sentinelUsers = new List<(RedisUser, string)>();
             foreach (var user in RedisAcl.SentinelUsers(graph.Topology))
             {
                 sentinelUsers.Add((user, await ValueAsync(PasswordOf(user), ct).ConfigureAwait(false)));
             }
-            await WritePrivateAsync(Path.Combine(values, SharedStoreHa.SentinelConfig), SharedStoreHa.RenderSentinelConfig(ha, sentinel, sentinelUsers), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(Path.Combine(values, SharedStoreHa.SentinelConfig), SharedStoreHa.RenderSentinelConfig(ha, sentinel, sentinelUsers), ct).ConfigureAwait(false);
         }
         if (exporter is not null)
         {
@@ -125,11 +125,11 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
                 var password = PasswordOf(RedisAcl.Exporter(r.Store!));
                 map[$"redis://{graph.Address(r)}"] = await ValueAsync(password, ct).ConfigureAwait(false);
             }
-            await WritePrivateAsync(Path.Combine(values, "exporter-passwords.json"), System.Text.Json.JsonSerializer.Serialize(map), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(Path.Combine(values, "exporter-passwords.json"), System.Text.Json.JsonSerializer.Serialize(map), ct).ConfigureAwait(false);
         }
         if (grafana is not null && Parameter("grafana-admin-password").FirstOrDefault() is { } grafanaPassword)
         {
-            await WritePrivateAsync(Path.Combine(values, "grafana-admin-password"), await ValueAsync(grafanaPassword, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(Path.Combine(values, "grafana-admin-password"), await ValueAsync(grafanaPassword, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
     }
 
@@ -164,16 +164,4 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
         parameterName.StartsWith("redis-password-", StringComparison.Ordinal)
             ? "dive-v3-redis-" + parameterName["redis-password-".Length..]
             : "dive-v3-" + parameterName;
-
-    private static async Task WritePrivateAsync(string path, string contents, CancellationToken ct)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteAsync(contents.AsMemory(), ct).ConfigureAwait(false);
-    }
 }

@@ -1,3 +1,4 @@
+using DiveAspire.AppHost;
 using DiveAspire.AppHost.Monitoring;
 using DiveAspire.Topology;
 
@@ -22,7 +23,7 @@ internal static class LocalMonitoringBuilderExtensions
     {
         var exporter = new LocalRedisExporterResource(MonitoringNames.RedisExporter, settings.RedisExporterCommand, paths.Generated);
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(exporter, async (_, ct) =>
-            await GeneratedFile.WriteAsync(paths.ExporterPasswordFile, await targets.ExporterPasswordFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+            await PrivateFile.WriteAsync(paths.ExporterPasswordFile, await targets.ExporterPasswordFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false));
 
         return builder.AddResource(exporter)
             .WithHttpEndpoint(port: PortPlan.RedisExporter, name: LocalRedisExporterResource.HttpEndpointName)
@@ -47,7 +48,7 @@ internal static class LocalMonitoringBuilderExtensions
     {
         var alertmanager = new LocalAlertmanagerResource(MonitoringNames.Alertmanager, settings.AlertmanagerCommand, paths.Generated);
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(alertmanager, async (_, ct) =>
-            await GeneratedFile.WriteAsync(paths.AlertmanagerConfig, AlertmanagerConfig.Render(settings.WebhookUrl), ct).ConfigureAwait(false));
+            await PrivateFile.WriteAsync(paths.AlertmanagerConfig, AlertmanagerConfig.Render(settings.WebhookUrl), ct).ConfigureAwait(false));
 
         return builder.AddResource(alertmanager)
             .WithHttpEndpoint(port: PortPlan.Alertmanager, name: LocalAlertmanagerResource.HttpEndpointName)
@@ -77,7 +78,7 @@ internal static class LocalMonitoringBuilderExtensions
             }
             foreach (var (name, text) in MonitoringRules.Load(paths.RulesSource, settings.AlertFor))
             {
-                await GeneratedFile.WriteAsync(Path.Combine(paths.Rules, name), text, ct).ConfigureAwait(false);
+                await PrivateFile.WriteAsync(Path.Combine(paths.Rules, name), text, ct).ConfigureAwait(false);
             }
             var config = PrometheusConfig.Render(
                 settings.ScrapeInterval,
@@ -87,7 +88,7 @@ internal static class LocalMonitoringBuilderExtensions
                 await targets.RedisAsync(ct).ConfigureAwait(false),
                 await targets.BackendsAsync(ct).ConfigureAwait(false),
                 await targets.SentinelsAsync(ct).ConfigureAwait(false));
-            await GeneratedFile.WriteAsync(paths.PrometheusConfig, config, ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(paths.PrometheusConfig, config, ct).ConfigureAwait(false);
         });
 
         return builder.AddResource(prometheus)

@@ -107,9 +107,9 @@ public static class DiveRedisBuilderExtensions
         {
             await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis), ct).ConfigureAwait(false);
             RestrictDataFiles(dataDirectory);
-            await WritePrivateFileAsync(redis.AclFilePath, await users.RenderAclFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(redis.AclFilePath, await users.RenderAclFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             var replicationLines = replication is null ? "" : await replication.ConfigLinesAsync(redis, ct).ConfigureAwait(false);
-            await WritePrivateFileAsync(redis.SecretConfigPath,
+            await PrivateFile.WriteAsync(redis.SecretConfigPath,
                 "# Written by the DiveAspire AppHost at each start. Do not commit.\n" +
                 string.Create(CultureInfo.InvariantCulture, $"aclfile \"{redis.AclFilePath}\"\n") + replicationLines, ct).ConfigureAwait(false);
         });
@@ -135,12 +135,6 @@ public static class DiveRedisBuilderExtensions
             })
             .WithHealthCheck(healthCheckKey);
     }
-
-    /// <summary>
-    /// Writes a file only its owner can read (0600): configuration holding a password (masterauth, Sentinel's auth-pass)
-    /// or hashes of them (ACL files).
-    /// </summary>
-    internal static Task WriteSecretFileAsync(string path, string contents, CancellationToken ct) => WritePrivateFileAsync(path, contents, ct);
 
     internal static void CreateDataDirectory(string path) => CreatePrivateDirectory(path);
 
@@ -171,22 +165,6 @@ public static class DiveRedisBuilderExtensions
             entry.UnixFileMode &= entry is DirectoryInfo
                 ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 : UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-    }
-
-    private static async Task WritePrivateFileAsync(string path, string contents, CancellationToken ct)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteAsync(contents.AsMemory(), ct).ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
 }

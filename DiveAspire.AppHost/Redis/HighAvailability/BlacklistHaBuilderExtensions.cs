@@ -93,7 +93,7 @@ public static class BlacklistHaBuilderExtensions
             {
                 config.AppendLine(line);
             }
-            await DiveRedisBuilderExtensions.WriteSecretFileAsync(sentinel.ConfigPath, config.ToString(), ct).ConfigureAwait(false);
+            await DiveAspire.AppHost.PrivateFile.WriteAsync(sentinel.ConfigPath, config.ToString(), ct).ConfigureAwait(false);
         });
 
         return builder.AddResource(sentinel)

@@ -1,7 +1,11 @@
-namespace DiveAspire.AppHost.Monitoring;
+namespace DiveAspire.AppHost;
 
-/// <summary>Writes a generated monitoring file readable by its owner only (the exporter's holds every Redis password).</summary>
-internal static class GeneratedFile
+/// <summary>
+/// Writes a generated file only its owner can read (0600, also when it existed with a wider mode): files holding
+/// passwords or their hashes (ACL files, Redis and Sentinel secret configuration, the exporter's password file,
+/// published secret values) and the monitoring configuration next to them.
+/// </summary>
+internal static class PrivateFile
 {
     public static async Task WriteAsync(string path, string contents, CancellationToken ct)
     {
