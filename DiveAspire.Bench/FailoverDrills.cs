@@ -21,11 +21,14 @@ public static class FailoverDrills
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
-    public sealed record Drill(string Killed, string NewPrimary, double Seconds, int Refused);
+    public sealed record Drill(string Killed, string NewPrimary, double Seconds, int Refused, string KnownBefore, string Timeline, double? SwitchedAt);
+
+    /// <summary>DIVE_BENCH_DRILLS=N runs N drills instead of 5 (2 with --quick), e.g. to chase a rare slow one.</summary>
+    public const string DrillsVariable = "DIVE_BENCH_DRILLS";
 
     public static async Task RunAsync(string repoRoot, Report report, bool quick)
     {
-        var drills = quick ? 2 : 5;
+        var drills = int.TryParse(Environment.GetEnvironmentVariable(DrillsVariable), out var n) && n > 0 ? n : quick ? 2 : 5;
         Console.WriteLine($"Failover of the HA revocation store: {drills} drills of kill -9 of the primary while the hub revokes");
         var ha = BlacklistHighAvailability.Default;
         // Another app on the fixed ports would be measured instead (our Sentinels would watch its store): refuse.
@@ -60,7 +63,10 @@ public static class FailoverDrills
             await using var revoker = new Revoker(app);
             results.Add(await DrillAsync(setup, revoker));
             unexpected.AddRange(revoker.Unexpected);
-            Console.WriteLine($"  drill {i + 1}: killed {results[^1].Killed}, acknowledged again after {Report.F(results[^1].Seconds, 2)} s, {results[^1].Refused} refused; new primary {results[^1].NewPrimary}");
+            var drill = results[^1];
+            Console.WriteLine($"  drill {i + 1}: killed {drill.Killed}, acknowledged again after {Report.F(drill.Seconds, 2)} s " +
+                $"(+switch-master after {(drill.SwitchedAt is { } s ? Report.F(s, 2) : "-")} s), {drill.Refused} refused; new primary {drill.NewPrimary}; " +
+                $"Sentinels knew (replicas/Sentinels) {drill.KnownBefore}; {drill.Timeline}");
         }
         var seconds = results.Select(r => r.Seconds).ToList();
         var max = seconds.Max();
@@ -92,7 +98,9 @@ public static class FailoverDrills
         var status = await SentinelOperations.StatusAsync(setup);
         var primary = setup.DataNode(status.Primary!.Endpoint);
         var pid = await ProcessIdAsync(primary);
+        await using var timeline = await SentinelTimeline.StartAsync(setup);
         var kill = revoker.Now;
+        timeline.MarkFault();
         if (!LocalProcesses.Signal(pid, UnixSignal.Kill))
         {
             throw new InvalidOperationException($"{primary.Name} (pid {pid}) was not running");
@@ -103,13 +111,17 @@ public static class FailoverDrills
         {
             if (watch.Elapsed > Deadline)
             {
-                throw new TimeoutException($"no revocation acknowledged within {Deadline.TotalSeconds:F0} s of kill -9 of {primary.Name}");
+                throw new TimeoutException($"no revocation acknowledged within {Deadline.TotalSeconds:F0} s of kill -9 of {primary.Name}; Sentinel events:\n{string.Join('\n', timeline.Events())}");
             }
             await Task.Delay(20);
         }
         var refused = revoker.RefusedBetween(kill, kill + first.Value);
         var after = await SentinelOperations.StatusAsync(setup);
-        return new Drill(primary.Name, after.Primary?.Name ?? "?", first.Value.TotalSeconds, refused);
+        if (first.Value.TotalSeconds > 10)
+        {
+            Console.WriteLine($"  slow drill, Sentinel events after the kill:\n    {string.Join("\n    ", timeline.Events())}");
+        }
+        return new Drill(primary.Name, after.Primary?.Name ?? "?", first.Value.TotalSeconds, refused, string.Join(" ", timeline.KnownBefore), timeline.Summary(), timeline.SwitchedAt);
     }
 
     private static async Task<int> ProcessIdAsync(RedisTarget node)
