@@ -65,11 +65,14 @@ public static class RedisAcl
     /// </summary>
     public const string ClientOptions = ",tiebreaker=,configChannel=,$CONFIG=,$CLUSTER=";
 
-    /// <summary>Keys and channels each backend uses on the shared store (RevocationKeys, DecisionCache, InvalidationSubscriber).</summary>
+    /// <summary>
+    /// Keys and channels each backend uses on the shared store (RevocationKeys, DecisionCache, InvalidationSubscriber);
+    /// ROLE: with HA a backend confirms that the node the Sentinels name is the primary before it writes there.
+    /// </summary>
     private const string SharedStoreBackendRules =
         Handshake + " ~blacklist:* ~user-revoked:* &dive-v3:token-blacklist &dive-v3:user-revoked &authz:invalidate" +
         " +info +get +mget +set +setex +psetex +exists +ttl +pttl +expire +pexpire +scan +multi +exec +discard +watch +unwatch" +
-        " +publish +subscribe +unsubscribe +wait " + Scripting;
+        " +publish +subscribe +unsubscribe +wait +role " + Scripting;
 
     /// <summary>
     /// An instance's own Redis: the backend owns <c>dive-v3:*</c> (rate limits, OAuth codes, decisions, catalog),

@@ -1,3 +1,5 @@
+using DiveAspire.Backend.Instance;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Redis;
@@ -15,14 +17,17 @@ namespace DiveAspire.Backend.Redis;
 /// itself and rebuilds its cache (SCAN) after every reconnect, and <see cref="Authorization.InvalidationSubscriber"/>
 /// retries its first subscription until the store answers (a backend must start during a store outage).
 /// </remarks>
-public sealed class RedisStores
+public sealed class RedisStores : IDisposable
 {
     public const string CacheName = "cache";
     public const string BlacklistName = "blacklist";
+    public const string BlacklistWritesName = "blacklist-writes";
 
     public RedisStores(
         [FromKeyedServices(CacheName)] IConnectionMultiplexer cache,
         [FromKeyedServices(BlacklistName)] IConnectionMultiplexer blacklist,
+        IOptionsMonitor<ConfigurationOptions> options,
+        InstanceInfo instance,
         ILoggerFactory loggers,
         SentinelPrimary? sentinels = null)
     {
@@ -31,6 +36,16 @@ public sealed class RedisStores
         BlacklistPrimary = sentinels;
         LogConnectionEvents(cache, CacheName, loggers);
         LogConnectionEvents(blacklist, BlacklistName, loggers);
+        if (sentinels is not null)
+        {
+            // WAIT blocks the connection it runs on for up to its timeout while replicas lag: on its own connection it
+            // holds up only other revocation writes, never the checks, the resync or the health checks on Blacklist.
+            var writes = options.Get(BlacklistName).Clone();
+            writes.ClientName = ClientName(instance.Code, BlacklistWritesName);
+            BlacklistWrites = ConnectionMultiplexer.Connect(writes);
+            LogConnectionEvents(BlacklistWrites, BlacklistWritesName, loggers);
+            sentinels.ConfirmWith(blacklist);
+        }
     }
 
     /// <summary>With the HA shared store (a Sentinel connection string): the primary its Sentinels name; else null.</summary>
@@ -39,10 +54,15 @@ public sealed class RedisStores
     public IConnectionMultiplexer Cache { get; }
     public IConnectionMultiplexer Blacklist { get; }
 
+    /// <summary>With the HA shared store: the data nodes again, on connections of their own for the revocation script and its WAIT; else null.</summary>
+    public IConnectionMultiplexer? BlacklistWrites { get; }
+
     public IConnectionMultiplexer Get(string name) => name == BlacklistName ? Blacklist : Cache;
 
     /// <summary>CLIENT SETNAME of a backend's connections, so `CLIENT LIST` tells which backend is connected (and subscribed).</summary>
     public static string ClientName(string instanceCode, string store) => $"dive-backend-{instanceCode.ToLowerInvariant()}-{store}";
+
+    public void Dispose() => BlacklistWrites?.Dispose();
 
     private static void LogConnectionEvents(IConnectionMultiplexer connection, string store, ILoggerFactory loggers)
     {

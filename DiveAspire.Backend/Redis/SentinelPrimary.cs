@@ -7,7 +7,8 @@ namespace DiveAspire.Backend.Redis;
 /// <summary>
 /// The highly available shared store (issue 14): its connection string names the Sentinels and
 /// <c>serviceName=dive-blacklist</c>. This asks the Sentinels where the data nodes are (at start) and which one is
-/// the primary (on every <c>+switch-master</c> and every half second), so that a revocation is written to the node the
+/// the primary (on every <c>+switch-master</c> and every half second; a majority of them must agree and the node must
+/// answer ROLE as a master), so that a revocation is written to the node the
 /// Sentinels promoted, never to a deposed primary that still believes it is one (a hung primary that resumes).
 /// StackExchange.Redis's own Sentinel mode is not used for the data connection: it throws at start when the primary is
 /// down (a backend must start during an outage) and keeps using a resumed old primary until that one is reconfigured.
@@ -22,6 +23,10 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private readonly string _serviceName;
     private readonly ILogger _logger;
     private readonly Timer _poll;
+    private readonly int _sentinelCount;
+    private readonly int _quorum;
+    private IConnectionMultiplexer? _dataNodes;
+    private string? _refusal;
     private int _polling;
 
     private SentinelPrimary(ConfigurationOptions options, ILogger logger)
@@ -32,6 +37,11 @@ public sealed class SentinelPrimary : IAsyncDisposable
         sentinelOptions.ServiceName = null;
         sentinelOptions.CommandMap = CommandMap.Sentinel;
         sentinelOptions.AbortOnConnectFail = false;
+        // A hung Sentinel (SIGSTOP, partition) must not hold up the poll: the others answer within milliseconds.
+        sentinelOptions.SyncTimeout = 1000;
+        sentinelOptions.AsyncTimeout = 1000;
+        _sentinelCount = sentinelOptions.EndPoints.Count;
+        _quorum = _sentinelCount / 2 + 1;
         _sentinels = ConnectionMultiplexer.SentinelConnect(sentinelOptions);
         _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (_, _) => _ = RefreshAsync());
         _poll = new Timer(_ => _ = RefreshAsync(), null, TimeSpan.Zero, PollInterval);
@@ -43,7 +53,10 @@ public sealed class SentinelPrimary : IAsyncDisposable
             ? new SentinelPrimary(options, loggers.CreateLogger("DiveAspire.Redis.Sentinel"))
             : null;
 
-    /// <summary>The data node the Sentinels name as primary (null until one has answered).</summary>
+    /// <summary>
+    /// The data node a majority of the Sentinels name as primary and which answered ROLE as a master when it was taken
+    /// (null until then).
+    /// </summary>
     public EndPoint? Current { get; private set; }
 
     /// <summary>Raised when the Sentinels name another primary (a failover): subscriptions and caches follow it.</summary>
@@ -102,6 +115,21 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private IEnumerable<IServer> SentinelServers() =>
         _sentinels.GetEndPoints().Select(e => _sentinels.GetServer(e)).Where(s => s.IsConnected);
 
+    /// <summary>
+    /// The data nodes' connection, on which a candidate primary must answer ROLE "master" before it becomes
+    /// <see cref="Current"/>. Until it is given, no primary is taken.
+    /// </summary>
+    public void ConfirmWith(IConnectionMultiplexer dataNodes)
+    {
+        _dataNodes = dataNodes;
+        _ = RefreshAsync();
+    }
+
+    /// <summary>
+    /// Takes a new primary only when a majority of the configured Sentinels (2 of 3) name the same node and that node
+    /// answers ROLE as a master: one stale or wrong Sentinel (partitioned, restarted, not yet told of a failover, or
+    /// not ours) answering first must not move writes, subscriptions and the resync to a replica or a deposed primary.
+    /// </summary>
     private async Task RefreshAsync()
     {
         if (Interlocked.Exchange(ref _polling, 1) == 1)
@@ -110,31 +138,90 @@ public sealed class SentinelPrimary : IAsyncDisposable
         }
         try
         {
-            foreach (var server in SentinelServers())
+            if (await AgreedPrimaryAsync().ConfigureAwait(false) is not { } primary || primary.Equals(Current) || !await IsPrimaryAsync(primary).ConfigureAwait(false))
             {
-                try
-                {
-                    if (await server.SentinelGetMasterAddressByNameAsync(_serviceName).ConfigureAwait(false) is { } primary)
-                    {
-                        var previous = Current;
-                        Current = primary;
-                        if (previous is not null && !previous.Equals(primary))
-                        {
-                            _logger.LogWarning("Shared store {Service}: the Sentinels name a new primary {Primary} (was {Previous})", _serviceName, primary, previous);
-                            Changed?.Invoke(primary);
-                        }
-                        return;
-                    }
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
-                {
-                    // Ask the next Sentinel.
-                }
+                return;
+            }
+            var previous = Current;
+            Current = primary;
+            _refusal = null;
+            if (previous is not null)
+            {
+                _logger.LogWarning("Shared store {Service}: the Sentinels name a new primary {Primary} (was {Previous})", _serviceName, primary, previous);
+                Changed?.Invoke(primary);
             }
         }
         finally
         {
             Volatile.Write(ref _polling, 0);
+        }
+    }
+
+    /// <summary>The node a majority of the configured Sentinels name, as soon as they do (a hung Sentinel is not waited for).</summary>
+    private async Task<EndPoint?> AgreedPrimaryAsync()
+    {
+        var pending = SentinelServers().Select(AskAsync).ToList();
+        var votes = new Dictionary<EndPoint, int>();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            if (await done.ConfigureAwait(false) is { } named && (votes[named] = votes.GetValueOrDefault(named) + 1) >= _quorum)
+            {
+                return named;
+            }
+        }
+        if (votes.Count > 0)
+        {
+            Refuse($"no {_quorum} of {_sentinelCount} Sentinels agree on the primary ({string.Join(", ", votes.Select(v => $"{v.Key}: {v.Value}"))})");
+        }
+        return null;
+    }
+
+    private async Task<EndPoint?> AskAsync(IServer sentinel)
+    {
+        try
+        {
+            return await sentinel.SentinelGetMasterAddressByNameAsync(_serviceName).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<bool> IsPrimaryAsync(EndPoint candidate)
+    {
+        if (_dataNodes is not { } dataNodes)
+        {
+            return false;
+        }
+        try
+        {
+            var role = await dataNodes.GetServer(candidate).RoleAsync().ConfigureAwait(false);
+            if (role.Value == "master")
+            {
+                return true;
+            }
+            Refuse($"the Sentinels name {candidate}, which answers ROLE {role.Value}");
+        }
+        catch (ArgumentException)
+        {
+            Refuse($"the Sentinels name {candidate}, which is not one of the data nodes known at start");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Refuse($"the Sentinels name {candidate}, which does not answer ROLE ({ex.GetType().Name})");
+        }
+        return false;
+    }
+
+    /// <summary>Why no primary was taken, logged once per reason (the poll runs every half second).</summary>
+    private void Refuse(string reason)
+    {
+        if (!string.Equals(Interlocked.Exchange(ref _refusal, reason), reason, StringComparison.Ordinal))
+        {
+            _logger.LogWarning("Shared store {Service}: primary kept at {Primary}: {Reason}", _serviceName, Current?.ToString() ?? "(none yet)", reason);
         }
     }
 

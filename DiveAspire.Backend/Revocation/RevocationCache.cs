@@ -61,16 +61,29 @@ public sealed class RevocationCache(TimeProvider clock, int maxEntries = Revocat
     }
 
     /// <summary>
+    /// Adds a store snapshot (scan begun at <paramref name="scanStartedAt"/>) to the cache and drops nothing: what every
+    /// automatic resync (start, reconnect, failover) does. A node that lacks a revocation (a lagging replica, a deposed
+    /// primary, a stale copy) can then never take one out of enforcement while its TTL runs; entries leave only when
+    /// their TTL ends (<see cref="Sweep"/>). It never shortens an entry either.
+    /// </summary>
+    public void MergeWith(IReadOnlyDictionary<string, DateTimeOffset> tokens, IReadOnlyDictionary<string, DateTimeOffset> users, DateTimeOffset scanStartedAt) =>
+        Apply(tokens, users, scanStartedAt, dropMissing: false);
+
+    /// <summary>
     /// Makes the cache equal to a store snapshot taken by a scan that began at <paramref name="scanStartedAt"/>:
     /// adds what the store has, drops what it no longer has, but keeps entries heard of (pub/sub) after the scan began,
     /// which the scan may have missed. It never shortens an entry: a TTL the scan read can be older than a longer
-    /// revocation heard of meanwhile (the store's expiries only grow).
+    /// revocation heard of meanwhile (the store's expiries only grow). Only for the operator's explicit sync from a node
+    /// confirmed as the primary (after revocations were deleted on purpose); every automatic resync merges.
     /// </summary>
-    public void ReplaceWith(IReadOnlyDictionary<string, DateTimeOffset> tokens, IReadOnlyDictionary<string, DateTimeOffset> users, DateTimeOffset scanStartedAt)
+    public void ReplaceWith(IReadOnlyDictionary<string, DateTimeOffset> tokens, IReadOnlyDictionary<string, DateTimeOffset> users, DateTimeOffset scanStartedAt) =>
+        Apply(tokens, users, scanStartedAt, dropMissing: true);
+
+    private void Apply(IReadOnlyDictionary<string, DateTimeOffset> tokens, IReadOnlyDictionary<string, DateTimeOffset> users, DateTimeOffset scanStartedAt, bool dropMissing)
     {
         var refusalBefore = Interlocked.Read(ref _lastRefusalTicks);
-        Replace(_tokens, tokens, scanStartedAt);
-        Replace(_users, users, scanStartedAt);
+        Apply(_tokens, tokens, scanStartedAt, dropMissing);
+        Apply(_users, users, scanStartedAt, dropMissing);
         // Everything refused before this scan began is in the snapshot; clear only if nothing was refused since.
         if (refusalBefore != 0 && refusalBefore < scanStartedAt.UtcTicks)
         {
@@ -99,7 +112,7 @@ public sealed class RevocationCache(TimeProvider clock, int maxEntries = Revocat
         return removed;
     }
 
-    private void Replace(ConcurrentDictionary<string, Entry> map, IReadOnlyDictionary<string, DateTimeOffset> snapshot, DateTimeOffset scanStartedAt)
+    private void Apply(ConcurrentDictionary<string, Entry> map, IReadOnlyDictionary<string, DateTimeOffset> snapshot, DateTimeOffset scanStartedAt, bool dropMissing)
     {
         var now = clock.GetUtcNow();
         foreach (var (identifier, expiresAt) in snapshot)
@@ -108,6 +121,10 @@ public sealed class RevocationCache(TimeProvider clock, int maxEntries = Revocat
             {
                 Put(map, identifier, old => new Entry(old is { } o && o.ExpiresAt > expiresAt ? o.ExpiresAt : expiresAt, now, HeldSinceOr(old, now)), now);
             }
+        }
+        if (!dropMissing)
+        {
+            return;
         }
         foreach (var (identifier, entry) in map)
         {

@@ -26,7 +26,7 @@ public static class RevocationEndpoints
         blacklist.MapGet("/stats", StatsAsync).RequireAuthorization(AuthenticationSetup.AdminPolicy);
         blacklist.MapPost("/sync", async (RevocationSubscriber sync, InstanceInfo instance, CancellationToken ct) =>
         {
-            var (tokens, users) = await sync.ResyncAsync(ct);
+            var (tokens, users) = await sync.ResyncAsync(ct, replace: true);
             return Results.Json(new { instance = instance.Code, tokens, users });
         }).RequireAuthorization(AuthenticationSetup.AdminPolicy);
         return app;

@@ -61,6 +61,12 @@ public sealed class RevocationStore(
         }
     }
 
+    /// <summary>The revocation script and its WAIT: on the write connection (HA), never the one checks and resyncs use.</summary>
+    private IServer? PrimaryWriteServer =>
+        stores.BlacklistPrimary?.Current is { } endpoint && stores.BlacklistWrites is { } writes && writes.GetEndPoints().Contains(endpoint)
+            ? writes.GetServer(endpoint)
+            : null;
+
     private Task<RedisResult> ExecuteAsync(IServer? server, string command, params object[] args) =>
         server is null ? Connection.GetDatabase().ExecuteAsync(command, args) : server.ExecuteAsync(command, args);
 
@@ -155,7 +161,8 @@ public sealed class RevocationStore(
     }
 
     /// <summary>
-    /// HA shared store: the script on the primary, then <c>WAIT 1</c> on the same connection: acknowledged only once a
+    /// HA shared store: the script on the primary, then <c>WAIT 1</c> on the same connection (the write connection, so
+    /// a WAIT held up by slow replicas delays no check, resync or health check): acknowledged only once a
     /// replica has the write, so a failover cannot discard it (the primary itself refuses writes without a live replica:
     /// min-replicas-to-write). No replica within the bound is a 503; the write may still replicate, and a revocation
     /// recorded without acknowledgement is harmless.
@@ -164,7 +171,7 @@ public sealed class RevocationStore(
     {
         // Never through the multiplexer's choice here: the script and WAIT could land on two nodes, and a WAIT on a
         // connection that wrote nothing confirms at once.
-        var server = PrimaryServer ?? throw new ReplicaAcknowledgementException("the Sentinels have not named a primary this backend knows");
+        var server = PrimaryWriteServer ?? throw new ReplicaAcknowledgementException("the Sentinels have not named a primary this backend knows");
         var inForce = (long[])(await ExecuteAsync(server, "EVAL", [RevokeScript, keys.Length, .. keys.Cast<object>(), .. args.Cast<object>()]))!;
         var timeout = BlacklistHighAvailability.Default.ReplicaAcknowledgementTimeout;
         var replicas = (long)await ExecuteAsync(server, "WAIT", 1, (long)timeout.TotalMilliseconds);
@@ -200,6 +207,26 @@ public sealed class RevocationStore(
     {
         var pttl = (long)(await ExecuteAsync(PrimaryServer, "PTTL", (RedisKey)RevocationKeys.Key(kind, identifier)));
         return ExpiryOf(pttl, clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Whether the node a snapshot reads is the store's primary: always with a single store; with HA, when the node the
+    /// Sentinels name answers ROLE "master" (a snapshot of anything else may lack revocations).
+    /// </summary>
+    public async Task<bool> ScansPrimaryAsync()
+    {
+        if (stores.BlacklistPrimary is null)
+        {
+            return true;
+        }
+        try
+        {
+            return PrimaryServer is { } server && (await server.RoleAsync()).Value == "master";
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Every live revocation of one kind with its expiry, found with SCAN (never KEYS) and pipelined PTTLs.</summary>

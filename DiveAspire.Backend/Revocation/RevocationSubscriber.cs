@@ -10,7 +10,8 @@ namespace DiveAspire.Backend.Revocation;
 /// <summary>
 /// Feeds the local <see cref="RevocationCache"/>: subscribes to both revocation channels, and because pub/sub drops
 /// whatever is published while a subscriber is disconnected, rebuilds the cache from the store (SCAN) at start and
-/// after every reconnect. Until that resync succeeds the cache is not <see cref="Synchronised"/>.
+/// after every reconnect and failover (adding to the cache, never dropping from it: see <see cref="ResyncAsync"/>).
+/// Until that resync succeeds the cache is not <see cref="Synchronised"/>.
 /// </summary>
 public sealed class RevocationSubscriber(
     RedisStores stores, RevocationStore store, RevocationCache cache, InstanceInfo instance, TimeProvider clock,
@@ -77,13 +78,26 @@ public sealed class RevocationSubscriber(
 
     public void RequestResync() => _resyncRequests.Writer.TryWrite(true);
 
-    /// <summary>Rebuilds the cache from the store now (the operator's `dive redis blacklist sync`).</summary>
-    public async Task<(int Tokens, int Users)> ResyncAsync(CancellationToken ct)
+    /// <summary>
+    /// Learns every revocation of the store now. Automatic resyncs add to the cache and never drop anything; the
+    /// operator's explicit sync (`dive redis blacklist sync`, <paramref name="replace"/>) also forgets what the store no
+    /// longer holds (revocations deleted on purpose), but only when the node it scanned answered ROLE as the primary
+    /// before and after the scan (HA); otherwise it merges too.
+    /// </summary>
+    public async Task<(int Tokens, int Users)> ResyncAsync(CancellationToken ct, bool replace = false)
     {
         var scanStartedAt = clock.GetUtcNow();
+        replace = replace && await store.ScansPrimaryAsync();
         var tokens = await store.SnapshotAsync(RevocationKind.Token, ct);
         var users = await store.SnapshotAsync(RevocationKind.User, ct);
-        cache.ReplaceWith(tokens, users, scanStartedAt);
+        if (replace && await store.ScansPrimaryAsync())
+        {
+            cache.ReplaceWith(tokens, users, scanStartedAt);
+        }
+        else
+        {
+            cache.MergeWith(tokens, users, scanStartedAt);
+        }
         LastSync = clock.GetUtcNow();
         _synchronised = SubscriptionLive;
         _everSynchronised |= _synchronised;

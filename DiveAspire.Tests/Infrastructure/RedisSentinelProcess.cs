@@ -16,7 +16,12 @@ public sealed class RedisSentinelProcess : IDisposable
     private readonly Process _process;
     private readonly string _dir = Directory.CreateTempSubdirectory("dive-sentinel-").FullName;
 
-    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password)
+    /// <param name="stale">
+    /// A Sentinel that names <paramref name="primaryPort"/> for ever: it never logs in to that node (NOAUTH to all it
+    /// sends), so it learns nothing (no INFO, no hello from other Sentinels) and teaches nothing, and with quorum 2
+    /// alone it never fails over; what a partitioned or outdated Sentinel answers, as a real process.
+    /// </param>
+    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password, bool stale = false)
     {
         Port = FreePort.Next();
         var conf = Path.Combine(_dir, "sentinel.conf");
@@ -28,11 +33,13 @@ public sealed class RedisSentinelProcess : IDisposable
             dir "{_dir}"
             user default off
             user {user} on #{hash} ~* &* +@all
-            sentinel monitor {serviceName} 127.0.0.1 {primaryPort} 1
+            sentinel monitor {serviceName} 127.0.0.1 {primaryPort} {(stale ? 2 : 1)}
+
+            """ + (stale ? "" : $"""
             sentinel auth-user {serviceName} {user}
             sentinel auth-pass {serviceName} {password}
 
-            """);
+            """));
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(conf, UnixFileMode.UserRead | UnixFileMode.UserWrite);

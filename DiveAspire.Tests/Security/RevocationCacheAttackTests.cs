@@ -25,6 +25,27 @@ public sealed class RevocationCacheAttackTests
     }
 
     [Fact]
+    public void An_automatic_resync_from_a_node_that_lacks_a_revocation_never_drops_it_while_its_ttl_runs()
+    {
+        var clock = new ManualClock(T0);
+        var cache = new RevocationCache(clock);
+        cache.Add(RevocationKind.Token, "stolen-jti", T0.AddMinutes(10));
+        cache.Add(RevocationKind.User, "alice", T0.AddMinutes(15));
+
+        // The scan read a lagging replica or a deposed primary (a stale Sentinel named it): it has neither.
+        clock.Now = T0.AddSeconds(5);
+        cache.MergeWith(new Dictionary<string, DateTimeOffset> { ["other-jti"] = T0.AddMinutes(5) }, new Dictionary<string, DateTimeOffset>(), clock.Now);
+
+        Assert.True(cache.IsTokenRevoked("stolen-jti"));
+        Assert.True(cache.IsUserRevoked("alice"));
+        Assert.True(cache.IsTokenRevoked("other-jti"));
+        // Only its TTL ends it.
+        clock.Now = T0.AddMinutes(10);
+        Assert.False(cache.IsTokenRevoked("stolen-jti"));
+        Assert.True(cache.IsUserRevoked("alice"));
+    }
+
+    [Fact]
     public void A_flood_that_fills_the_cache_never_lets_a_revocation_it_could_not_hold_through()
     {
         var clock = new ManualClock(T0);
