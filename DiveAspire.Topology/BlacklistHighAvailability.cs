@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace DiveAspire.Topology;
 
@@ -93,6 +95,31 @@ public sealed class BlacklistHighAvailability
         string.Create(CultureInfo.InvariantCulture, $"sentinel down-after-milliseconds {ServiceName} {(long)DownAfter.TotalMilliseconds}"),
         string.Create(CultureInfo.InvariantCulture, $"sentinel failover-timeout {ServiceName} {(long)FailoverTimeout.TotalMilliseconds}"),
         string.Create(CultureInfo.InvariantCulture, $"sentinel parallel-syncs {ServiceName} {ParallelSyncs}"),
+    ];
+
+    /// <summary>
+    /// A Sentinel's run id, fixed (40 hex digits from its resource name): its peers can be told it before it says hello,
+    /// and a restarted Sentinel is the same peer again rather than one more voter its peers wait for.
+    /// </summary>
+    public static string SentinelId(SentinelNode sentinel) =>
+        Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(sentinel.ResourceName)));
+
+    /// <summary>
+    /// The lines after <see cref="SentinelMonitorLines"/> that make a Sentinel know the whole topology from its start:
+    /// its own id, every other data node as a replica and every other Sentinel. Left to discover them, a Sentinel learns
+    /// the replicas from the primary's INFO (every 10 s) and its peers from hello messages (every 2 s); a primary lost
+    /// before that leaves Sentinels that know no replica to promote or too few peers to elect a leader, and the failover
+    /// waits for retries (2 x failover-timeout each). <paramref name="dataNodePorts"/> and <paramref name="sentinelPorts"/>
+    /// are the announced ports (the monitored primary's among them is skipped).
+    /// </summary>
+    public IReadOnlyList<string> SentinelDiscoveryLines(SentinelNode self, string host, int primaryPort, IEnumerable<int> dataNodePorts,
+        IReadOnlyDictionary<string, int> sentinelPorts) =>
+    [
+        $"sentinel myid {SentinelId(self)}",
+        .. dataNodePorts.Where(port => port != primaryPort)
+            .Select(port => string.Create(CultureInfo.InvariantCulture, $"sentinel known-replica {ServiceName} {host} {port}")),
+        .. Sentinels.Where(s => s != self && sentinelPorts.ContainsKey(s.ResourceName))
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $"sentinel known-sentinel {ServiceName} {host} {sentinelPorts[s.ResourceName]} {SentinelId(s)}")),
     ];
 
     /// <summary>

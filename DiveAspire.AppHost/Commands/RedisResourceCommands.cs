@@ -22,6 +22,7 @@ public static class RedisResourceCommands
     public const string BlacklistStatus = "dive-blacklist-status";
     public const string SentinelStatus = "dive-sentinel-status";
     public const string SentinelFailover = "dive-sentinel-failover";
+    public const string SentinelHealth = "dive-sentinel-health";
 
     public static IResourceBuilder<T> WithRedisOperations<T>(this IResourceBuilder<T> redis, RedisStoreSpec spec)
         where T : IResourceWithConnectionString
@@ -82,13 +83,7 @@ public static class RedisResourceCommands
     /// </summary>
     private static void WithSentinelOperations<T>(this IResourceBuilder<T> redis) where T : IResourceWithConnectionString
     {
-        redis.WithCommand(SentinelStatus, "Sentinel status", ctx => RunSentinelAsync(ctx, redis.Resource, async (setup, ct) =>
-        {
-            var s = await SentinelOperations.StatusAsync(setup, ct).ConfigureAwait(false);
-            var message = $"primary {s.Primary?.Name}, {s.Replicas.Count(r => r.Online)} of {setup.PlannedReplicas} replicas online, {s.SentinelsReachable} of {s.Sentinels.Count} Sentinels, quorum {(s.QuorumReachable ? "reachable" : "NOT reachable")}"
-                + (s.Healthy ? "" : " - " + string.Join("; ", s.Problems));
-            return (s.Healthy, message, (object)s);
-        }), SentinelOptions("Primary, replicas with lag, Sentinels, quorum, last failover (same as 'dive redis sentinel status')", "BranchFork", confirmation: null));
+        redis.WithSentinelStatus(redis.Resource);
 
         redis.WithCommand(SentinelFailover, "Sentinel failover", ctx => RunSentinelAsync(ctx, redis.Resource, async (setup, ct) =>
         {
@@ -96,6 +91,56 @@ public static class RedisResourceCommands
             return (true, $"Failed over {f.Service} in {f.Seconds:0.0} s: primary was {f.OldPrimary}, now {f.NewPrimary}", (object)f);
         }), SentinelOptions("Promote a replica now (same as 'dive redis sentinel failover --yes')", "ArrowSwap",
             confirmation: $"Make a replica the primary of the revocation store {BlacklistHighAvailability.ServiceName}? Revocations are refused (503) for a few seconds."));
+    }
+
+    /// <summary>
+    /// On each Sentinel of the HA store: the store's Sentinel status (as on redis-blacklist) and this Sentinel's health:
+    /// it answers, names the primary the others name, reaches the quorum (CKQUORUM) and knows every replica and peer.
+    /// </summary>
+    public static IResourceBuilder<LocalSentinelResource> WithSentinelCommands(this IResourceBuilder<LocalSentinelResource> sentinel, IResourceWithConnectionString store)
+    {
+        sentinel.WithSentinelStatus(store);
+        sentinel.WithCommand(SentinelHealth, "Sentinel health", ctx => RunSentinelAsync(ctx, store, async (setup, ct) =>
+        {
+            var s = await SentinelOperations.StatusAsync(setup, ct).ConfigureAwait(false);
+            var view = s.Sentinels.Single(v => v.Name == sentinel.Resource.Name);
+            var problems = new List<string>();
+            if (!view.Reachable)
+            {
+                problems.Add($"does not answer: {view.Error}");
+            }
+            else
+            {
+                if (view.Primary != s.Primary?.Endpoint)
+                {
+                    problems.Add($"names {view.Primary} as primary, the others {s.Primary?.Endpoint}");
+                }
+                if (view.QuorumReachable != true)
+                {
+                    problems.Add($"quorum: {view.QuorumMessage}");
+                }
+                if (view.KnownReplicas < setup.PlannedReplicas || view.KnownSentinels < setup.Sentinels.Count - 1)
+                {
+                    problems.Add($"knows {view.KnownReplicas} of {setup.PlannedReplicas} replicas and {view.KnownSentinels} of {setup.Sentinels.Count - 1} other Sentinels");
+                }
+            }
+            var message = problems.Count == 0
+                ? $"{view.Name}: primary {view.Primary}, {view.KnownReplicas} replicas and {view.KnownSentinels} other Sentinels known, {view.QuorumMessage}"
+                : $"{view.Name}: {string.Join("; ", problems)}";
+            return (problems.Count == 0, message, (object)view);
+        }), SentinelOptions("This Sentinel answers, agrees on the primary, reaches the quorum and knows every replica and Sentinel", "HeartPulse", confirmation: null));
+        return sentinel;
+    }
+
+    private static void WithSentinelStatus<T>(this IResourceBuilder<T> resource, IResourceWithConnectionString store) where T : IResource
+    {
+        resource.WithCommand(SentinelStatus, "Sentinel status", ctx => RunSentinelAsync(ctx, store, async (setup, ct) =>
+        {
+            var s = await SentinelOperations.StatusAsync(setup, ct).ConfigureAwait(false);
+            var message = $"primary {s.Primary?.Name}, {s.Replicas.Count(r => r.Online)} of {setup.PlannedReplicas} replicas online, {s.SentinelsReachable} of {s.Sentinels.Count} Sentinels, quorum {(s.QuorumReachable ? "reachable" : "NOT reachable")}"
+                + (s.Healthy ? "" : " - " + string.Join("; ", s.Problems));
+            return (s.Healthy, message, (object)s);
+        }), SentinelOptions("Primary, replicas with lag, Sentinels, quorum, last failover (same as 'dive redis sentinel status')", "BranchFork", confirmation: null));
     }
 
     /// <summary>

@@ -23,6 +23,10 @@ public static class SentinelOperations
             problems.Add($"{down.Name} does not answer: {down.Error}");
         }
         var answered = asked.Where(a => a.View.Reachable).ToList();
+        foreach (var partial in answered.Select(a => a.View).Where(v => v.KnownReplicas < setup.PlannedReplicas || v.KnownSentinels < setup.Sentinels.Count - 1))
+        {
+            problems.Add($"{partial.Name} knows {partial.KnownReplicas} of {setup.PlannedReplicas} replicas and {partial.KnownSentinels} of {setup.Sentinels.Count - 1} other Sentinels (discovery not complete: it could not take part in a failover)");
+        }
         if (answered.Count == 0)
         {
             var errors = views.Select(v => v.Error!).Distinct().ToList();
@@ -137,6 +141,7 @@ public static class SentinelOperations
             {
                 var master = SentinelConnector.Fields(await SentinelConnector.SentinelAsync(server, sentinel, "MASTER", setup.ServiceName).ConfigureAwait(false));
                 var replicas = SentinelConnector.List(await SentinelConnector.SentinelAsync(server, sentinel, "REPLICAS", setup.ServiceName).ConfigureAwait(false));
+                var peers = SentinelConnector.List(await SentinelConnector.SentinelAsync(server, sentinel, "SENTINELS", setup.ServiceName).ConfigureAwait(false)).Count;
                 bool quorum;
                 string quorumMessage;
                 try
@@ -152,7 +157,8 @@ public static class SentinelOperations
                 }
                 var primary = $"{master.GetValueOrDefault("ip")}:{master.GetValueOrDefault("port")}";
                 var history = new FailoverHistory(Long(master, "config-epoch") ?? 0, Long(master, "role-reported-time") / 1000);
-                return new Asked(new SentinelView(sentinel.Name, sentinel.Endpoint, true, primary, quorum, quorumMessage, master.GetValueOrDefault("flags")), master, replicas, history);
+                return new Asked(new SentinelView(sentinel.Name, sentinel.Endpoint, true, primary, quorum, quorumMessage, master.GetValueOrDefault("flags"),
+                    KnownReplicas: replicas.Count, KnownSentinels: peers), master, replicas, history);
             }
         }
         catch (CliException ex)

@@ -1,6 +1,9 @@
 namespace DiveAspire.Cli.Operations;
 
-/// <summary>What one Sentinel said about the service (or why it said nothing).</summary>
+/// <summary>
+/// What one Sentinel said about the service (or why it said nothing), with how many replicas and other Sentinels it
+/// knows (SENTINEL REPLICAS / SENTINELS): one that knows fewer than planned cannot promote or elect in a failover.
+/// </summary>
 public sealed record SentinelView(
     string Name,
     string Endpoint,
@@ -9,7 +12,9 @@ public sealed record SentinelView(
     bool? QuorumReachable = null,
     string? QuorumMessage = null,
     string? Flags = null,
-    string? Error = null);
+    string? Error = null,
+    int? KnownReplicas = null,
+    int? KnownSentinels = null);
 
 /// <summary>One replica as the Sentinels and the primary see it. Lag: seconds since its last ack (primary's INFO), bytes behind the primary's offset.</summary>
 public sealed record ReplicaStatus(

@@ -58,6 +58,50 @@ public sealed class HaOperationsTests(HaOperationsFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task Every_replica_and_every_sentinel_has_its_dashboard_commands()
+    {
+        await SteadyAsync();
+        foreach (var node in app.Ha.InitialReplicas.Select(n => n.ResourceName))
+        {
+            var status = await ExecuteAsync(RedisResourceCommands.Status, node);
+            Assert.True(status.Success, status.Message);
+            Assert.StartsWith($"{node} (user operator): Redis ", status.Message);
+            var health = await ExecuteAsync(RedisResourceCommands.Health, node);
+            Assert.True(health.Success, $"{node}: {health.Message}");
+            Assert.Contains(JsonDocument.Parse(health.Data!.Value).RootElement.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "quorum");
+        }
+        foreach (var sentinel in app.Ha.Sentinels.Select(s => s.ResourceName))
+        {
+            var status = await ExecuteAsync(RedisResourceCommands.SentinelStatus, sentinel);
+            Assert.True(status.Success, $"{sentinel}: {status.Message}");
+            Assert.Contains("2 of 2 replicas online, 3 of 3 Sentinels, quorum reachable", status.Message);
+            var health = await ExecuteAsync(RedisResourceCommands.SentinelHealth, sentinel);
+            Assert.True(health.Success, $"{sentinel}: {health.Message}");
+            Assert.StartsWith($"{sentinel}: primary ", health.Message);
+            Assert.Contains("2 replicas and 2 other Sentinels known", health.Message);
+        }
+        var model = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources;
+        Assert.DoesNotContain(model.Where(r => app.Ha.ResourceNames.Contains(r.Name)).SelectMany(r => r.Annotations.OfType<ResourceCommandAnnotation>()),
+            a => a.Name == RedisResourceCommands.Flush);
+
+        // A hung Sentinel's health says so (and the others' status names it).
+        var hung = app.Ha.Sentinels[^1].ResourceName;
+        var pid = await ProcessIdAsync(hung);
+        try
+        {
+            Assert.True(LocalProcesses.Signal(pid, UnixSignal.Stop), $"{hung} was not running");
+            var health = await ExecuteAsync(RedisResourceCommands.SentinelHealth, hung);
+            Assert.False(health.Success, health.Message);
+            Assert.StartsWith($"{hung}: does not answer", health.Message);
+        }
+        finally
+        {
+            LocalProcesses.Signal(pid, UnixSignal.Cont);
+        }
+        await SteadyAsync();
+    }
+
+    [Fact]
     public async Task A_failover_from_the_dashboard_moves_the_primary_and_fires_RevocationStoreFailover()
     {
         var before = await SteadyAsync();
@@ -156,10 +200,10 @@ public sealed class HaOperationsTests(HaOperationsFixture app) : IDisposable
         return int.Parse(info.SelectMany(g => g).Single(kv => kv.Key == "process_id").Value);
     }
 
-    private async Task<ExecuteCommandResult> ExecuteAsync(string command)
+    private async Task<ExecuteCommandResult> ExecuteAsync(string command, string? resource = null)
     {
         using var cts = new CancellationTokenSource(Wait);
-        var result = await app.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(RedisStoreSpec.Blacklist.ResourceName, command, cts.Token);
+        var result = await app.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource ?? RedisStoreSpec.Blacklist.ResourceName, command, cts.Token);
         foreach (var secret in app.Secrets.AllValues)
         {
             Assert.DoesNotContain(secret, (result.Message ?? "") + result.Data?.Value);

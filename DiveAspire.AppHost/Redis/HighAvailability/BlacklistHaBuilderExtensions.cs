@@ -33,7 +33,7 @@ public static class BlacklistHaBuilderExtensions
             nodes.Add(builder.AddLocalRedis(spec, users, options, replication));
         }
         var primary = nodes[0];
-        var sentinels = ha.Sentinels.Select(s => builder.AddLocalSentinel(s, ha, sentinelUsers, primary.Resource, replications[0], options)).ToList();
+        var sentinels = ha.Sentinels.Select(s => builder.AddLocalSentinel(s, ha, sentinelUsers, [.. nodes.Select(n => n.Resource)], replications[0], options)).ToList();
         foreach (var replication in replications)
         {
             replication.Sentinels = [.. sentinels.Select(s => s.Resource.PrimaryEndpoint)];
@@ -49,7 +49,7 @@ public static class BlacklistHaBuilderExtensions
         }
         foreach (var sentinel in sentinels)
         {
-            sentinel.WithParentRelationship(primary);
+            sentinel.WithParentRelationship(primary).WithSentinelCommands(primary.Resource);
         }
         primary.WithAnnotation(new SentinelServiceAnnotation([.. sentinels.Select(s => (IResourceWithEndpoints)s.Resource)]));
         return primary;
@@ -57,7 +57,7 @@ public static class BlacklistHaBuilderExtensions
 
     private static IResourceBuilder<LocalSentinelResource> AddLocalSentinel(
         this IDistributedApplicationBuilder builder, SentinelNode node, BlacklistHighAvailability ha, RedisUsersAnnotation users,
-        LocalRedisResource initialPrimary, DataNodeReplication lookup, DiveOptions options)
+        IReadOnlyList<LocalRedisResource> dataNodes, DataNodeReplication lookup, DiveOptions options)
     {
         var dataDirectory = Path.Combine(options.DataPath, node.ResourceName);
         DiveRedisBuilderExtensions.CreateDataDirectory(dataDirectory);
@@ -65,7 +65,7 @@ public static class BlacklistHaBuilderExtensions
         sentinel.Annotations.Add(users);
 
         var healthCheckKey = $"{node.ResourceName}_check";
-        builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new SentinelHealthCheck(sentinel));
+        builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new SentinelHealthCheck(sentinel, ha));
         builder.Services.AddHealthChecks().Add(new(healthCheckKey, sp => sp.GetRequiredKeyedService<SentinelHealthCheck>(healthCheckKey), failureStatus: null, tags: null));
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(sentinel, async (e, ct) =>
@@ -75,7 +75,7 @@ public static class BlacklistHaBuilderExtensions
             var port = await DataNodeReplication.PortAsync(sentinel.PrimaryEndpoint, ct).ConfigureAwait(false);
             // After a failover a restarted Sentinel monitors the current primary; the others tell it the rest.
             var primaryPort = await lookup.CurrentPrimaryPortAsync(ct).ConfigureAwait(false)
-                ?? await DataNodeReplication.PortAsync(initialPrimary.PrimaryEndpoint, ct).ConfigureAwait(false);
+                ?? await DataNodeReplication.PortAsync(dataNodes[0].PrimaryEndpoint, ct).ConfigureAwait(false);
             var peerPassword = await users[RedisAcl.SentinelUser].Password.GetValueAsync(ct).ConfigureAwait(false);
             var config = new System.Text.StringBuilder()
                 .AppendLine("# Written by the DiveAspire AppHost at each start; Sentinel rewrites it as it learns. Do not commit.")
@@ -89,7 +89,17 @@ public static class BlacklistHaBuilderExtensions
             config.AppendLine(monitor[0])
                 .AppendLine(CultureInfo.InvariantCulture, $"sentinel auth-user {BlacklistHighAvailability.ServiceName} {RedisAcl.SentinelUser}")
                 .AppendLine(CultureInfo.InvariantCulture, $"sentinel auth-pass {BlacklistHighAvailability.ServiceName} {DataNodeReplication.Quote(peerPassword!)}");
-            foreach (var line in monitor.Skip(1))
+            var dataNodePorts = new List<int>();
+            foreach (var dataNode in dataNodes)
+            {
+                dataNodePorts.Add(await DataNodeReplication.PortAsync(dataNode.PrimaryEndpoint, ct).ConfigureAwait(false));
+            }
+            var sentinelPorts = new Dictionary<string, int>();
+            foreach (var peer in lookup.Sentinels)
+            {
+                sentinelPorts[peer.Resource.Name] = await DataNodeReplication.PortAsync(peer, ct).ConfigureAwait(false);
+            }
+            foreach (var line in monitor.Skip(1).Concat(ha.SentinelDiscoveryLines(node, DataNodeReplication.Host, primaryPort, dataNodePorts, sentinelPorts)))
             {
                 config.AppendLine(line);
             }

@@ -5,8 +5,12 @@ using StackExchange.Redis;
 
 namespace Aspire.Hosting;
 
-/// <summary>Healthy when the Sentinel answers which node is the shared store's primary (authenticated as operator).</summary>
-internal sealed class SentinelHealthCheck(LocalSentinelResource sentinel) : IHealthCheck, IDisposable
+/// <summary>
+/// Healthy when the Sentinel (asked as operator) names the shared store's primary and knows every other data node as a
+/// replica and every other Sentinel: only then can it take part in a failover (a Sentinel that knows no replica cannot
+/// promote one, one that knows too few peers cannot elect a leader). The store is ready when its Sentinels are.
+/// </summary>
+internal sealed class SentinelHealthCheck(LocalSentinelResource sentinel, BlacklistHighAvailability ha) : IHealthCheck, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ConnectionMultiplexer? _connection;
@@ -18,9 +22,16 @@ internal sealed class SentinelHealthCheck(LocalSentinelResource sentinel) : IHea
             var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
             var server = connection.GetServer(connection.GetEndPoints()[0]);
             var primary = await server.SentinelGetMasterAddressByNameAsync(BlacklistHighAvailability.ServiceName).ConfigureAwait(false);
-            return primary is null
-                ? HealthCheckResult.Unhealthy($"{sentinel.Name} does not know a primary of {BlacklistHighAvailability.ServiceName}")
-                : HealthCheckResult.Healthy($"primary {primary}");
+            if (primary is null)
+            {
+                return HealthCheckResult.Unhealthy($"{sentinel.Name} does not know a primary of {BlacklistHighAvailability.ServiceName}");
+            }
+            var replicas = (await server.SentinelReplicasAsync(BlacklistHighAvailability.ServiceName).ConfigureAwait(false)).Length;
+            var peers = (await server.SentinelSentinelsAsync(BlacklistHighAvailability.ServiceName).ConfigureAwait(false)).Length;
+            var (plannedReplicas, plannedPeers) = (ha.DataNodes.Count - 1, ha.Sentinels.Count - 1);
+            return replicas >= plannedReplicas && peers >= plannedPeers
+                ? HealthCheckResult.Healthy($"primary {primary}, {replicas} replicas and {peers} other Sentinels known")
+                : HealthCheckResult.Unhealthy($"{sentinel.Name} knows {replicas} of {plannedReplicas} replicas and {peers} of {plannedPeers} other Sentinels");
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException)
         {
