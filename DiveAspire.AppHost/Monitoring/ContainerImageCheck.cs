@@ -38,7 +38,8 @@ internal static class ContainerImageCheck
         return container;
     }
 
-    private static async Task<(int ExitCode, string LastLine)> RunAsync(string runtime, string[] arguments, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Runs the container runtime's CLI; its exit code and the last line it printed.</summary>
+    internal static async Task<(int ExitCode, string LastLine)> RunAsync(string runtime, string[] arguments, TimeSpan timeout, CancellationToken ct)
     {
         var start = new ProcessStartInfo(runtime) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)

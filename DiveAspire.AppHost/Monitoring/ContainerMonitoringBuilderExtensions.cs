@@ -73,6 +73,14 @@ internal static class ContainerMonitoringBuilderExtensions
         {
             prometheus.WithEnvironment($"DIVE_SCRAPE_BACKEND_{code}", endpoint.Property(EndpointProperty.HostAndPort));
         }
+        // Likewise the HA store's nodes and Sentinels, host processes in the container runtime: the exporter's password
+        // file and Prometheus's targets name their addresses.
+        foreach (var (name, endpoint) in targets.HostRedisEndpoints)
+        {
+            var variable = $"DIVE_SCRAPE_{name.Replace('-', '_').ToUpperInvariant()}";
+            exporter.WithEnvironment(variable, endpoint.Property(EndpointProperty.HostAndPort));
+            prometheus.WithEnvironment(variable, endpoint.Property(EndpointProperty.HostAndPort));
+        }
 
         var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
         var grafana = builder.AddContainer(MonitoringNames.Grafana, MonitoringImageTags.GrafanaImage, MonitoringImageTags.GrafanaTag)

@@ -68,6 +68,13 @@ public sealed class MonitoringTargets
 
     public Task<IReadOnlyList<RedisScrapeTarget>> RedisAsync(CancellationToken ct) => ScrapeTargetsAsync(_redis, ct);
 
+    /// <summary>
+    /// Scraped Redis servers and Sentinels that are host processes, not containers: in the container runtime the HA
+    /// store's nodes (<see cref="HaContainerLaunch"/>), which the exporter container reaches at the container host's address.
+    /// </summary>
+    public IEnumerable<(string Name, EndpointReference Endpoint)> HostRedisEndpoints =>
+        _redis.Concat(_sentinels).Where(r => !r.Endpoint.Resource.IsContainer()).Select(r => (r.Endpoint.Resource.Name, r.Endpoint));
+
     /// <summary>The Sentinels of the HA revocation store (none without HA), scraped through the same exporter.</summary>
     public Task<IReadOnlyList<RedisScrapeTarget>> SentinelsAsync(CancellationToken ct) => ScrapeTargetsAsync(_sentinels, ct);
 

@@ -89,14 +89,18 @@ public static class DiveRedisBuilderExtensions
         }
     }
 
-    /// <summary>One redis-server process; <paramref name="replication"/> makes it a data node of the HA shared store.</summary>
+    /// <summary>
+    /// One redis-server process; <paramref name="replication"/> makes it a data node of the HA shared store, and
+    /// <paramref name="container"/> runs it from the Redis image on the host's network (the HA store in container runtime).
+    /// </summary>
     internal static IResourceBuilder<LocalRedisResource> AddLocalRedis(
-        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, RedisUsersAnnotation users, DiveOptions options, DataNodeReplication? replication = null)
+        this IDistributedApplicationBuilder builder, RedisStoreSpec spec, RedisUsersAnnotation users, DiveOptions options,
+        DataNodeReplication? replication = null, HaContainerLaunch? container = null)
     {
         var dataDirectory = Path.Combine(options.DataPath, spec.ResourceName);
         CreatePrivateDirectory(dataDirectory);
 
-        var redis = new LocalRedisResource(spec.ResourceName, options.RedisServerPath, dataDirectory);
+        var redis = new LocalRedisResource(spec.ResourceName, container?.Command ?? options.RedisServerPath, dataDirectory);
         redis.Annotations.Add(users);
         var healthCheckKey = $"{spec.ResourceName}_check";
         // A DI singleton, so one multiplexer serves every check and is disposed with the AppHost.
@@ -105,7 +109,15 @@ public static class DiveRedisBuilderExtensions
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (e, ct) =>
         {
-            await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis), ct).ConfigureAwait(false);
+            var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis);
+            if (container is null)
+            {
+                await LeftoverRedis.StopAsync(dataDirectory, logger, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await container.RemoveLeftoverAsync(redis.Name, logger, ct).ConfigureAwait(false);
+            }
             RestrictDataFiles(dataDirectory);
             await PrivateFile.WriteAsync(redis.AclFilePath, await users.RenderAclFileAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             var replicationLines = replication is null ? "" : await replication.ConfigLinesAsync(redis, ct).ConfigureAwait(false);
@@ -118,6 +130,10 @@ public static class DiveRedisBuilderExtensions
             .WithEndpoint(port: spec.HostPort, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
             .WithArgs(context =>
             {
+                foreach (var arg in container?.RunArguments(redis.Name, dataDirectory, VolumeName(spec, options)) ?? [])
+                {
+                    context.Args.Add(arg);
+                }
                 context.Args.Add(redis.SecretConfigPath);
                 context.Args.Add("--port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
@@ -126,7 +142,7 @@ public static class DiveRedisBuilderExtensions
                 context.Args.Add("--protected-mode");
                 context.Args.Add("yes");
                 context.Args.Add("--dir");
-                context.Args.Add(dataDirectory);
+                context.Args.Add(container is null ? dataDirectory : HaContainerLaunch.DataDirectory);
                 foreach (var arg in spec.ServerArguments())
                 {
                     context.Args.Add(arg);

@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using DiveAspire.Tests.Infrastructure;
@@ -14,7 +15,7 @@ namespace DiveAspire.Tests.ContainerRuntime;
 /// is not ready (the tests then skip with <see cref="PodmanEnvironment.Reason"/>). Volumes get a per-run prefix and are
 /// removed afterwards, and any container still present after DCP's own cleanup is removed too.
 /// </summary>
-public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
+public class PodmanFederationFixture : FederationFixture, IAsyncLifetime
 {
     public const string ScrapeInterval = "5s";
     public static readonly string[] MonitoringResources = [MonitoringNames.RedisExporter, MonitoringNames.Alertmanager, MonitoringNames.Prometheus];
@@ -31,6 +32,9 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
     public OidcRealmStandIn Realms { get; } = new(RealmCodes);
 
     public override string Spokes => "rou";
+
+    /// <summary>The shared store highly available (--ha): its nodes and Sentinels run on the host's network (<see cref="HaContainerLaunch"/>).</summary>
+    protected virtual bool HighAvailability => false;
     // Images are built or pulled and the container tunnel is set up before the monitoring starts.
     protected override TimeSpan StartupTimeout => TimeSpan.FromMinutes(6);
     // No Keycloak image can be had without a registry (./dive up --runtime container then sets Dive:Keycloak=false too).
@@ -39,11 +43,19 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         "Dive:Runtime=container", $"Dive:VolumePrefix={VolumePrefix}", "ASPIRE_CONTAINER_RUNTIME=podman", "Dive:Keycloak=false",
         "Dive:Monitoring=true", $"Dive:Monitoring:ScrapeInterval={ScrapeInterval}", "Dive:Monitoring:AlertFor=5s",
         .. RealmCodes.SelectMany(backend => RealmCodes.Select(realm => $"Dive:Backends:{backend}:Auth:Realms:{realm}:MetadataAddress={Realms.MetadataAddress(realm)}")),
+        .. HighAvailability ? [AppHostArgs.HighAvailability] : Array.Empty<string>(),
     ];
 
     public string VolumeName(string redis) => $"{VolumePrefix}-{redis}-data";
 
-    private IEnumerable<string> Volumes => (Topology?.RedisStores.Select(s => VolumeName(s.ResourceName)) ?? [])
+    /// <summary>The Redis resources that are container resources (with HA, the shared store's nodes are not: <see cref="HaContainerNames"/>).</summary>
+    public IEnumerable<string> ContainerRedisNames => RedisNames.Except(Topology.BlacklistHa?.ResourceNames ?? []);
+
+    /// <summary>The containers the HA store's executables run (podman run --name), by resource name.</summary>
+    public IReadOnlyDictionary<string, string> HaContainerNames =>
+        (Topology?.BlacklistHa?.ResourceNames ?? []).ToDictionary(n => n, n => HaContainerLaunch.ContainerName(VolumePrefix, n));
+
+    private IEnumerable<string> Volumes => (Topology?.RedisStores.Concat(Topology.BlacklistDataNodes).Select(s => VolumeName(s.ResourceName)).Distinct() ?? [])
         .Concat([$"{VolumePrefix}-prometheus-data", $"{VolumePrefix}-alertmanager-data"]);
 
     public HttpClient Prometheus() => App.CreateHttpClient(MonitoringNames.Prometheus, "http");
@@ -72,7 +84,7 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
             using var cts = new CancellationTokenSource(StartupTimeout);
             await Task.WhenAll(MonitoringResources.Select(name => WaitHealthyAsync(name, cts.Token)));
             TimeToHealthy = clock.Elapsed;
-            foreach (var container in RedisNames.Concat(MonitoringResources))
+            foreach (var container in ContainerRedisNames.Concat(MonitoringResources))
             {
                 _containerIds.Add(ContainerId(container));
             }
@@ -107,7 +119,7 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         }
         finally
         {
-            foreach (var id in _containerIds.Where(id => PodmanEnvironment.Podman($"container exists {id}").ExitCode == 0))
+            foreach (var id in _containerIds.Concat(HaContainerNames.Values).Where(id => PodmanEnvironment.Podman($"container exists {id}").ExitCode == 0))
             {
                 PodmanEnvironment.Podman($"rm --force --time 2 {id}");
             }
@@ -132,6 +144,18 @@ public sealed class PodmanFederationFixture : FederationFixture, IAsyncLifetime
         _previousEnvironment.TryAdd(name, Environment.GetEnvironmentVariable(name));
         Environment.SetEnvironmentVariable(name, value);
     }
+}
+
+/// <summary>The same federation with the shared store highly available (--ha): primary, two replicas and three Sentinels.</summary>
+public sealed class PodmanHaFixture : PodmanFederationFixture
+{
+    protected override bool HighAvailability => true;
+}
+
+[CollectionDefinition(Name)]
+public sealed class PodmanHaCollection : ICollectionFixture<PodmanHaFixture>
+{
+    public const string Name = "podman-ha";
 }
 
 [CollectionDefinition(Name)]

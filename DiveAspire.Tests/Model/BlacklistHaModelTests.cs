@@ -5,7 +5,7 @@ using static DiveAspire.Tests.Infrastructure.ModelInspection;
 
 namespace DiveAspire.Tests.Model;
 
-/// <summary>Issue 14: the HA shared store's graph (process runtime), built but not started.</summary>
+/// <summary>Issue 14: the HA shared store's graph (process and container runtime), built but not started.</summary>
 public sealed class BlacklistHaModelTests : IDisposable
 {
     private readonly string _data = Directory.CreateTempSubdirectory("dive-model-ha-").FullName;
@@ -90,6 +90,84 @@ public sealed class BlacklistHaModelTests : IDisposable
     {
         var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:RedisSentinel=/nonexistent/redis-sentinel"));
         Assert.Contains("apt-get install -y redis-sentinel", ex.Message);
+    }
+
+    private Task<IDistributedApplicationTestingBuilder> BuildContainerAsync(params string[] extra) =>
+        BuildModelAsync("container", "rou", _data, _secrets,
+            [AppHostArgs.HighAvailability, "ASPIRE_CONTAINER_RUNTIME=podman", "Dive:VolumePrefix=dive-model", "Dive:Keycloak=false", .. extra]);
+
+    [Fact]
+    public async Task Container_runtime_runs_every_node_and_sentinel_from_the_redis_image_on_the_host_network_behind_its_planned_port()
+    {
+        await using var builder = await BuildContainerAsync();
+        var ha = BlacklistHighAvailability.Default;
+        foreach (var (name, port) in ha.DataNodes.Select(n => (n.ResourceName, n.HostPort)).Concat(ha.Sentinels.Select(s => (s.ResourceName, s.HostPort))))
+        {
+            var resource = Assert.IsAssignableFrom<ExecutableResource>(Get(builder, name));
+            Assert.Equal("podman", resource.Command);
+            var endpoint = Assert.Single(resource.Annotations.OfType<EndpointAnnotation>());
+            Assert.Equal(port, endpoint.Port);
+            Assert.True(endpoint.IsProxied, $"{name}: the orchestrator's proxy keeps the planned port while the container listens on a port of its own");
+            var args = Strings(await ArgsAsync(resource));
+            Assert.Equal(["run", "--rm", "--name", $"dive-model-{name}", "--network", "host"], args.Take(6));
+            Assert.Equal(HaContainerLaunch.Image, args[args.IndexOf("--entrypoint") + 2]);
+            Assert.Equal("redis-server", ValueAfter(args, "--entrypoint"));
+            Assert.Equal("127.0.0.1", ValueAfter(args, "--bind"));
+            Assert.Equal("<EndpointReferenceExpression>", ValueAfter(args, "--port"));
+        }
+        // The same image as every other Redis of the container runtime (Aspire.Hosting.Redis's).
+        var image = Assert.Single(Get(builder, "redis-usa").Annotations.OfType<ContainerImageAnnotation>());
+        Assert.Equal(HaContainerLaunch.Image, $"{image.Registry}/{image.Image}:{image.Tag}");
+        foreach (var name in ha.ResourceNames.Skip(1))
+        {
+            var parent = Assert.Single(Get(builder, name).Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Type == "Parent");
+            Assert.Equal("redis-blacklist", parent.Resource.Name);
+        }
+    }
+
+    [Fact]
+    public async Task Container_runtime_data_nodes_keep_data_in_a_named_volume_with_the_same_settings_and_no_password_in_their_arguments()
+    {
+        await using var builder = await BuildContainerAsync();
+        foreach (var node in BlacklistHighAvailability.Default.DataNodes)
+        {
+            var args = Strings(await ArgsAsync(Get(builder, node.ResourceName)));
+            var dataDirectory = Path.Combine(_data, node.ResourceName);
+            Assert.Contains($"dive-model-{node.ResourceName}-data:/data", args);
+            Assert.Contains($"{dataDirectory}:{dataDirectory}", args);
+            Assert.Equal(Path.Combine(dataDirectory, "secret.conf"), args[args.IndexOf(HaContainerLaunch.Image) + 1]);
+            Assert.Equal("/data", ValueAfter(args, "--dir"));
+            Assert.Equal("always", ValueAfter(args, "--appendfsync"));
+            Assert.Equal("noeviction", ValueAfter(args, "--maxmemory-policy"));
+            Assert.Equal("1", ValueAfter(args, "--min-replicas-to-write"));
+            Assert.Equal("127.0.0.1", ValueAfter(args, "--replica-announce-ip"));
+            Assert.DoesNotContain(args, a => a.Contains("masterauth") || a.Contains("requirepass") || _secrets.AllValues.Any(a.Contains));
+        }
+        foreach (var sentinel in BlacklistHighAvailability.Default.Sentinels)
+        {
+            var args = Strings(await ArgsAsync(Get(builder, sentinel.ResourceName)));
+            Assert.Equal("--sentinel", args[args.IndexOf(HaContainerLaunch.Image) + 2]);
+            Assert.DoesNotContain(args, a => a.EndsWith(":/data", StringComparison.Ordinal) || _secrets.AllValues.Any(a.Contains));
+        }
+    }
+
+    [Fact]
+    public async Task Container_runtime_backends_reach_the_store_through_the_sentinels_and_the_exporter_at_the_container_host()
+    {
+        await using var builder = await BuildContainerAsync("Dive:Monitoring=true", "AppHost:ContainerHostname=192.0.2.10");
+        var env = await EnvironmentAsync(Get(builder, "backend-rou"));
+        var expression = Assert.IsType<ReferenceExpression>(env["ConnectionStrings__blacklist"]);
+        Assert.StartsWith("{redis-blacklist-sentinel-1.bindings.tcp.host}:{redis-blacklist-sentinel-1.bindings.tcp.port},", expression.ValueExpression);
+        Assert.Contains("serviceName=dive-blacklist,user=backend-rou,", expression.ValueExpression);
+
+        // The exporter container scrapes the nodes through their proxies, which listen on every interface for it.
+        var exporter = await EnvironmentAsync(Get(builder, MonitoringNames.RedisExporter));
+        foreach (var name in BlacklistHighAvailability.Default.ResourceNames)
+        {
+            var variable = $"DIVE_SCRAPE_{name.Replace('-', '_').ToUpperInvariant()}";
+            Assert.True(exporter.ContainsKey(variable), $"the exporter is not told the address of {name}");
+            Assert.Equal("0.0.0.0", Assert.Single(Get(builder, name).Annotations.OfType<EndpointAnnotation>()).TargetHost);
+        }
     }
 
     public void Dispose() => Directory.Delete(_data, recursive: true);

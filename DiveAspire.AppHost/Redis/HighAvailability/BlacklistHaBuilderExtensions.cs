@@ -15,11 +15,10 @@ public static class BlacklistHaBuilderExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddDiveBlacklistHa(
         this IDistributedApplicationBuilder builder, DiveTopology topology, BlacklistHighAvailability ha, DiveRuntime runtime, DiveOptions options)
     {
-        if (runtime == DiveRuntime.Container)
-        {
-            throw new TopologyException(
-                "The highly available shared store (--ha) runs in the process runtime only so far; use --runtime process.");
-        }
+        // Container runtime: the Redis image on the host's network, for one address that works from everywhere (HaContainerLaunch).
+        var container = runtime == DiveRuntime.Container
+            ? new HaContainerLaunch(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] is { Length: > 0 } name ? name : "docker", options.VolumePrefix)
+            : null;
         // One secret parameter per user, shared by every node and Sentinel: one credential reaches them all.
         var users = builder.AddRedisUserPasswords(topology.Blacklist, topology);
         var sentinelUsers = new RedisUsersAnnotation([.. RedisAcl.SentinelUsers(topology).Select(u => new RedisUserPassword(u, users[u.Name].Password))]);
@@ -30,10 +29,10 @@ public static class BlacklistHaBuilderExtensions
         {
             var replication = new DataNodeReplication(ha, users, nodes.Count == 0 ? null : nodes[0].Resource.PrimaryEndpoint);
             replications.Add(replication);
-            nodes.Add(builder.AddLocalRedis(spec, users, options, replication));
+            nodes.Add(builder.AddLocalRedis(spec, users, options, replication, container));
         }
         var primary = nodes[0];
-        var sentinels = ha.Sentinels.Select(s => builder.AddLocalSentinel(s, ha, sentinelUsers, [.. nodes.Select(n => n.Resource)], replications[0], options)).ToList();
+        var sentinels = ha.Sentinels.Select(s => builder.AddLocalSentinel(s, ha, sentinelUsers, [.. nodes.Select(n => n.Resource)], replications[0], options, container)).ToList();
         foreach (var replication in replications)
         {
             replication.Sentinels = [.. sentinels.Select(s => s.Resource.PrimaryEndpoint)];
@@ -57,11 +56,11 @@ public static class BlacklistHaBuilderExtensions
 
     private static IResourceBuilder<LocalSentinelResource> AddLocalSentinel(
         this IDistributedApplicationBuilder builder, SentinelNode node, BlacklistHighAvailability ha, RedisUsersAnnotation users,
-        IReadOnlyList<LocalRedisResource> dataNodes, DataNodeReplication lookup, DiveOptions options)
+        IReadOnlyList<LocalRedisResource> dataNodes, DataNodeReplication lookup, DiveOptions options, HaContainerLaunch? container)
     {
         var dataDirectory = Path.Combine(options.DataPath, node.ResourceName);
         DiveRedisBuilderExtensions.CreateDataDirectory(dataDirectory);
-        var sentinel = new LocalSentinelResource(node.ResourceName, options.RedisSentinelPath, dataDirectory);
+        var sentinel = new LocalSentinelResource(node.ResourceName, container?.Command ?? options.RedisSentinelPath, dataDirectory);
         sentinel.Annotations.Add(users);
 
         var healthCheckKey = $"{node.ResourceName}_check";
@@ -71,7 +70,15 @@ public static class BlacklistHaBuilderExtensions
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(sentinel, async (e, ct) =>
         {
             // A Sentinel left running by a crashed AppHost would go on monitoring (and failing over) with stale settings.
-            await LeftoverRedis.StopAsync(dataDirectory, e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(sentinel), ct).ConfigureAwait(false);
+            var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(sentinel);
+            if (container is null)
+            {
+                await LeftoverRedis.StopAsync(dataDirectory, logger, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await container.RemoveLeftoverAsync(sentinel.Name, logger, ct).ConfigureAwait(false);
+            }
             var port = await DataNodeReplication.PortAsync(sentinel.PrimaryEndpoint, ct).ConfigureAwait(false);
             // After a failover a restarted Sentinel monitors the current primary; the others tell it the rest.
             var primaryPort = await lookup.CurrentPrimaryPortAsync(ct).ConfigureAwait(false)
@@ -110,7 +117,16 @@ public static class BlacklistHaBuilderExtensions
             .WithEndpoint(port: node.HostPort, name: LocalSentinelResource.PrimaryEndpointName, scheme: "tcp")
             .WithArgs(context =>
             {
+                // In a container: the image's redis-server in Sentinel mode (the same binary as redis-sentinel).
+                foreach (var arg in container?.RunArguments(sentinel.Name, dataDirectory, volume: null) ?? [])
+                {
+                    context.Args.Add(arg);
+                }
                 context.Args.Add(sentinel.ConfigPath);
+                if (container is not null)
+                {
+                    context.Args.Add("--sentinel");
+                }
                 context.Args.Add("--port");
                 context.Args.Add(sentinel.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--bind");
