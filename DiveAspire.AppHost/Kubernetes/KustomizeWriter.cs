@@ -23,6 +23,8 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
 
     public static async Task<IReadOnlyList<string>> WriteAsync(PublishedGraph graph, PublishSettings settings, MonitoringInputs monitoring, string output, CancellationToken ct)
     {
+        // First: the secret values written below are ignored by git even if this run fails half-way.
+        await PublishedGitIgnore.EnsureAsync(output, ct).ConfigureAwait(false);
         var writer = new KustomizeWriter(graph, monitoring, output);
         writer.WriteBase();
         foreach (var instance in graph.Topology.Instances)
@@ -30,8 +32,6 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             writer.WriteOverlay(instance);
             await new SecretFiles(graph, instance, output).WriteAsync(settings.SecretsFromUserSecrets, ct).ConfigureAwait(false);
         }
-        await File.WriteAllTextAsync(Path.Combine(output, ".gitignore"),
-            "# Secret values: written only by `./dive publish kubernetes --secrets-from user-secrets`. Never commit them.\nsecrets/*/values/\n", ct).ConfigureAwait(false);
         return graph.Topology.Instances.Select(i => i.LowerCode).ToList();
     }
 

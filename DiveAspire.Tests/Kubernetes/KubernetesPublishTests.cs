@@ -59,7 +59,10 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
                 Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{relative} contains a secret value");
             }
         }
-        Assert.Contains("secrets/*/values/", await File.ReadAllTextAsync(Path.Combine(published.Output, ".gitignore")));
+        var gitIgnore = (await File.ReadAllLinesAsync(Path.Combine(published.Output, ".gitignore"))).ToList();
+        Assert.Contains("secrets/*/values/", gitIgnore);
+        // Merged into the .gitignore the output already had, not overwritten.
+        Assert.Contains(PublishedManifestsFixture.ExistingGitIgnoreLine, gitIgnore);
 
         foreach (var instance in published.Topology.Instances)
         {
@@ -74,6 +77,25 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             var acl = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)secrets.Single(s => (string?)s["metadata"]!["name"] == "redis-acl")["data"]!["users.acl"]!));
             Assert.Contains("user backend on #", acl);
             Assert.DoesNotContain(published.Secrets.For(RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance)), acl);
+        }
+    }
+
+    [Fact]
+    public async Task A_publish_that_fails_before_writing_the_secret_values_has_already_git_ignored_them()
+    {
+        var output = Directory.CreateTempSubdirectory("dive-k8s-failing-").FullName;
+        try
+        {
+            // secrets/<hub> is a file: the hub's secret files cannot be written and the publish fails there.
+            Directory.CreateDirectory(Path.Combine(output, "secrets"));
+            await File.WriteAllTextAsync(Path.Combine(output, "secrets", published.Topology.Hub.LowerCode), "");
+            var (code, _, _) = await published.PublishAsync(output);
+            Assert.NotEqual(0, code);
+            Assert.Contains("secrets/*/values/", await File.ReadAllLinesAsync(Path.Combine(output, ".gitignore")));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
         }
     }
 
