@@ -7,7 +7,7 @@ namespace DiveAspire.AppHost;
 /// loopback by default. A non-loopback address is set as the endpoint's target host, so the orchestrator's proxy (or the
 /// server itself when unproxied) listens there as well.
 /// </summary>
-internal static class BindAddress
+public static class BindAddress
 {
     public static bool IsLoopback(string address) => IPAddress.IsLoopback(IPAddress.Parse(address));
 

@@ -198,7 +198,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         container["resources"] = ResourcesOf(workload);
         container["securityContext"] = new Map { ["allowPrivilegeEscalation"] = false, ["capabilities"] = new Map { ["drop"] = new List<object> { "NET_RAW" } } };
         container["volumeMounts"] = mounts.Cast<object>().ToList();
-        objects.Add(Deployment(workload.Service, container, volumes, recreate: workload.Volumes.Count > 0));
+        objects.Add(Deployment(workload.Service, container, volumes, recreate: workload.Volumes.Count > 0, ScrapeAnnotations(workload)));
         objects.Add(Service(workload.Service, workload.Ports));
         objects.Add(PolicyOf(workload));
         return objects;
@@ -380,6 +380,20 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             yield return new Map { ["name"] = name, ["files"] = files };
         }
     }
+
+    /// <summary>
+    /// A backend's pod says where its metrics are, in the annotations every cluster Prometheus setup understands
+    /// (kubernetes_sd pod role): on its own cluster a nation's Prometheus scrapes it, and the hub's federates from there
+    /// (docs/deployment.md, "Monitoring across clusters"). Redis is scraped through the exporter, never directly.
+    /// </summary>
+    private static Map? ScrapeAnnotations(Workload workload) => workload.Kind == WorkloadKind.Backend
+        ? new Map
+        {
+            ["prometheus.io/scrape"] = "true",
+            ["prometheus.io/port"] = workload.Ports[0].TargetPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["prometheus.io/path"] = "/metrics",
+        }
+        : null;
 
     /// <summary>prometheus.yml from the same renderer and rules the AppHost uses, with the Services' addresses; alertmanager.yml likewise.</summary>
     private IEnumerable<object> MonitoringConfigMaps(string directory)

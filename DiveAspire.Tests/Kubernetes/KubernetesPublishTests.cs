@@ -100,6 +100,20 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
     }
 
     [Fact]
+    public void Every_backend_pod_tells_a_cluster_prometheus_where_its_metrics_are_and_no_redis_pod_does()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            var backend = published.Object(code, "Deployment", "backend");
+            var annotations = backend["spec"]!["template"]!["metadata"]!["annotations"]!;
+            Assert.Equal("true", (string?)annotations["prometheus.io/scrape"]);
+            Assert.Equal("/metrics", (string?)annotations["prometheus.io/path"]);
+            Assert.Equal(((long)Container(backend)["ports"]![0]!["containerPort"]!).ToString(), (string?)annotations["prometheus.io/port"]);
+            Assert.Null(published.Object(code, "Deployment", "redis")["spec"]!["template"]!["metadata"]!["annotations"]);
+        }
+    }
+
+    [Fact]
     public void Passwords_reach_redis_only_through_the_mounted_acl_file()
     {
         foreach (var code in published.Built.Keys)
@@ -212,6 +226,8 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             var args = string.Join(' ', Container(published.Object("usa", "Deployment", node.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
             Assert.Contains("--appendfsync always --maxmemory 256mb --maxmemory-policy noeviction", args);
             Assert.Contains($"--replica-announce-ip {node.ResourceName} --replica-announce-port {node.HostPort}", args);
+            // The replication settings are the topology's (BlacklistHighAvailability), not a copy in the publisher.
+            Assert.Contains(string.Join(' ', ha.ReplicationArguments()), args);
             Assert.Equal(node != ha.InitialPrimary, args.Contains("--replicaof redis-blacklist 6479", StringComparison.Ordinal));
             var peers = Peers(published.Object("usa", "NetworkPolicy", $"{node.ResourceName}-ingress"));
             Assert.Contains("redis-exporter@dive-usa", peers);
@@ -226,6 +242,7 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         }
         var config = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "sentinel.conf"));
         Assert.Contains("sentinel monitor dive-blacklist redis-blacklist 6479 2", config);
+        Assert.All(ha.SentinelMonitorLines(ha.InitialPrimary.ResourceName, ha.InitialPrimary.HostPort), line => Assert.Contains(line + "\n", config));
         Assert.Contains("sentinel auth-user dive-blacklist sentinel", config);
         Assert.Contains("user backend-rou on #", config);
         var replication = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "replication.conf"));
