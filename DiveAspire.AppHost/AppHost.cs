@@ -23,21 +23,31 @@ builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.Applica
 var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
 // Publishing describes containers (Kubernetes): the graph is built as the container runtime runs it, with the single
 // shared store; the publisher turns that into the HA Sentinel topology (always on in manifests, Kubernetes/SharedStoreHa.cs).
-var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability && !builder.ExecutionContext.IsPublishMode);
+// ./dive up --join: a spoke AppHost joining a hub that runs elsewhere; --remote-spokes: a hub accepting such spokes.
+var join = builder.ExecutionContext.IsPublishMode ? null : JoinSettings.From(builder.Configuration);
+var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability && !builder.ExecutionContext.IsPublishMode)
+    .Joined(builder.ExecutionContext.IsPublishMode ? null : builder.Configuration["Dive:RemoteSpokes"], hubIsRemote: join is not null, options.InstancesPath);
 var runtime = builder.ExecutionContext.IsPublishMode
     ? DiveRuntime.Container
     : ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);
 
-var blacklist = topology.BlacklistHa is { } ha
-    ? builder.AddDiveBlacklistHa(topology, ha, runtime, options)
-    : builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
+if (join is not null)
+{
+    builder.RequireHubSecrets(topology, runtime);
+}
+var blacklist = join is not null
+    ? builder.AddJoinedSharedStore(topology, join)
+    : topology.BlacklistHa is { } ha
+        ? builder.AddDiveBlacklistHa(topology, ha, runtime, options)
+        : builder.AddDiveRedis(topology.Blacklist, topology, runtime, options);
 var trust = builder.AddFederationTrust(topology, runtime, options);
-foreach (var instance in topology.Instances)
+foreach (var instance in topology.LocalInstances)
 {
     builder.AddDiveInstance(instance, topology, blacklist, trust, runtime, options);
 }
+builder.AddRemotePeers(topology, join);
 builder.AddDiveMonitoring(topology, runtime, options);
 builder.AddKubernetesPublishing(topology, options);
 // What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).

@@ -10,7 +10,14 @@ namespace Aspire.Hosting;
 public sealed record FederationTrust(
     IResourceBuilder<ParameterResource>? DevSigningKey,
     IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> Keycloaks,
-    IResourceBuilder<ParameterResource> FederationKey);
+    IResourceBuilder<ParameterResource> FederationKey)
+{
+    /// <summary>
+    /// Realms of instances that run elsewhere (a joined hub, remote spokes) whose Keycloak is given as
+    /// <c>Dive:Realms:&lt;code&gt;:PublicUrl</c>: their issuer, by upper-case code.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RemoteIssuers { get; init; } = new Dictionary<string, string>();
+}
 
 public static class AuthBuilderExtensions
 {
@@ -37,7 +44,10 @@ public static class AuthBuilderExtensions
         var keycloaks = runtime == DiveRuntime.Container && options.Keycloak
             ? builder.AddDiveKeycloaks(topology, builder.AddKeycloakSecrets())
             : new Dictionary<string, IResourceBuilder<KeycloakResource>>();
-        return new FederationTrust(devSigningKey, keycloaks, federationKey);
+        var remoteIssuers = topology.Federation.Where(i => !topology.LocalInstances.Contains(i))
+            .Where(i => builder.Configuration[$"Dive:Realms:{i.LowerCode}:PublicUrl"] is { Length: > 0 })
+            .ToDictionary(i => i.Code, i => Federation.IssuerAt(i.Country, DiveAspire.AppHost.Kubernetes.PublishSettings.RealmUrlFor(builder.Configuration, i, "")));
+        return new FederationTrust(devSigningKey, keycloaks, federationKey) { RemoteIssuers = remoteIssuers };
     }
 
     public static IResourceBuilder<T> WithFederationTrust<T>(this IResourceBuilder<T> backend, FederationTrust trust, InstanceDefinition instance)
@@ -51,6 +61,15 @@ public static class AuthBuilderExtensions
         if (trust.Keycloaks.Count > 0)
         {
             backend.WithFederationRealms(trust.Keycloaks, instance);
+        }
+        foreach (var (code, issuer) in trust.RemoteIssuers)
+        {
+            backend.WithEnvironment($"Dive__Auth__Realms__{code}__Issuer", issuer);
+            if (trust.Keycloaks.Count > 0)
+            {
+                // Keycloak's keys are fetched from the realm's metadata (the development key of the process runtime needs none).
+                backend.WithEnvironment($"Dive__Auth__Realms__{code}__MetadataAddress", $"{issuer}/.well-known/openid-configuration");
+            }
         }
         return backend;
     }

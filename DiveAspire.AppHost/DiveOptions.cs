@@ -32,6 +32,18 @@ public sealed record DiveOptions(
     /// <summary><c>Dive:Blacklist:HighAvailability</c> (<c>./dive up --ha</c>): the shared store as primary, replicas and Sentinels.</summary>
     public bool HighAvailability { get; init; }
 
+    /// <summary>
+    /// <c>Dive:Redis:BindAddress</c>: the address every Redis (and Sentinel) of the process runtime listens on besides
+    /// 127.0.0.1, so that spokes joining from other machines reach the shared store (default 127.0.0.1 only; 0.0.0.0 for
+    /// every interface). protected-mode stays on and every user needs its password whatever the address.
+    /// </summary>
+    public string RedisBindAddress { get; init; } = Loopback;
+
+    /// <summary><c>Dive:Backend:BindAddress</c>: where the backends' planned ports listen (default loopback), e.g. for a joined spoke's peer calls.</summary>
+    public string BackendBindAddress { get; init; } = Loopback;
+
+    public const string Loopback = "127.0.0.1";
+
     /// <summary>An IDE (Visual Studio, VS Code) runs this AppHost and attaches its debugger to project resources.</summary>
     public bool IdeSession { get; init; }
 
@@ -87,6 +99,8 @@ public sealed record DiveOptions(
             RedisSentinelPath = section["RedisSentinel"] is { Length: > 0 } sentinel ? sentinel : "redis-sentinel",
             HighAvailability = ParseBool(config[BlacklistHighAvailability.ConfigurationKey], BlacklistHighAvailability.ConfigurationKey, defaultValue: false),
             IdeSession = !string.IsNullOrEmpty(config[AppHost.BackendLaunch.IdeSessionVariable]),
+            RedisBindAddress = ParseBindAddress(section["Redis:BindAddress"], "Dive:Redis:BindAddress"),
+            BackendBindAddress = ParseBindAddress(section["Backend:BindAddress"], "Dive:Backend:BindAddress"),
         };
     }
 
@@ -104,6 +118,12 @@ public sealed record DiveOptions(
             ? text
             : throw new TopologyException($"Dive:VolumePrefix must be lower-case letters, digits, '.', '_' or '-' (at most 41, got '{text}').");
     }
+
+    /// <summary>An IP address of this machine (no host name: Redis's bind and DCP's proxy need an address).</summary>
+    private static string ParseBindAddress(string? text, string key) =>
+        string.IsNullOrWhiteSpace(text) ? Loopback
+        : StrictIpAddress.TryParse(text.Trim(), out var address) ? address.ToString()
+        : throw new TopologyException($"{key} must be an IP address of this machine ({StrictIpAddress.Expected}; 0.0.0.0 for every interface), got '{text}'.");
 
     private static int ParseReplicas(string text, string key) =>
         int.TryParse(text, out var replicas) && replicas is >= 1 and <= 8

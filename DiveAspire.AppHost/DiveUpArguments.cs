@@ -15,6 +15,8 @@ public static class DiveUpArguments
         ["--spokes"] = "Dive:Spokes",
         ["--runtime"] = "Dive:Runtime",
         ["--replicas"] = "Dive:Replicas",
+        ["--join"] = "Dive:Join:Hub",
+        ["--remote-spokes"] = "Dive:RemoteSpokes",
     };
 
     public static string[] Translate(string[] args)
@@ -37,7 +39,7 @@ public static class DiveUpArguments
             var value = inlineValue ?? (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null);
             if (string.IsNullOrWhiteSpace(value))
             {
-                throw new TopologyException($"{name} needs a value (--spokes rou,bel | --runtime auto|container|process | --replicas N).");
+                throw new TopologyException($"{name} needs a value (--spokes rou,bel | --runtime auto|container|process | --replicas N | --join http://hub-host:4000 | --remote-spokes rou,bel).");
             }
             result.Add($"{key}={value}");
         }

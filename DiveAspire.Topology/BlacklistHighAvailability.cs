@@ -123,6 +123,26 @@ public sealed class BlacklistHighAvailability
     ];
 
     /// <summary>
+    /// How a Sentinel logs in to the data nodes (as <paramref name="user"/>) and to the other Sentinels; the caller quotes
+    /// <paramref name="password"/> as its file needs. These lines hold the password: only in a private file or a Secret.
+    /// </summary>
+    public static IReadOnlyList<string> SentinelAuthenticationLines(string user, string password) =>
+    [
+        $"sentinel auth-user {ServiceName} {user}",
+        $"sentinel auth-pass {ServiceName} {password}",
+        $"sentinel sentinel-user {user}",
+        $"sentinel sentinel-pass {password}",
+    ];
+
+    /// <summary>A data node's own replication arguments: the address it announces and, unless it is the initial primary, whom it replicates.</summary>
+    public IReadOnlyList<string> NodeArguments(RedisStoreSpec node, string announceHost, string announcePort, string primaryHost, string primaryPort) =>
+    [
+        "--replica-announce-ip", announceHost,
+        "--replica-announce-port", announcePort,
+        .. node == InitialPrimary ? [] : new[] { "--replicaof", primaryHost, primaryPort },
+    ];
+
+    /// <summary>
     /// What clients give StackExchange.Redis: every Sentinel's address and the service name, e.g.
     /// <c>h1:26379,h2:26380,h3:26381,serviceName=dive-blacklist</c> (user, password and options follow).
     /// </summary>

@@ -14,6 +14,52 @@ public sealed class DiveTopology
     public IEnumerable<InstanceDefinition> Instances => Spokes.Prepend(Hub);
     public RedisStoreSpec Blacklist => RedisStoreSpec.Blacklist;
 
+    /// <summary>
+    /// Spokes that run on other machines and join this hub (<c>Dive:RemoteSpokes</c>, <c>./dive up --remote-spokes rou</c>):
+    /// the shared store has their backend users, with the same rights as a local backend's, and the hub's backends trust
+    /// their realms.
+    /// </summary>
+    public IReadOnlyList<InstanceDefinition> RemoteSpokes { get; init; } = [];
+
+    /// <summary>A spoke AppHost joining a hub that runs elsewhere (<c>./dive up --join</c>): neither the hub nor the shared store runs here.</summary>
+    public bool HubIsRemote { get; init; }
+
+    /// <summary>The instances this AppHost runs: every instance, or only the spokes when it joins a remote hub.</summary>
+    public IEnumerable<InstanceDefinition> LocalInstances => HubIsRemote ? Spokes : Instances;
+
+    /// <summary>Every instance of the federation this AppHost knows of (run here or elsewhere), hub first.</summary>
+    public IEnumerable<InstanceDefinition> Federation => Instances.Concat(RemoteSpokes).OrderBy(i => i.Role == InstanceRole.Hub ? -1 : i.Country.Offset);
+
+    /// <summary>Instances whose backends share the shared store: those run here and the remote spokes.</summary>
+    public IEnumerable<InstanceDefinition> SharedStoreClients => Federation;
+
+    /// <summary>The Redis servers this AppHost runs: the shared store first, then each local instance's own.</summary>
+    public IEnumerable<RedisStoreSpec> LocalRedisStores => HubIsRemote ? Spokes.Select(RedisStoreSpec.ForInstance) : RedisStores;
+
+    /// <summary>
+    /// This topology with <paramref name="remoteSpokes"/> (spoke codes, run elsewhere) allowed to join, or, with
+    /// <paramref name="hubIsRemote"/>, as a spoke AppHost joining a hub that runs elsewhere.
+    /// </summary>
+    public DiveTopology Joined(string? remoteSpokes, bool hubIsRemote, string instancesDirectory)
+    {
+        if (hubIsRemote && Spokes.Count == 0)
+        {
+            throw new TopologyException("Joining a hub needs the spokes this machine runs (--spokes rou): the hub runs elsewhere.");
+        }
+        if (hubIsRemote && BlacklistHa is not null)
+        {
+            throw new TopologyException("--join and --ha exclude each other: the shared store (HA or not) runs on the hub; give its Sentinels with Dive:Join:Sentinels.");
+        }
+        var remote = string.IsNullOrWhiteSpace(remoteSpokes)
+            ? []
+            : Narrow(InstanceLoader.LoadAll(instancesDirectory).Where(i => i.Role == InstanceRole.Spoke).ToList(), remoteSpokes);
+        if (remote.FirstOrDefault(r => Spokes.Any(s => s.Code == r.Code)) is { } both)
+        {
+            throw new TopologyException($"Spoke '{both.Code}' is both run here and remote (Dive:RemoteSpokes): name it in one of --spokes and --remote-spokes.");
+        }
+        return new DiveTopology(Hub, Spokes) { BlacklistHa = BlacklistHa, RemoteSpokes = remote, HubIsRemote = hubIsRemote };
+    }
+
     /// <summary>The shared store's HA topology when <see cref="BlacklistHighAvailability.ConfigurationKey"/> is on, else null (one <c>redis-blacklist</c>).</summary>
     public BlacklistHighAvailability? BlacklistHa { get; init; }
 

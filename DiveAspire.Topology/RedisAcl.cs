@@ -142,7 +142,7 @@ public static class RedisAcl
     public static IReadOnlyList<RedisUser> Users(RedisStoreSpec store, DiveTopology topology)
     {
         var backends = store.Kind == RedisKind.TokenStore
-            ? topology.Instances
+            ? topology.SharedStoreClients
             : topology.Instances.Where(i => i.Code == store.Label).Take(1);
         IEnumerable<RedisUser> ha = store.Kind == RedisKind.TokenStore && topology.BlacklistHa is not null
             ? [Replication(store), Sentinel(store)]
@@ -163,7 +163,7 @@ public static class RedisAcl
             Admin(store),
             new(store, OperatorUser, RedisUserRole.Operator, SentinelOperatorRules),
             new(store, ExporterUser, RedisUserRole.Exporter, SentinelExporterRules),
-            .. topology.Instances.Select(i => Backend(store, i) with { Rules = SentinelClientRules }),
+            .. topology.SharedStoreClients.Select(i => Backend(store, i) with { Rules = SentinelClientRules }),
             new(store, SentinelUser, RedisUserRole.Sentinel, SentinelPeerRules),
         ];
     }

@@ -39,6 +39,7 @@ public static class BackendBuilderExtensions
         {
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))
                 .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithBindAddress("http", options.BackendBindAddress)
                 .WithFreePortWhenRandomized(builder, proxied)
                 .WithProjectLikeEnvironment()
                 .WithEnvironment("Dive__ExitWithOrchestrator", "true")
@@ -50,6 +51,7 @@ public static class BackendBuilderExtensions
             // DisableForwardedHeaders: Aspire would otherwise make the backend believe X-Forwarded-For from any address.
             var projectBackend = builder.AddProject<Projects.DiveAspire_Backend>(instance.BackendResourceName, p => p.ExcludeLaunchProfile = true)
                 .WithHttpEndpoint(port: PortPlan.Backend(instance.Country), name: "http", isProxied: proxied)
+                .WithBindAddress("http", options.BackendBindAddress)
                 .WithFreePortWhenRandomized(builder, proxied)
                 .DisableForwardedHeaders();
             if (replicas > 1)
@@ -70,14 +72,18 @@ public static class BackendBuilderExtensions
         return backend
             // Without a proxy Kestrel itself takes the endpoint's target host: every interface where containers must
             // reach the backends (ContainerHostAccess sets 0.0.0.0 after this), else loopback.
-            .WithEnvironment(context => context.EnvironmentVariables["ASPNETCORE_URLS"] =
-                ReferenceExpression.Create($"http://{KestrelHost(http)}:{http.Property(EndpointProperty.TargetPort)}"))
+            // (Dive:Backend:BindAddress sets another target host: a wildcard alone, or one address plus localhost.)
+            .WithEnvironment(context => context.EnvironmentVariables["ASPNETCORE_URLS"] = KestrelHost(http) is var host && host is "localhost" or "0.0.0.0" or "[::]"
+                ? ReferenceExpression.Create($"http://{host}:{http.Property(EndpointProperty.TargetPort)}")
+                : ReferenceExpression.Create($"http://localhost:{http.Property(EndpointProperty.TargetPort)};http://{host}:{http.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("LOGGING__CONSOLE__FORMATTERNAME", "simple")
             .WithEnvironment("DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION", "true");
     }
 
     private static string KestrelHost(EndpointReference http) =>
-        http.EndpointAnnotation is { IsProxied: false, TargetHost: "0.0.0.0" } ? "0.0.0.0" : "localhost";
+        http.EndpointAnnotation is { IsProxied: false, TargetHost: var host } && host != "localhost" && System.Net.IPAddress.TryParse(host, out var address)
+            ? (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host)
+            : "localhost";
 
     private static IResourceBuilder<T> ConfigureBackend<T>(
         this IResourceBuilder<T> backend,
@@ -93,7 +99,7 @@ public static class BackendBuilderExtensions
             .WithEnvironment("Dive__InstanceCode", instance.Code)
             .WithEnvironment("Dive__Role", instance.RoleName)
             .WithEnvironment("Dive__Runtime", runtime.ToString().ToLowerInvariant())
-            .WithEnvironment("Dive__Federation", string.Join(',', topology.Instances.Select(i => i.Code)))
+            .WithEnvironment("Dive__Federation", string.Join(',', topology.Federation.Select(i => i.Code)))
             .WithEnvironment("Dive__Hub", topology.Hub.Code)
             // Each store with the backend's own ACL user: "backend" on its Redis, "backend-<code>" on the shared one.
             .WithRedisUser("cache", redis, RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance).Name)

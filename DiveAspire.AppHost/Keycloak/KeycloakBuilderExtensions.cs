@@ -70,7 +70,7 @@ public static class KeycloakBuilderExtensions
     /// <summary>Every instance's Keycloak, by lower-case instance code.</summary>
     public static IReadOnlyDictionary<string, IResourceBuilder<KeycloakResource>> AddDiveKeycloaks(
         this IDistributedApplicationBuilder builder, DiveTopology topology, KeycloakSecrets secrets) =>
-        topology.Instances.ToDictionary(instance => instance.LowerCode, instance => builder.AddDiveKeycloak(instance, secrets));
+        topology.LocalInstances.ToDictionary(instance => instance.LowerCode, instance => builder.AddDiveKeycloak(instance, secrets));
 
     /// <summary>
     /// The backend trusts every realm of the federation: it gets each Keycloak's metadata address

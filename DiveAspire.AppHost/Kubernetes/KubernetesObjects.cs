@@ -43,7 +43,7 @@ public static class KubernetesObjects
         },
     };
 
-    public static Map Deployment(string name, Map container, IReadOnlyList<Map> volumes, bool recreate) => new()
+    public static Map Deployment(string name, Map container, IReadOnlyList<Map> volumes, bool recreate, Map? podAnnotations = null) => new()
     {
         ["apiVersion"] = "apps/v1",
         ["kind"] = "Deployment",
@@ -56,7 +56,7 @@ public static class KubernetesObjects
             ["selector"] = new Map { ["matchLabels"] = new Map { [NameLabel] = name } },
             ["template"] = new Map
             {
-                ["metadata"] = new Map { ["labels"] = Labels(name) },
+                ["metadata"] = podAnnotations is null ? new Map { ["labels"] = Labels(name) } : new Map { ["labels"] = Labels(name), ["annotations"] = podAnnotations },
                 ["spec"] = new Map
                 {
                     ["automountServiceAccountToken"] = false,

@@ -39,9 +39,18 @@ public static class KubernetesPublishing
         builder.Pipeline.AddStep(StepName, async context =>
         {
             var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-            var graph = SharedStoreHa.Apply(await PublishedGraph.ReadAsync(context.Model, published, settings, context.CancellationToken).ConfigureAwait(false));
-            var written = await KustomizeWriter.WriteAsync(graph, settings, monitoring, output, context.CancellationToken).ConfigureAwait(false);
-            context.Logger.LogInformation("Kubernetes manifests written to {Output}: base/ and overlays/{Overlays}", output, string.Join(",", written));
+            try
+            {
+                var graph = SharedStoreHa.Apply(await PublishedGraph.ReadAsync(context.Model, published, settings, context.CancellationToken).ConfigureAwait(false));
+                var written = await KustomizeWriter.WriteAsync(graph, settings, monitoring, output, context.CancellationToken).ConfigureAwait(false);
+                context.Logger.LogInformation("Kubernetes manifests written to {Output}: base/ and overlays/{Overlays}", output, string.Join(",", written));
+            }
+            catch (Exception problem) when (problem is not OperationCanceledException)
+            {
+                // Aspire logs a failed step and stops, but the process would still exit 0: ./dive publish and CI must see it.
+                Environment.ExitCode = 1;
+                throw;
+            }
         }, requiredBy: WellKnownPipelineSteps.Publish);
     }
 }

@@ -23,6 +23,8 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
 
     public static async Task<IReadOnlyList<string>> WriteAsync(PublishedGraph graph, PublishSettings settings, MonitoringInputs monitoring, string output, CancellationToken ct)
     {
+        // First: the secret values written below are ignored by git even if this run fails half-way.
+        await PublishedGitIgnore.EnsureAsync(output, ct).ConfigureAwait(false);
         var writer = new KustomizeWriter(graph, monitoring, output);
         writer.WriteBase();
         foreach (var instance in graph.Topology.Instances)
@@ -30,8 +32,6 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             writer.WriteOverlay(instance);
             await new SecretFiles(graph, instance, output).WriteAsync(settings.SecretsFromUserSecrets, ct).ConfigureAwait(false);
         }
-        await File.WriteAllTextAsync(Path.Combine(output, ".gitignore"),
-            "# Secret values: written only by `./dive publish kubernetes --secrets-from user-secrets`. Never commit them.\nsecrets/*/values/\n", ct).ConfigureAwait(false);
         return graph.Topology.Instances.Select(i => i.LowerCode).ToList();
     }
 
@@ -198,7 +198,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         container["resources"] = ResourcesOf(workload);
         container["securityContext"] = new Map { ["allowPrivilegeEscalation"] = false, ["capabilities"] = new Map { ["drop"] = new List<object> { "NET_RAW" } } };
         container["volumeMounts"] = mounts.Cast<object>().ToList();
-        objects.Add(Deployment(workload.Service, container, volumes, recreate: workload.Volumes.Count > 0));
+        objects.Add(Deployment(workload.Service, container, volumes, recreate: workload.Volumes.Count > 0, ScrapeAnnotations(workload)));
         objects.Add(Service(workload.Service, workload.Ports));
         objects.Add(PolicyOf(workload));
         return objects;
@@ -380,6 +380,20 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             yield return new Map { ["name"] = name, ["files"] = files };
         }
     }
+
+    /// <summary>
+    /// A backend's pod says where its metrics are, in the annotations every cluster Prometheus setup understands
+    /// (kubernetes_sd pod role): on its own cluster a nation's Prometheus scrapes it, and the hub's federates from there
+    /// (docs/deployment.md, "Monitoring across clusters"). Redis is scraped through the exporter, never directly.
+    /// </summary>
+    private static Map? ScrapeAnnotations(Workload workload) => workload.Kind == WorkloadKind.Backend
+        ? new Map
+        {
+            ["prometheus.io/scrape"] = "true",
+            ["prometheus.io/port"] = workload.Ports[0].TargetPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["prometheus.io/path"] = "/metrics",
+        }
+        : null;
 
     /// <summary>prometheus.yml from the same renderer and rules the AppHost uses, with the Services' addresses; alertmanager.yml likewise.</summary>
     private IEnumerable<object> MonitoringConfigMaps(string directory)

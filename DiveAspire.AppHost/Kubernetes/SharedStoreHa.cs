@@ -37,15 +37,13 @@ public static class SharedStoreHa
         var command = string.Join(' ', store.Args[^1].Split(' ').Select(word => word == "redis-server"
             ? $"redis-server {DiveRedisBuilderExtensions.ContainerAclDirectory}/{ReplicationConfig}"
             : word));
-        var settings = new List<string>(ha.ReplicationArguments())
-        {
-            "--replica-announce-ip", node.ResourceName,
-            "--replica-announce-port", node.HostPort.ToString(CultureInfo.InvariantCulture),
-        };
-        if (node != primary)
-        {
-            settings.AddRange(["--replicaof", primary.ResourceName, primary.HostPort.ToString(CultureInfo.InvariantCulture)]);
-        }
+        // Every setting from the topology (BlacklistHighAvailability); only the addresses are the Services'.
+        IReadOnlyList<string> settings =
+        [
+            .. ha.ReplicationArguments(),
+            .. ha.NodeArguments(node, node.ResourceName, node.HostPort.ToString(CultureInfo.InvariantCulture),
+                primary.ResourceName, primary.HostPort.ToString(CultureInfo.InvariantCulture)),
+        ];
         return store with
         {
             ResourceName = node.ResourceName,
@@ -128,13 +126,7 @@ public static class SharedStoreHa
             "sentinel announce-hostnames yes",
         };
         lines.AddRange(ha.SentinelMonitorLines(primary.ResourceName, primary.HostPort));
-        lines.AddRange(
-        [
-            $"sentinel auth-user {BlacklistHighAvailability.ServiceName} {RedisAcl.SentinelUser}",
-            $"sentinel auth-pass {BlacklistHighAvailability.ServiceName} {sentinelPassword}",
-            $"sentinel sentinel-user {RedisAcl.SentinelUser}",
-            $"sentinel sentinel-pass {sentinelPassword}",
-        ]);
+        lines.AddRange(BlacklistHighAvailability.SentinelAuthenticationLines(RedisAcl.SentinelUser, sentinelPassword));
         lines.AddRange(RedisAcl.Render(users).Split('\n', StringSplitOptions.RemoveEmptyEntries));
         return string.Join('\n', lines) + "\n";
     }

@@ -31,7 +31,7 @@ public sealed class MonitoringTargets
     {
         _network = runtime == DiveRuntime.Container ? KnownNetworkIdentifiers.DefaultAspireContainerNetwork : null;
         _hubLabel = RedisStoreSpec.ForInstance(topology.Hub).Label;
-        foreach (var spec in topology.RedisStores)
+        foreach (var spec in topology.LocalRedisStores)
         {
             _redis.Add(Scraped(builder, spec.ResourceName, new(spec.Label, spec.TypeLabel), spec));
         }
@@ -47,7 +47,7 @@ public sealed class MonitoringTargets
                 _sentinels.Add(Scraped(builder, sentinel.ResourceName, new(HaInstanceLabel(sentinel.ResourceName), SentinelType), topology.Blacklist));
             }
         }
-        foreach (var instance in topology.Instances)
+        foreach (var instance in topology.LocalInstances)
         {
             var backend = Find<IResourceWithEndpoints>(builder, instance.BackendResourceName);
             _backends.Add((instance, new EndpointReference(backend, "http", _network)));

@@ -138,7 +138,10 @@ public static class DiveRedisBuilderExtensions
                 context.Args.Add("--port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--bind");
-                context.Args.Add("127.0.0.1");
+                foreach (var address in BindAddress.RedisBindList(options.RedisBindAddress))
+                {
+                    context.Args.Add(address);
+                }
                 context.Args.Add("--protected-mode");
                 context.Args.Add("yes");
                 context.Args.Add("--dir");
@@ -149,6 +152,7 @@ public static class DiveRedisBuilderExtensions
                 }
                 replication?.AddArguments(context.Args, redis.PrimaryEndpoint);
             })
+            .WithBindAddress(LocalRedisResource.PrimaryEndpointName, options.RedisBindAddress)
             .WithHealthCheck(healthCheckKey);
     }
 

@@ -22,11 +22,12 @@ public static class RedisConnectionStrings
     }
 
     /// <summary>
-    /// What a client of the store gets: through the Sentinels for the HA shared store (<see cref="SentinelServiceAnnotation"/>),
-    /// else the Redis's own address (<see cref="For"/>).
+    /// What a client of the store gets: the hub's address when joining a remote hub (<see cref="RemoteSharedStoreResource"/>),
+    /// through the Sentinels for the HA shared store (<see cref="SentinelServiceAnnotation"/>), else the Redis's own address (<see cref="For"/>).
     /// </summary>
     public static ReferenceExpression ForClient(IResourceWithConnectionString redis, string userName) =>
-        redis.Annotations.OfType<SentinelServiceAnnotation>().SingleOrDefault() is { } sentinels
+        redis is RemoteSharedStoreResource remote ? remote.ClientConnectionString(userName)
+        : redis.Annotations.OfType<SentinelServiceAnnotation>().SingleOrDefault() is { } sentinels
             ? sentinels.ConnectionString(redis, userName)
             : For(redis, userName);
 

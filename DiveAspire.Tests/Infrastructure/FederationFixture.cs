@@ -35,15 +35,16 @@ public class FederationFixture : IAsyncLifetime
     {
     }
 
-    public TestSecrets Secrets { get; } = new();
+    /// <summary>This run's secrets (a joining spoke's fixture takes its hub's: they share the federation's keys).</summary>
+    public TestSecrets Secrets { get; protected init; } = new();
     public LogCapture Logs { get; } = new();
     public DiveTopology Topology { get; private set; } = null!;
     public DistributedApplication App { get; private set; } = null!;
     public string DataPath => _data;
 
     /// <summary>Every Redis resource: the instances' and the shared store's (with HA its replicas and Sentinels too).</summary>
-    public IEnumerable<string> RedisNames => Topology.RedisStores.Select(s => s.ResourceName).Concat(Topology.BlacklistHa?.ResourceNames.Skip(1) ?? []);
-    public IEnumerable<string> BackendNames => Topology.Instances.Select(i => i.BackendResourceName);
+    public virtual IEnumerable<string> RedisNames => Topology.RedisStores.Select(s => s.ResourceName).Concat(Topology.BlacklistHa?.ResourceNames.Skip(1) ?? []);
+    public virtual IEnumerable<string> BackendNames => Topology.Instances.Select(i => i.BackendResourceName);
 
     public async Task InitializeAsync()
     {

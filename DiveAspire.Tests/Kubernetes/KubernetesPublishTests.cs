@@ -59,7 +59,10 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
                 Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{relative} contains a secret value");
             }
         }
-        Assert.Contains("secrets/*/values/", await File.ReadAllTextAsync(Path.Combine(published.Output, ".gitignore")));
+        var gitIgnore = (await File.ReadAllLinesAsync(Path.Combine(published.Output, ".gitignore"))).ToList();
+        Assert.Contains("secrets/*/values/", gitIgnore);
+        // Merged into the .gitignore the output already had, not overwritten.
+        Assert.Contains(PublishedManifestsFixture.ExistingGitIgnoreLine, gitIgnore);
 
         foreach (var instance in published.Topology.Instances)
         {
@@ -74,6 +77,39 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             var acl = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)secrets.Single(s => (string?)s["metadata"]!["name"] == "redis-acl")["data"]!["users.acl"]!));
             Assert.Contains("user backend on #", acl);
             Assert.DoesNotContain(published.Secrets.For(RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance)), acl);
+        }
+    }
+
+    [Fact]
+    public async Task A_publish_that_fails_before_writing_the_secret_values_has_already_git_ignored_them()
+    {
+        var output = Directory.CreateTempSubdirectory("dive-k8s-failing-").FullName;
+        try
+        {
+            // secrets/<hub> is a file: the hub's secret files cannot be written and the publish fails there.
+            Directory.CreateDirectory(Path.Combine(output, "secrets"));
+            await File.WriteAllTextAsync(Path.Combine(output, "secrets", published.Topology.Hub.LowerCode), "");
+            var (code, _, _) = await published.PublishAsync(output);
+            Assert.NotEqual(0, code);
+            Assert.Contains("secrets/*/values/", await File.ReadAllLinesAsync(Path.Combine(output, ".gitignore")));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Every_backend_pod_tells_a_cluster_prometheus_where_its_metrics_are_and_no_redis_pod_does()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            var backend = published.Object(code, "Deployment", "backend");
+            var annotations = backend["spec"]!["template"]!["metadata"]!["annotations"]!;
+            Assert.Equal("true", (string?)annotations["prometheus.io/scrape"]);
+            Assert.Equal("/metrics", (string?)annotations["prometheus.io/path"]);
+            Assert.Equal(((long)Container(backend)["ports"]![0]!["containerPort"]!).ToString(), (string?)annotations["prometheus.io/port"]);
+            Assert.Null(published.Object(code, "Deployment", "redis")["spec"]!["template"]!["metadata"]!["annotations"]);
         }
     }
 
@@ -190,6 +226,8 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             var args = string.Join(' ', Container(published.Object("usa", "Deployment", node.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
             Assert.Contains("--appendfsync always --maxmemory 256mb --maxmemory-policy noeviction", args);
             Assert.Contains($"--replica-announce-ip {node.ResourceName} --replica-announce-port {node.HostPort}", args);
+            // The replication settings are the topology's (BlacklistHighAvailability), not a copy in the publisher.
+            Assert.Contains(string.Join(' ', ha.ReplicationArguments()), args);
             Assert.Equal(node != ha.InitialPrimary, args.Contains("--replicaof redis-blacklist 6479", StringComparison.Ordinal));
             var peers = Peers(published.Object("usa", "NetworkPolicy", $"{node.ResourceName}-ingress"));
             Assert.Contains("redis-exporter@dive-usa", peers);
@@ -204,6 +242,7 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         }
         var config = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "sentinel.conf"));
         Assert.Contains("sentinel monitor dive-blacklist redis-blacklist 6479 2", config);
+        Assert.All(ha.SentinelMonitorLines(ha.InitialPrimary.ResourceName, ha.InitialPrimary.HostPort), line => Assert.Contains(line + "\n", config));
         Assert.Contains("sentinel auth-user dive-blacklist sentinel", config);
         Assert.Contains("user backend-rou on #", config);
         var replication = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "replication.conf"));

@@ -39,7 +39,22 @@ public sealed class PublishedManifestsFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>A line the output's owner already had in DIR/.gitignore: publishing must keep it.</summary>
+    public const string ExistingGitIgnoreLine = "site-patches/*.local.yaml";
+
     public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(Path.Combine(Output, ".gitignore"), ExistingGitIgnoreLine);
+        var (code, stdout, stderr) = await PublishAsync(Output);
+        Assert.True(code == 0, $"publish failed ({code}):\n{stdout}\n{stderr}");
+        foreach (var instance in Topology.Instances)
+        {
+            Built[instance.LowerCode] = await KustomizeAsync(Path.Combine(Output, "overlays", instance.LowerCode));
+        }
+    }
+
+    /// <summary>`./dive publish kubernetes --secrets-from user-secrets` into <paramref name="output"/> with this fixture's secrets.</summary>
+    public Task<(int ExitCode, string Out, string Error)> PublishAsync(string output)
     {
         var environment = Secrets.AsArguments(Topology)
             .Select(a => a.Split('=', 2))
@@ -48,15 +63,10 @@ public sealed class PublishedManifestsFixture : IAsyncLifetime
         {
             environment[$"Parameters__{name}"] = value;
         }
-        var (code, stdout, stderr) = await ExternalProcess.RunAsync("dotnet",
-            [AppHostDll, "--operation", "publish", "--step", "publish-kubernetes", "--output-path", Output,
+        return ExternalProcess.RunAsync("dotnet",
+            [AppHostDll, "--operation", "publish", "--step", "publish-kubernetes", "--output-path", output,
              $"Dive:Publish:Domain={Domain}", "Dive:Publish:SecretsFrom=user-secrets"],
             TimeSpan.FromMinutes(3), environment);
-        Assert.True(code == 0, $"publish failed ({code}):\n{stdout}\n{stderr}");
-        foreach (var instance in Topology.Instances)
-        {
-            Built[instance.LowerCode] = await KustomizeAsync(Path.Combine(Output, "overlays", instance.LowerCode));
-        }
     }
 
     public static async Task<string> KustomizeAsync(string directory)

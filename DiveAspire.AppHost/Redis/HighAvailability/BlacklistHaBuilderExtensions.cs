@@ -89,13 +89,10 @@ public static class BlacklistHaBuilderExtensions
                 .AppendLine(CultureInfo.InvariantCulture, $"dir {DataNodeReplication.Quote(dataDirectory)}")
                 .AppendLine(CultureInfo.InvariantCulture, $"sentinel announce-ip {DataNodeReplication.Host}")
                 .AppendLine(CultureInfo.InvariantCulture, $"sentinel announce-port {port}")
-                .Append(await users.RenderAclFileAsync(ct).ConfigureAwait(false))
-                .AppendLine(CultureInfo.InvariantCulture, $"sentinel sentinel-user {RedisAcl.SentinelUser}")
-                .AppendLine(CultureInfo.InvariantCulture, $"sentinel sentinel-pass {DataNodeReplication.Quote(peerPassword!)}");
+                .Append(await users.RenderAclFileAsync(ct).ConfigureAwait(false));
+            // auth-user/auth-pass name the monitored master: after its "sentinel monitor" line (shared with the publisher).
             var monitor = ha.SentinelMonitorLines(DataNodeReplication.Host, primaryPort);
-            config.AppendLine(monitor[0])
-                .AppendLine(CultureInfo.InvariantCulture, $"sentinel auth-user {BlacklistHighAvailability.ServiceName} {RedisAcl.SentinelUser}")
-                .AppendLine(CultureInfo.InvariantCulture, $"sentinel auth-pass {BlacklistHighAvailability.ServiceName} {DataNodeReplication.Quote(peerPassword!)}");
+            config.AppendLine(monitor[0]);
             var dataNodePorts = new List<int>();
             foreach (var dataNode in dataNodes)
             {
@@ -106,7 +103,9 @@ public static class BlacklistHaBuilderExtensions
             {
                 sentinelPorts[peer.Resource.Name] = await DataNodeReplication.PortAsync(peer, ct).ConfigureAwait(false);
             }
-            foreach (var line in monitor.Skip(1).Concat(ha.SentinelDiscoveryLines(node, DataNodeReplication.Host, primaryPort, dataNodePorts, sentinelPorts)))
+            foreach (var line in BlacklistHighAvailability.SentinelAuthenticationLines(RedisAcl.SentinelUser, DataNodeReplication.Quote(peerPassword!))
+                .Concat(monitor.Skip(1))
+                .Concat(ha.SentinelDiscoveryLines(node, DataNodeReplication.Host, primaryPort, dataNodePorts, sentinelPorts)))
             {
                 config.AppendLine(line);
             }

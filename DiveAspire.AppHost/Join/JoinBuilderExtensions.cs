@@ -1,0 +1,87 @@
+using DiveAspire.AppHost;
+using DiveAspire.Topology;
+
+namespace Aspire.Hosting;
+
+/// <summary>A spoke AppHost joining a hub that runs elsewhere (<see cref="JoinSettings"/>).</summary>
+public static class JoinBuilderExtensions
+{
+    /// <summary>
+    /// The secrets a joining spoke takes from the hub instead of generating them: each local spoke's password on the
+    /// shared store, the federation key and, in the process runtime, the development signing key. All missing ones are
+    /// named in one error, before anything starts.
+    /// </summary>
+    public static void RequireHubSecrets(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime)
+    {
+        var required = topology.Spokes.Select(s => RedisAcl.Backend(topology.Blacklist, s))
+            .Select(u => (Name: u.PasswordParameterName, Legacy: (string?)u.PasswordEnvironmentVariable))
+            .Append((Federation.FederationKeyParameter, null));
+        if (runtime == DiveRuntime.Process)
+        {
+            required = required.Append((Federation.DevSigningKeyParameter, null));
+        }
+        var missing = new List<string>();
+        foreach (var (name, legacy) in required)
+        {
+            if (string.IsNullOrEmpty(builder.Configuration[$"Parameters:{name}"]) && legacy is not null && builder.Configuration[legacy] is { Length: > 0 } value)
+            {
+                builder.Configuration[$"Parameters:{name}"] = value;
+            }
+            if (string.IsNullOrEmpty(builder.Configuration[$"Parameters:{name}"]))
+            {
+                missing.Add(name);
+            }
+        }
+        if (missing.Count > 0)
+        {
+            throw new TopologyException(
+                $"Joining a hub needs these secrets from the hub's operator (values in the hub AppHost's user secrets): {string.Join(", ", missing)}. " +
+                "Set each with: dotnet user-secrets set \"Parameters:NAME\" VALUE --project DiveAspire.AppHost (see docs/deployment.md, \"Joining a hub\").");
+        }
+    }
+
+    /// <summary>The hub's shared store, reached at <see cref="JoinSettings.SharedStoreAddress"/> with each local spoke's own user.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddJoinedSharedStore(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings join)
+    {
+        var store = new RemoteSharedStoreResource(topology.Blacklist.ResourceName, join.SharedStoreAddress);
+        store.Annotations.Add(new RedisUsersAnnotation([.. topology.Spokes
+            .Select(s => RedisAcl.Backend(topology.Blacklist, s))
+            .Select(u => new RedisUserPassword(u, builder.AddParameter(u.PasswordParameterName, secret: true).Resource))]));
+        return builder.AddResource(store).WithInitialState(new CustomResourceSnapshot
+        {
+            ResourceType = "Redis (on the hub)",
+            State = new ResourceStateSnapshot("Remote", KnownResourceStateStyles.Info),
+            Properties = [new("dive.address", join.SharedStoreAddress)],
+        });
+    }
+
+    /// <summary>
+    /// Local backends reach remote instances' backends (federated search) at <c>Dive:Peers:&lt;code&gt;</c> (an http(s) URL),
+    /// the joined hub at its <c>--join</c> URL; a remote instance without an address is simply not reached.
+    /// </summary>
+    public static void AddRemotePeers(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings? join)
+    {
+        var remote = topology.Federation.Where(i => !topology.LocalInstances.Contains(i)).ToList();
+        var peers = new Dictionary<string, Uri>();
+        foreach (var instance in remote)
+        {
+            if (builder.Configuration[$"Dive:Peers:{instance.LowerCode}"] is { Length: > 0 } text)
+            {
+                peers[instance.BackendResourceName] = Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.AbsolutePath == "/"
+                    ? url
+                    : throw new TopologyException($"Dive:Peers:{instance.LowerCode} must be that backend's http(s)://host:port URL (got '{text}').");
+            }
+            else if (join is not null && instance == topology.Hub)
+            {
+                peers[instance.BackendResourceName] = join.HubUrl;
+            }
+        }
+        foreach (var backend in topology.LocalInstances.Select(i => builder.Resources.Single(r => r.Name == i.BackendResourceName)).OfType<IResourceWithEnvironment>())
+        {
+            foreach (var (name, url) in peers)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment($"services__{name}__http__0", url.GetLeftPart(UriPartial.Authority));
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Aspire.Hosting;
+using DiveAspire.Tests.Infrastructure;
+using static DiveAspire.Tests.Infrastructure.ModelInspection;
+
+namespace DiveAspire.Tests.Model;
+
+/// <summary>Dive:Redis:BindAddress and Dive:Backend:BindAddress in the graph (process runtime), built without starting.</summary>
+public sealed class BindAddressModelTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("dive-model-").FullName;
+    private readonly TestSecrets _secrets = new();
+
+    [Fact]
+    public async Task Without_a_setting_everything_listens_on_loopback_only()
+    {
+        await using var builder = await BuildModelAsync("process", "rou", _data, _secrets);
+        var redis = Assert.IsType<LocalRedisResource>(Assert.Single(builder.Resources, r => r.Name == "redis-blacklist"));
+        var args = Strings(await ArgsAsync(redis));
+        Assert.Equal(["127.0.0.1", "--protected-mode"], args.Skip(args.IndexOf("--bind") + 1).Take(2));
+        Assert.Equal("localhost", Assert.Single(redis.Annotations.OfType<EndpointAnnotation>()).TargetHost);
+    }
+
+    [Fact]
+    public async Task A_bind_address_adds_to_loopback_keeps_protected_mode_and_reaches_the_proxy_and_kestrel()
+    {
+        await using var builder = await BuildModelAsync("process", "rou", _data, _secrets,
+            "Dive:Redis:BindAddress=10.0.0.5", "Dive:Backend:BindAddress=10.0.0.5", "Dive:BackendLaunch=executable");
+        foreach (var name in new[] { "redis-blacklist", "redis-usa", "redis-rou" })
+        {
+            var redis = Assert.IsType<LocalRedisResource>(Assert.Single(builder.Resources, r => r.Name == name));
+            var args = Strings(await ArgsAsync(redis));
+            Assert.Equal(["127.0.0.1", "10.0.0.5", "--protected-mode", "yes"], args.Skip(args.IndexOf("--bind") + 1).Take(4));
+            Assert.Equal("10.0.0.5", Assert.Single(redis.Annotations.OfType<EndpointAnnotation>()).TargetHost);
+            // The password is still required: the default user stays off in the ACL file, whatever the address.
+            Assert.DoesNotContain("--requirepass", args);
+        }
+        var backend = Assert.Single(builder.Resources, r => r.Name == "backend-usa");
+        Assert.Equal("10.0.0.5", Assert.Single(backend.Annotations.OfType<EndpointAnnotation>()).TargetHost);
+        var urls = await ((ReferenceExpression)(await EnvironmentAsync(backend))["ASPNETCORE_URLS"]).GetValueAsync(CancellationToken.None);
+        Assert.Matches("^http://localhost:\\d+;http://10\\.0\\.0\\.5:\\d+$", urls);
+    }
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+}
