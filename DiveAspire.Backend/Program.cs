@@ -47,6 +47,8 @@ app.UseWhen(http => !HealthEndpoints.IsOperational(http.Request.Path), authentic
     authenticated.UseAuthentication();
     authenticated.UseRevocationCheck();
 });
+// GET /api/resources sends its catalog read before the limiter's script: one Redis round trip for both.
+app.UseCatalogPrefetch(builder.Configuration);
 // After authentication (client key = uniqueID:ip), before authorization (requests that end in 401 are counted too).
 app.UseDiveRateLimiter();
 app.UseAuthorization();

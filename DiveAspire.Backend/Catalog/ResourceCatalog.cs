@@ -10,8 +10,9 @@ namespace DiveAspire.Backend.Catalog;
 /// This instance's documents: a fixed seed (one per classification, ids like <c>ROU-NATO_SECRET-001</c>) plus uploads kept
 /// in the instance's Redis hash <c>dive-v3:resources</c>, so every replica sees them. Without Redis the seed still answers.
 /// Every read fetches the hash (whoever wrote it: an upload on another replica, or any other writer, is seen at once);
-/// what is reused is the parsed listing, as long as the hash holds exactly the entries it was parsed from
-/// (<c>Dive:Catalog:Cache=off</c> parses every time: the bench's baseline).
+/// what is reused is the parsed listing and the response bodies written from it (<see cref="CatalogListing"/>), as long as
+/// the hash holds exactly the entries it was parsed from (<c>Dive:Catalog:Cache=off</c> parses and writes every time: the
+/// bench's baseline).
 /// </summary>
 public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IConfiguration config, ILogger<ResourceCatalog> logger)
 {
@@ -26,10 +27,14 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
     private readonly IReadOnlyList<Resource> _seed = Seed(instance);
     private readonly bool _reuseParsed = !string.Equals(config["Dive:Catalog:Cache"], "off", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary><c>Dive:Catalog:Cache=parsed</c> reuses the parsed listing but writes every body (the bench's baseline for body reuse).</summary>
+    private readonly bool _reuseBodies = config["Dive:Catalog:Cache"]?.Trim().ToLowerInvariant() is not ("off" or "parsed");
+
     /// <summary>The last hash read and the listing parsed from it.</summary>
-    private sealed record Parsed(HashEntry[] Entries, IReadOnlyList<Resource> Resources);
+    private sealed record Parsed(HashEntry[] Entries, CatalogListing Listing);
 
     private volatile Parsed? _parsed;
+    private CatalogListing? _seedListing;
 
     /// <summary>One document per classification, releasable to the whole federation; the NATO ones need the NATO COI.</summary>
     public static IReadOnlyList<Resource> Seed(InstanceInfo instance) => [.. Classifications.Select(c => new Resource(
@@ -40,21 +45,35 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
         c.StartsWith("NATO", StringComparison.Ordinal) || c.StartsWith("COSMIC", StringComparison.Ordinal) ? ["NATO"] : [],
         instance.Code))];
 
-    public async Task<IReadOnlyList<Resource>> AllAsync()
+    public async Task<IReadOnlyList<Resource>> AllAsync() => (await ListingAsync(ReadUploadsAsync())).Resources;
+
+    /// <summary>
+    /// Reads the uploads hash (HGETALL); null when Redis cannot be read (the seed answers alone). Started separately from
+    /// <see cref="ListingAsync"/> so that GET /api/resources can send it before the rate limiter's script (see <see cref="CatalogPrefetch"/>).
+    /// </summary>
+    public async Task<HashEntry[]?> ReadUploadsAsync()
     {
-        HashEntry[] entries;
         try
         {
-            entries = await redis.Cache.GetDatabase().HashGetAllAsync(UploadsKey).WaitAsync(TimeSpan.FromSeconds(2));
+            return await redis.Cache.GetDatabase().HashGetAllAsync(UploadsKey).WaitAsync(TimeSpan.FromSeconds(2));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogDebug("Uploaded resources not readable: {Reason}", ex.GetType().Name);
-            return _seed;
+            return null;
+        }
+    }
+
+    /// <summary>The listing for what <paramref name="read"/> returned: the last one again while the hash holds exactly the same entries.</summary>
+    public async Task<CatalogListing> ListingAsync(Task<HashEntry[]?> read)
+    {
+        if (await read is not { } entries)
+        {
+            return _seedListing ??= new CatalogListing(_seed, _reuseBodies);
         }
         if (_reuseParsed && _parsed is { } last && SameEntries(last.Entries, entries))
         {
-            return last.Resources;
+            return last.Listing;
         }
         var uploads = new List<Resource>(entries.Length);
         foreach (var entry in entries)
@@ -66,8 +85,9 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
         }
         // Hash order is arbitrary: uploads sorted by id keep the listing stable.
         IReadOnlyList<Resource> all = [.. _seed.Where(s => uploads.All(u => u.ResourceId != s.ResourceId)), .. uploads.OrderBy(u => u.ResourceId, StringComparer.Ordinal)];
-        _parsed = new Parsed(entries, all);
-        return all;
+        var listing = new CatalogListing(all, _reuseBodies);
+        _parsed = new Parsed(entries, listing);
+        return listing;
     }
 
     /// <summary>The same fields with the same values (in the same order; another order only costs a parse).</summary>
