@@ -110,7 +110,9 @@ public sealed class AppHostProcess : IAsyncDisposable
             }
             await Task.Delay(100);
         }
-        return Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds;
+        Console.WriteLine($"  (app of {Topology.Instances.Count()} backends healthy after {seconds:F1} s)");
+        return seconds;
     }
 
     public ProcessMemory.Usage Memory() => ProcessMemory.OfAppTree(FindAppHost() ?? _dotnetRun.Id);
@@ -147,6 +149,7 @@ public sealed class AppHostProcess : IAsyncDisposable
     private async Task StopAsync()
     {
         StopOnSignal.Unregister(this);
+        var stopping = Stopwatch.StartNew();
         IReadOnlySet<int> tree = new HashSet<int>();
         if (FindAppHost() is { } appHost)
         {
@@ -174,6 +177,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
             LocalProcesses.Signal(pid, UnixSignal.Kill);
         }
+        Console.WriteLine($"  (app stopped in {stopping.Elapsed.TotalSeconds:F1} s)");
         try
         {
             Directory.Delete(_work, recursive: true);

@@ -25,7 +25,7 @@ public static class FailoverDrills
 
     public static async Task RunAsync(string repoRoot, Report report, bool quick)
     {
-        var drills = quick ? 2 : 5;
+        var drills = quick ? 1 : 5;
         Console.WriteLine($"Failover of the HA revocation store: {drills} drills of kill -9 of the primary while the hub revokes");
         var ha = BlacklistHighAvailability.Default;
         // Another app on the fixed ports would be measured instead (our Sentinels would watch its store): refuse.
