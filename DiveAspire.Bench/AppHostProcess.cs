@@ -61,11 +61,25 @@ public sealed class AppHostProcess : IAsyncDisposable
         var start = Stopwatch.GetTimestamp();
         var process = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
             ?? throw new InvalidOperationException("dotnet run did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            // The last lines, for the error when the AppHost exits before it is healthy.
+            if (line is null)
+            {
+                return;
+            }
+            output.Enqueue(line);
+            while (output.Count > 20)
+            {
+                output.TryDequeue(out _);
+            }
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var app = new AppHostProcess(process, work, topology, signingKey, start);
+        var app = new AppHostProcess(process, work, topology, signingKey, start) { _output = output };
         StopOnSignal.Register(app);
         return app;
     }
@@ -87,7 +101,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         {
             if (_dotnetRun.HasExited)
             {
-                throw new InvalidOperationException($"the AppHost exited with code {_dotnetRun.ExitCode} before it was healthy");
+                throw new InvalidOperationException($"the AppHost exited with code {_dotnetRun.ExitCode} before it was healthy; its last output:{System.Environment.NewLine}{string.Join(System.Environment.NewLine, _output)}");
             }
             if (watch.Elapsed > timeout)
             {
@@ -143,6 +157,7 @@ public sealed class AppHostProcess : IAsyncDisposable
     }
 
     private readonly StopOnce _stop;
+    private System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     public ValueTask DisposeAsync() => _stop.RunAsync();
 

@@ -124,7 +124,8 @@ public static class Benchmarks
     {
         Console.WriteLine("Start-up: dotnet run (warm build) to all resources healthy, with monitoring");
         // Baseline in the same run: the backends launched as Aspire projects (`dotnet run` per backend), interleaved.
-        var launches = new (string Name, string[] Settings)[] { ("executable", []), ("project", ["Dive:BackendLaunch=project"]) };
+        // Quick (CI) starts the executable launch only: the project launch is what replicas use, which the tests start.
+        var launches = new (string Name, string[] Settings)[] { ("executable", []), ("project", ["Dive:BackendLaunch=project"]) }.Take(quick ? 1 : 2).ToArray();
         var startups = launches.ToDictionary(l => l.Name, _ => new List<double>());
         var memory = new Dictionary<string, ProcessMemory.Usage>();
         for (var i = 0; i < (quick ? 1 : 3); i++)
@@ -138,15 +139,23 @@ public static class Benchmarks
             }
         }
         var seconds = Stats.Median(startups["executable"]);
-        var projectSeconds = Stats.Median(startups["project"]);
-        report.Add($"start-up hub + 3 spokes (median of {startups["executable"].Count})", $"{Report.F(seconds, 1)} s",
-            $"{Report.F(projectSeconds, 1)} s with backends as projects", Report.F(seconds / projectSeconds), "<= 20 s", seconds <= 20);
         var small = memory["executable"];
-        var smallProject = memory["project"];
-        report.Add("whole app memory, hub + 3 spokes",
-            $"RSS {Report.F(small.RssMb, 0)} MB ({Report.F(small.RssMb / 3, 0)} MB per spoke), PSS {Report.F(small.PssMb, 0)} MB, {small.Processes} processes",
-            $"RSS {Report.F(smallProject.RssMb, 0)} MB, PSS {Report.F(smallProject.PssMb, 0)} MB, {smallProject.Processes} processes with backends as projects",
-            Report.F(small.RssMb / smallProject.RssMb));
+        var smallText = $"RSS {Report.F(small.RssMb, 0)} MB ({Report.F(small.RssMb / 3, 0)} MB per spoke), PSS {Report.F(small.PssMb, 0)} MB, {small.Processes} processes";
+        if (startups.TryGetValue("project", out var project))
+        {
+            var projectSeconds = Stats.Median(project);
+            report.Add($"start-up hub + 3 spokes (median of {startups["executable"].Count})", $"{Report.F(seconds, 1)} s",
+                $"{Report.F(projectSeconds, 1)} s with backends as projects", Report.F(seconds / projectSeconds), "<= 20 s", seconds <= 20);
+            var smallProject = memory["project"];
+            report.Add("whole app memory, hub + 3 spokes", smallText,
+                $"RSS {Report.F(smallProject.RssMb, 0)} MB, PSS {Report.F(smallProject.PssMb, 0)} MB, {smallProject.Processes} processes with backends as projects",
+                Report.F(small.RssMb / smallProject.RssMb));
+        }
+        else
+        {
+            report.Add($"start-up hub + 3 spokes (median of {startups["executable"].Count}; quick: no project-launch baseline)", $"{Report.F(seconds, 1)} s", target: "<= 20 s", met: seconds <= 20);
+            report.Add("whole app memory, hub + 3 spokes", smallText);
+        }
         report.Note("RSS by program, hub + 3 spokes: " + ByProgram(small));
 
         if (!quick)

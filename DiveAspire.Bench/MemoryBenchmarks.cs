@@ -43,18 +43,21 @@ public static class MemoryBenchmarks
         await Task.WhenAll(backends.Keys.Select(code => WrkRuns.UploadAsync(code, token)));
         await Task.Delay(TimeSpan.FromSeconds(5));
         var idle = backends.ToDictionary(b => b.Key, b => b.Value.RssMb());
+        var idleSplit = backends.ToDictionary(b => b.Key, b => b.Value.RssSplit());
 
         var targets = Settings.Select(s => new WrkRuns.Target(s.Code, s.Code, "/api/resources", OwnPort: false, WithToken: true)).ToList();
         var load = TimeSpan.FromSeconds(quick ? 3 : 10);
-        var rounds = quick ? 1 : 3;
+        var rounds = quick ? 1 : 2;
         Console.WriteLine($"  wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s per spoke after a 1 s warm-up each");
         var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load);
         await Task.Delay(TimeSpan.FromSeconds(10));
         var settled = backends.ToDictionary(b => b.Key, b => b.Value.RssMb());
+        var settledSplit = backends.ToDictionary(b => b.Key, b => b.Value.RssSplit());
 
         var reference = new WrkRuns.Summary(samples[Reference]);
         string Text(Setting s, WrkRuns.Summary summary) =>
-            $"RSS idle {Report.F(idle[s.Code], 0)} MB, after a run {Report.F(summary.RssMb, 0)} MB, 10 s after the load {Report.F(settled[s.Code], 0)} MB; " +
+            $"RSS idle {Report.F(idle[s.Code], 0)} MB (anonymous {Report.F(idleSplit[s.Code].AnonymousMb, 0)}, file {Report.F(idleSplit[s.Code].FileMb, 0)}), " +
+            $"after a run {Report.F(summary.RssMb, 0)} MB, 10 s after the load {Report.F(settled[s.Code], 0)} MB (anonymous {Report.F(settledSplit[s.Code].AnonymousMb, 0)}, file {Report.F(settledSplit[s.Code].FileMb, 0)}); " +
             $"{Report.F(summary.Rps, 0)} req/s, {Report.F(summary.CpuUsPerRequest, 0)} us CPU/req";
         var referenceText = Text(Settings[0], reference);
         report.Add($"memory, {Reference}: {Settings[0].Name}", referenceText);
@@ -65,7 +68,7 @@ public static class MemoryBenchmarks
                 $"{Report.F(summary.RssMb / reference.RssMb)} / {Report.F(summary.Rps / reference.Rps)}");
         }
         report.Note($"Memory: an app with the hub and {Settings.Length} spokes, one setting each (DOTNET_ knobs through Dive:DotnetEnv:<code>:<knob>); RSS from " +
-            $"/proc/<pid>/status 5 s after start-up and {WrkRuns.Uploads} uploads, the largest right after a wrk run on the full path, and 10 s after the last run. " +
+            $"/proc/<pid>/status 5 s after start-up and {WrkRuns.Uploads} uploads, the largest right after a wrk run on the full path, and 10 s after the last run; anonymous = the process's own memory (GC heap, JIT code, stacks, native), file = mapped images shared with other backends (smaps_rollup). " +
             $"wrk -t{Wrk.Threads} -c{Wrk.Connections}, {load.TotalSeconds:F0} s per run, {rounds} round(s), the order shuffled each round, medians.");
     }
 }
