@@ -181,6 +181,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             _dotnetRun.Kill(entireProcessTree: true);
         }
         _dotnetRun.Dispose();
+        var appHostExited = stopping.Elapsed;
         // DCP stops what it started shortly after the AppHost exits; the next start needs the fixed ports back.
         var watch = Stopwatch.StartNew();
         while (tree.Any(LocalProcesses.IsRunning) && watch.Elapsed < TimeSpan.FromSeconds(30))
@@ -192,7 +193,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
             LocalProcesses.Signal(pid, UnixSignal.Kill);
         }
-        Console.WriteLine($"  (app stopped in {stopping.Elapsed.TotalSeconds:F1} s)");
+        Console.WriteLine($"  (app stopped in {stopping.Elapsed.TotalSeconds:F1} s: the AppHost exited after {appHostExited.TotalSeconds:F1} s)");
         try
         {
             Directory.Delete(_work, recursive: true);
