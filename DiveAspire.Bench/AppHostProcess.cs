@@ -61,11 +61,25 @@ public sealed class AppHostProcess : IAsyncDisposable
         var start = Stopwatch.GetTimestamp();
         var process = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
             ?? throw new InvalidOperationException("dotnet run did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            // The last lines, for the error when the AppHost exits before it is healthy.
+            if (line is null)
+            {
+                return;
+            }
+            output.Enqueue(line);
+            while (output.Count > 20)
+            {
+                output.TryDequeue(out _);
+            }
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var app = new AppHostProcess(process, work, topology, signingKey, start);
+        var app = new AppHostProcess(process, work, topology, signingKey, start) { _output = output };
         StopOnSignal.Register(app);
         return app;
     }
@@ -87,7 +101,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         {
             if (_dotnetRun.HasExited)
             {
-                throw new InvalidOperationException($"the AppHost exited with code {_dotnetRun.ExitCode} before it was healthy");
+                throw new InvalidOperationException($"the AppHost exited with code {_dotnetRun.ExitCode} before it was healthy; its last output:{System.Environment.NewLine}{string.Join(System.Environment.NewLine, _output)}");
             }
             if (watch.Elapsed > timeout)
             {
@@ -110,7 +124,9 @@ public sealed class AppHostProcess : IAsyncDisposable
             }
             await Task.Delay(100);
         }
-        return Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds;
+        Console.WriteLine($"  (app of {Topology.Instances.Count()} backends healthy after {seconds:F1} s)");
+        return seconds;
     }
 
     public ProcessMemory.Usage Memory() => ProcessMemory.OfAppTree(FindAppHost() ?? _dotnetRun.Id);
@@ -141,12 +157,14 @@ public sealed class AppHostProcess : IAsyncDisposable
     }
 
     private readonly StopOnce _stop;
+    private System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     public ValueTask DisposeAsync() => _stop.RunAsync();
 
     private async Task StopAsync()
     {
         StopOnSignal.Unregister(this);
+        var stopping = Stopwatch.StartNew();
         IReadOnlySet<int> tree = new HashSet<int>();
         if (FindAppHost() is { } appHost)
         {
@@ -163,6 +181,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             _dotnetRun.Kill(entireProcessTree: true);
         }
         _dotnetRun.Dispose();
+        var appHostExited = stopping.Elapsed;
         // DCP stops what it started shortly after the AppHost exits; the next start needs the fixed ports back.
         var watch = Stopwatch.StartNew();
         while (tree.Any(LocalProcesses.IsRunning) && watch.Elapsed < TimeSpan.FromSeconds(30))
@@ -174,6 +193,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
             LocalProcesses.Signal(pid, UnixSignal.Kill);
         }
+        Console.WriteLine($"  (app stopped in {stopping.Elapsed.TotalSeconds:F1} s: the AppHost exited after {appHostExited.TotalSeconds:F1} s)");
         try
         {
             Directory.Delete(_work, recursive: true);

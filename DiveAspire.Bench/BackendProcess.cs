@@ -37,6 +37,17 @@ public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
         return double.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
     }
 
+    /// <summary>RSS split into anonymous memory (GC heap, JIT code, stacks, native allocations: the process's own) and
+    /// file-backed pages (the runtime's and the assemblies' mapped images, shared with every other backend), in MB.</summary>
+    public (double AnonymousMb, double FileMb) RssSplit()
+    {
+        double Kb(string key) => File.ReadLines($"/proc/{Pid}/smaps_rollup").Where(l => l.StartsWith(key, StringComparison.Ordinal))
+            .Select(l => double.Parse(l[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
+        var rss = Kb("Rss:");
+        var anonymous = Kb("Anonymous:");
+        return (anonymous / 1024, (rss - anonymous) / 1024);
+    }
+
     private static Dictionary<string, string> Environment(int pid) =>
         File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
             .Select(v => v.Split('=', 2))

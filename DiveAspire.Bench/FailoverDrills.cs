@@ -28,7 +28,7 @@ public static class FailoverDrills
 
     public static async Task RunAsync(string repoRoot, Report report, bool quick)
     {
-        var drills = int.TryParse(Environment.GetEnvironmentVariable(DrillsVariable), out var n) && n > 0 ? n : quick ? 2 : 5;
+        var drills = int.TryParse(Environment.GetEnvironmentVariable(DrillsVariable), out var n) && n > 0 ? n : quick ? 1 : 5;
         Console.WriteLine($"Failover of the HA revocation store: {drills} drills of kill -9 of the primary while the hub revokes");
         var ha = BlacklistHighAvailability.Default;
         // Another app on the fixed ports would be measured instead (our Sentinels would watch its store): refuse.

@@ -1,13 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
-using DiveAspire.Cli.Tokens;
-using DiveAspire.Topology;
-
 namespace DiveAspire.Bench;
 
 /// <summary>
-/// HTTP throughput with wrk (-t2 -c32) against the running app: one spoke per configuration, all started together, so
-/// every configuration is compared with the reference (ROU: everything on) on the same machine at the same time.
+/// The levers, one by one: wrk (-t2 -c32) against one spoke per configuration, all started together, so every
+/// configuration is compared with the reference (ROU: every lever on) on the same machine at the same time. POL runs the
+/// reference's configuration too: how far POL is from ROU is what a spoke's place in the app alone makes.
 /// </summary>
 public static class ThroughputBenchmarks
 {
@@ -15,11 +11,12 @@ public static class ThroughputBenchmarks
     public sealed record Configuration(string Code, string Name, string[] BackendSettings, string[] AppHostSettings);
 
     public const string Reference = "ROU";
-    private const string HealthCode = "USA";
+    public const string SecondReference = "POL";
 
     public static readonly Configuration[] Configurations =
     [
         new(Reference, "full path: JWT + revocation check + Redis limiter + ACP-240", ["RateLimits:Store=redis"], []),
+        new(SecondReference, "second reference, every lever on like ROU", ["RateLimits:Store=redis"], []),
         new("BEL", "revocation check off", ["RateLimits:Store=redis", "Revocation:Check=off"], []),
         new("EST", "in-memory limiter", ["RateLimits:Store=memory"], []),
         new("DNK", "no limiter", ["RateLimits:Store=off"], []),
@@ -30,36 +27,23 @@ public static class ThroughputBenchmarks
         new("SVK", "no telemetry export (Dive:Otlp:svk=false)", ["RateLimits:Store=redis"], ["Dive:Otlp:svk=false"]),
     ];
 
-    /// <summary>Uploads in each measured catalog, so the catalog read has something to read (the seed alone lives in memory).</summary>
-    public const int Uploads = 20;
-
-    private const string NoApiLimitHit = "Dive:RateLimits:api:Max=1000000000";
+    /// <summary>Quick (CI): the reference, the check off (its target) and the proxy (the other URL); enough to catch a broken part.</summary>
+    public static IReadOnlyList<Configuration> For(bool quick) =>
+        quick ? [.. Configurations.Where(c => c.Code is Reference or "BEL" or "LVA")] : Configurations;
 
     public static IEnumerable<string> AppHostArguments(IEnumerable<Configuration> configurations) =>
         configurations.SelectMany(c => c.BackendSettings.Select(s => $"Dive:Backends:{c.Code.ToLowerInvariant()}:{s}").Concat(c.AppHostSettings))
-            .Append(NoApiLimitHit);
-
-    /// <summary>One wrk target: a path on one spoke, on the URL users reach (the port plan's) or on the backend's own port.</summary>
-    private sealed record Target(string Key, string Code, string Path, bool OwnPort, bool WithToken);
-
-    private sealed record Sample(Wrk.Result Wrk, double CpuUsPerRequest, double RssMb);
+            .Append(WrkRuns.NoApiLimitHit);
 
     public static async Task RunAsync(AppHostProcess app, Report report, bool quick, IReadOnlyList<Configuration> configurations)
     {
-        var token = DevTokenMinter.Mint(new DevTokenMinter.Request(NatoCatalog.Hub, $"load-{Guid.NewGuid():N}", Jti: Guid.NewGuid().ToString(), Ttl: TimeSpan.FromMinutes(30)), app.SigningKey);
+        var token = WrkRuns.MintToken(app);
         var backends = configurations.ToDictionary(c => c.Code, c => BackendProcess.Find(app, c.Code));
-        foreach (var code in backends.Keys)
-        {
-            await UploadAsync(code, token);
-        }
-        // /health/live on the hub (every lever on too): on ROU, its heavy run always came right before ROU's full-path
-        // run (the rotation keeps the order) and ROU measured slowest of all spokes whatever its configuration.
-        backends[HealthCode] = BackendProcess.Find(app, HealthCode);
+        await Task.WhenAll(backends.Keys.Select(code => WrkRuns.UploadAsync(code, token)));
 
-        var targets = new List<Target> { new("health", HealthCode, "/health/live", OwnPort: false, WithToken: false) };
-        targets.AddRange(configurations.Select(c => new Target($"full {c.Code}", c.Code, "/api/resources", OwnPort: false, WithToken: true)));
+        var targets = configurations.Select(c => new WrkRuns.Target($"full {c.Code}", c.Code, "/api/resources", OwnPort: false, WithToken: true)).ToList();
         // The URL users reach vs the backend's own port, where they differ (a proxied backend).
-        foreach (var c in configurations.Where(c => Proxied(backends[c.Code])))
+        foreach (var c in configurations.Where(c => WrkRuns.Proxied(backends[c.Code])))
         {
             targets.Add(new($"health {c.Code}", c.Code, "/health/live", OwnPort: false, WithToken: false));
             targets.Add(new($"health {c.Code} own", c.Code, "/health/live", OwnPort: true, WithToken: false));
@@ -71,34 +55,15 @@ public static class ThroughputBenchmarks
         // Warm-up (JIT, connections, this token): each target once in full mode, each backend's full path in quick mode.
         var warmUps = quick ? targets.Where(t => t.Key.StartsWith("full", StringComparison.Ordinal) && !t.OwnPort).ToList() : targets;
         Console.WriteLine($"  wrk -t{Wrk.Threads} -c{Wrk.Connections}, {targets.Count} targets, {rounds} round(s) of {load.TotalSeconds:F0} s each after {warmUps.Count} warm-up runs of 1 s");
-        foreach (var target in warmUps)
-        {
-            await MeasureAsync(target, backends[target.Code], token, TimeSpan.FromSeconds(1));
-        }
-        var samples = targets.ToDictionary(t => t.Key, _ => new List<Sample>());
-        for (var round = 0; round < rounds; round++)
-        {
-            // Interleaved and rotated, so drift on a shared machine hits each target alike.
-            for (var i = 0; i < targets.Count; i++)
-            {
-                var target = targets[(round + i) % targets.Count];
-                samples[target.Key].Add(await MeasureAsync(target, backends[target.Code], token, load));
-            }
-        }
+        var samples = await WrkRuns.RoundsAsync(targets, warmUps, backends, token, rounds, load);
 
         if (System.Environment.GetEnvironmentVariable("DIVE_BENCH_TRACE") is { Length: > 0 } traceDirectory)
         {
             await TraceAsync(backends[Reference], token, traceDirectory);
         }
 
-        Summary Of(string key) => new(samples[key]);
+        WrkRuns.Summary Of(string key) => new(samples[key]);
         var reference = Of($"full {Reference}");
-        var health = Of("health");
-        var hub = backends[HealthCode];
-        var userUrl = Proxied(hub) ? $"{AppHostProcess.BackendUri(HealthCode)} (orchestrator proxy)" : $"{AppHostProcess.BackendUri(HealthCode)} (the backend's own port: no proxy)";
-        report.Add($"{HealthCode} GET /health/live on {userUrl}, median of {rounds}", health.Text);
-        report.Add($"ROU GET /api/resources with a token ({configurations[0].Name}) on the URL users reach, median of {rounds}", reference.Text,
-            target: ">= 13000 req/s", met: reference.Rps >= 13000);
         foreach (var c in configurations.Skip(1))
         {
             var other = Of($"full {c.Code}");
@@ -113,7 +78,7 @@ public static class ThroughputBenchmarks
             var ratio = c.Code == "BEL" ? reference.Rps / other.Rps : other.Rps / reference.Rps;
             report.Add(measure, value, baseline, Report.F(ratio), target, met);
         }
-        foreach (var c in configurations.Where(c => Proxied(backends[c.Code])))
+        foreach (var c in configurations.Where(c => WrkRuns.Proxied(backends[c.Code])))
         {
             var proxied = Of($"health {c.Code}");
             var own = Of($"health {c.Code} own");
@@ -123,13 +88,11 @@ public static class ThroughputBenchmarks
             var fullOwn = Of($"full {c.Code} own");
             report.Add($"{c.Code} full path, orchestrator proxy vs the backend's own port", fullProxied.Text, fullOwn.Text, Report.F(fullProxied.Rps / fullOwn.Rps));
         }
-        var rss = samples.Where(s => s.Key.StartsWith("full", StringComparison.Ordinal)).SelectMany(s => s.Value).Max(s => s.RssMb);
-        report.Add("largest backend RSS right after a wrk run (any configuration)", $"{Report.F(rss, 0)} MB", target: "< 120 MB", met: rss < 120);
-        report.Note($"Throughput: wrk -t{Wrk.Threads} -c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run, {rounds} round(s) interleaved with rotating order, " +
+        report.Note($"Levers: wrk -t{Wrk.Threads} -c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run, {rounds} round(s), the order shuffled anew each round, " +
             "medians; each value is req/s, p50 / p99 latency, the backend's CPU time per request (utime + stime from /proc/<pid>/stat before and after the run, " +
             "10 ms resolution; wrk itself, Redis and the proxy use the same 2 cores and are not counted) and the backend's largest RSS right after a run. " +
-            "Every spoke runs one configuration, all started " +
-            $"together; ROU has every lever on. Each catalog holds {Uploads} uploads besides its seed. The api limit is raised so no request is refused; " +
+            $"An app with the hub and {configurations.Count} spokes, each one configuration, all started together; {Reference} and {SecondReference} have every lever on " +
+            $"(their ratio is the noise floor of a spoke's place in the app). Each catalog holds {WrkRuns.Uploads} uploads besides its seed. The api limit is raised so no request is refused; " +
             "a run with any non-2xx response or socket error fails the bench (a response slower than 10 s is a wrk timeout, printed as a warning). The machine may be shared: compare ratios, not absolute numbers.");
     }
 
@@ -156,55 +119,5 @@ public static class ThroughputBenchmarks
             throw new InvalidOperationException($"dotnet-trace wrote no trace (exit code {trace.ExitCode}); is it dotnet-trace 10 (dotnet tool install -g dotnet-trace)?");
         }
         Console.WriteLine($"  traced ROU's full path ({Report.F(result.RequestsPerSecond, 0)} req/s under the profiler): {output}");
-    }
-
-    private static bool Proxied(BackendProcess backend) => backend.OwnUri.Port != AppHostProcess.BackendUri(backend.Code).Port;
-
-    private static async Task<Sample> MeasureAsync(Target target, BackendProcess backend, string token, TimeSpan duration)
-    {
-        var url = new Uri(target.OwnPort ? backend.OwnUri : AppHostProcess.BackendUri(target.Code), target.Path);
-        var cpuBefore = backend.CpuMicroseconds();
-        var result = await Wrk.RunAsync(url, target.WithToken ? token : null, duration);
-        var cpu = backend.CpuMicroseconds() - cpuBefore;
-        if (result.Non2xx > 0 || result.SocketErrors > 0)
-        {
-            throw new InvalidOperationException($"wrk {url}: {result.Non2xx} non-2xx responses, {result.SocketErrors} socket errors of {result.Requests} requests");
-        }
-        if (result.Timeouts > 0)
-        {
-            Console.WriteLine($"  warning: wrk {url}: {result.Timeouts} of {result.Requests} requests got no response within {Wrk.Timeout.TotalSeconds:F0} s (an overloaded machine?)");
-        }
-        return new Sample(result, result.Requests == 0 ? double.NaN : cpu / result.Requests, backend.RssMb());
-    }
-
-    private sealed class Summary(List<Sample> samples)
-    {
-        public double Rps { get; } = Stats.Median([.. samples.Select(s => s.Wrk.RequestsPerSecond)]);
-
-        public string Text =>
-            $"{Report.F(Rps, 0)} req/s, p50 / p99 {Report.F(Stats.Median([.. samples.Select(s => s.Wrk.P50Ms)]), 2)} / {Report.F(Stats.Median([.. samples.Select(s => s.Wrk.P99Ms)]), 2)} ms, " +
-            $"{Report.F(Stats.Median([.. samples.Select(s => s.CpuUsPerRequest)]), 0)} us CPU/req, RSS {Report.F(samples.Max(s => s.RssMb), 0)} MB";
-    }
-
-    /// <summary>A few unclassified documents releasable to the whole federation, as a user would upload them.</summary>
-    private static async Task UploadAsync(string code, string token)
-    {
-        using var http = new HttpClient { BaseAddress = AppHostProcess.BackendUri(code), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        for (var i = 1; i <= Uploads; i++)
-        {
-            using var response = await http.PostAsJsonAsync("/api/upload", new
-            {
-                resourceId = $"{code}-BENCH-{i:D3}",
-                title = $"Benchmark document {i}",
-                classification = "UNCLASSIFIED",
-                releasabilityTo = new[] { "USA", "ROU", "BEL", "EST", "DNK", "LVA", "LTU", "HRV", "SVN", "SVK" },
-                coi = Array.Empty<string>(),
-            });
-            if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created))
-            {
-                throw new InvalidOperationException($"upload to {code} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            }
-        }
     }
 }

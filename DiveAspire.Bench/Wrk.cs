@@ -56,6 +56,23 @@ public static partial class Wrk
         return match.Success ? Duration(match.Groups["t"].Value, match.Groups["u"].Value) : null;
     }
 
+    /// <summary>The Lua pacing for <see cref="RunAsync"/>: one schedule per wrk thread (each thread has its own Lua state).</summary>
+    private static string Pacing(double rate) => $$"""
+        local ffi = require("ffi")
+        ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } dive_timespec; int clock_gettime(int clock, dive_timespec *tp); ]]
+        local now = ffi.new("dive_timespec")
+        local interval = {{(1000.0 * Threads / rate).ToString("R", CultureInfo.InvariantCulture)}}
+        local due = nil
+        function delay()
+          ffi.C.clock_gettime(1, now)
+          local ms = tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
+          if due == nil or due < ms - 1000 then due = ms end
+          due = due + interval
+          return math.max(0, due - ms)
+        end
+
+        """;
+
     /// <summary>wrk prints durations as 402.00us, 1.29ms, 2.00s or 1.50m.</summary>
     private static double Duration(string value, string unit) => double.Parse(value, CultureInfo.InvariantCulture) * unit switch
     {
@@ -78,15 +95,22 @@ public static partial class Wrk
     [GeneratedRegex(@"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", RegexOptions.Multiline)]
     private static partial Regex SocketErrorsLine();
 
-    /// <summary>wrk -t2 -c32 --latency --timeout 10s for <paramref name="duration"/>; with a bearer token when given.</summary>
-    public static async Task<Result> RunAsync(Uri url, string? token, TimeSpan duration)
+    /// <summary>
+    /// wrk -t2 -c32 --latency --timeout 10s for <paramref name="duration"/>; with a bearer token when given. With
+    /// <paramref name="rate"/>, wrk's <c>delay()</c> hook paces the requests: each thread keeps a schedule of rate /
+    /// threads sends a second (monotonic clock through LuaJIT's FFI) and every request of its connections takes the next
+    /// slot, waiting until it is due. A connection still waiting for a response takes no slot, so when responses lag the
+    /// schedule the load drops (coordinated omission: the latency of the requests that would have been sent is not
+    /// counted); compare the achieved rate with the one asked for.
+    /// </summary>
+    public static async Task<Result> RunAsync(Uri url, string? token, TimeSpan duration, double? rate = null)
     {
         var script = Path.Combine(Directory.CreateTempSubdirectory("dive-bench-wrk-").FullName, "headers.lua");
         try
         {
             File.WriteAllText(script, "");
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.WriteAllText(script, token is null ? "" : $"wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n");
+            File.WriteAllText(script, (token is null ? "" : $"wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n") + (rate is { } r ? Pacing(r) : ""));
             var info = new ProcessStartInfo("wrk", [$"-t{Threads}", $"-c{Connections}", $"-d{Math.Max(1, (int)duration.TotalSeconds)}s", "--latency", "--timeout", $"{(int)Timeout.TotalSeconds}s", "-s", script, url.ToString()])
             {
                 RedirectStandardOutput = true,

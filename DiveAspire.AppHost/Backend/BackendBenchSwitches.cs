@@ -6,9 +6,11 @@ namespace Aspire.Hosting;
 /// <summary>
 /// Switches that exist for <c>./dive bench</c>, which runs one configuration per spoke to compare them in the same run:
 /// <c>Dive:Gc:&lt;code&gt;=server|workstation</c> (the backend's garbage collector; default: workstation, as its project
-/// file says) and <c>Dive:Otlp:&lt;code&gt;=false</c> (no telemetry export to the dashboard).
+/// file says), <c>Dive:Otlp:&lt;code&gt;=false</c> (no telemetry export to the dashboard) and
+/// <c>Dive:DotnetEnv:&lt;code&gt;:&lt;Knob&gt;=value</c> (the runtime knob <c>DOTNET_&lt;Knob&gt;</c>, e.g. <c>GCgen0size</c>, for the
+/// memory comparison of <c>./dive bench --memory</c>).
 /// </summary>
-public static class BackendBenchSwitches
+public static partial class BackendBenchSwitches
 {
     public static IResourceBuilder<T> WithBenchSwitches<T>(this IResourceBuilder<T> backend, IConfiguration config, InstanceDefinition instance)
         where T : IResourceWithEnvironment
@@ -37,6 +39,17 @@ public static class BackendBenchSwitches
             case var other:
                 throw new TopologyException($"Dive:Otlp:{instance.LowerCode} must be true or false (got '{other}').");
         }
+        foreach (var knob in config.GetSection($"Dive:DotnetEnv:{instance.LowerCode}").GetChildren())
+        {
+            if (!KnobName().IsMatch(knob.Key) || knob.Value is null)
+            {
+                throw new TopologyException($"Dive:DotnetEnv:{instance.LowerCode}:{knob.Key} must name a runtime knob (letters, digits, _) and have a value.");
+            }
+            backend.WithEnvironment($"DOTNET_{knob.Key}", knob.Value);
+        }
         return backend;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9_]*$")]
+    private static partial System.Text.RegularExpressions.Regex KnobName();
 }

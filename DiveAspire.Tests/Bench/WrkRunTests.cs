@@ -66,6 +66,19 @@ public sealed class WrkRunTests : IAsyncLifetime
         Assert.True(missing.Non2xx > 0 && missing.Non2xx == missing.Requests, $"{missing.Non2xx} non-2xx of {missing.Requests}");
     }
 
+    [Fact]
+    public async Task A_paced_wrk_run_holds_the_rate_it_was_given_instead_of_saturating()
+    {
+        var saturated = await Wrk.RunAsync(new Uri(_base, "/ok"), "test-token", TimeSpan.FromSeconds(2));
+        // Far below what the listener serves, so the pacing, not the server, sets the rate.
+        var rate = Math.Min(200, saturated.RequestsPerSecond / 4);
+        var paced = await Wrk.RunAsync(new Uri(_base, "/ok"), "test-token", TimeSpan.FromSeconds(3), rate);
+        Assert.Equal(0, paced.Non2xx);
+        Assert.True(paced.RequestsPerSecond > rate * 0.8 && paced.RequestsPerSecond < rate * 1.2,
+            $"paced at {rate:F0} req/s, wrk achieved {paced.RequestsPerSecond:F0} (unpaced {saturated.RequestsPerSecond:F0})");
+        Assert.True(_withToken >= saturated.Requests + paced.Requests, "the paced run's requests carry the token too");
+    }
+
     public async Task DisposeAsync()
     {
         _stop.Cancel();

@@ -82,18 +82,22 @@ public sealed class BackendLaunchModelTests : IDisposable
     }
 
     [Fact]
-    public async Task The_bench_switches_set_the_garbage_collector_and_drop_the_telemetry_export_of_one_backend_only()
+    public async Task The_bench_switches_set_the_garbage_collector_runtime_knobs_and_drop_the_telemetry_export_of_one_backend_only()
     {
-        await using var builder = await BuildAsync("Dive:Gc:rou=server", "Dive:Otlp:bel=false");
+        await using var builder = await BuildAsync("Dive:Gc:rou=server", "Dive:Otlp:bel=false", "Dive:DotnetEnv:bel:GCgen0size=0x400000");
         var rou = await EnvironmentAsync(Backend(builder, "rou"));
         var bel = await EnvironmentAsync(Backend(builder, "bel"));
         var usa = await EnvironmentAsync(Backend(builder, "usa"));
         Assert.Equal("1", rou["DOTNET_gcServer"]);
         Assert.DoesNotContain("DOTNET_gcServer", usa.Keys);
+        Assert.Equal("0x400000", bel["DOTNET_GCgen0size"]);
+        Assert.DoesNotContain("DOTNET_GCgen0size", rou.Keys);
         Assert.Equal("", bel["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.NotEqual("", usa["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:Gc:rou=fast"));
         Assert.Equal("Dive:Gc:rou must be server or workstation (got 'fast').", ex.Message);
+        ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:DotnetEnv:rou:GC-size=1"));
+        Assert.Equal("Dive:DotnetEnv:rou:GC-size must name a runtime knob (letters, digits, _) and have a value.", ex.Message);
     }
 
     [Theory]

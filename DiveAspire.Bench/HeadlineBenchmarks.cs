@@ -1,0 +1,62 @@
+namespace DiveAspire.Bench;
+
+/// <summary>
+/// The headline numbers, measured as the issue measured them: an app with the hub and ROU only (<c>./dive up --spokes
+/// rou</c>), wrk -t2 -c32 on ROU's <c>/health/live</c> and full path on the URL users reach; then the full path paced at
+/// half the 13,000 req/s target and at half the rate just measured, for p99 at a rate the backend can hold.
+/// </summary>
+public static class HeadlineBenchmarks
+{
+    public const string Code = "ROU";
+    public const double TargetRps = 13_000;
+    public const double TargetP99AtHalfMs = 5;
+
+    public static IEnumerable<string> AppHostArguments() => [$"Dive:Backends:{Code.ToLowerInvariant()}:RateLimits:Store=redis", WrkRuns.NoApiLimitHit];
+
+    public static async Task RunAsync(AppHostProcess app, Report report, bool quick)
+    {
+        var token = WrkRuns.MintToken(app);
+        var backend = BackendProcess.Find(app, Code);
+        var backends = new Dictionary<string, BackendProcess> { [Code] = backend };
+        await WrkRuns.UploadAsync(Code, token);
+        var url = WrkRuns.Proxied(backend) ? $"{AppHostProcess.BackendUri(Code)} (orchestrator proxy)" : $"{AppHostProcess.BackendUri(Code)} (the backend's own port: no proxy)";
+
+        var load = TimeSpan.FromSeconds(quick ? 3 : 10);
+        var rounds = quick ? 1 : 3;
+        WrkRuns.Target[] targets =
+        [
+            new("health", Code, "/health/live", OwnPort: false, WithToken: false),
+            new("full", Code, "/api/resources", OwnPort: false, WithToken: true),
+        ];
+        Console.WriteLine($"  hub + {Code} only: wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s after a 1 s warm-up each");
+        var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load);
+        var health = new WrkRuns.Summary(samples["health"]);
+        var full = new WrkRuns.Summary(samples["full"]);
+        report.Add($"{Code} GET /health/live on {url}, hub + {Code} only, median of {rounds}", health.Text);
+        report.Add($"{Code} GET /api/resources with a token (full path: JWT + revocation check + Redis limiter + ACP-240) on the URL users reach, hub + {Code} only, median of {rounds}",
+            full.Text, target: $">= {TargetRps:F0} req/s", met: full.Rps >= TargetRps);
+
+        // Paced: p99 at a rate held, not at saturation (where latency is mostly queueing).
+        var halfTarget = TargetRps / 2;
+        var halfMeasured = Math.Round(full.Rps / 2);
+        WrkRuns.Target[] paced =
+        [
+            new("half target", Code, "/api/resources", OwnPort: false, WithToken: true, Rate: halfTarget),
+            new("half measured", Code, "/api/resources", OwnPort: false, WithToken: true, Rate: halfMeasured),
+        ];
+        var pacedSamples = await WrkRuns.RoundsAsync(paced, [], backends, token, rounds, load);
+        var atHalfTarget = new WrkRuns.Summary(pacedSamples["half target"]);
+        var atHalfMeasured = new WrkRuns.Summary(pacedSamples["half measured"]);
+        // Met only if the rate was held too: a backend that cannot reach it would otherwise pass on a lighter load.
+        report.Add($"{Code} full path paced at {halfTarget:F0} req/s (half the target), achieved rate, p50 / p99, median of {rounds}", atHalfTarget.Text,
+            target: $"p99 <= {TargetP99AtHalfMs:F0} ms at {halfTarget:F0} req/s", met: atHalfTarget.Rps >= 0.95 * halfTarget && atHalfTarget.P99Ms <= TargetP99AtHalfMs);
+        report.Add($"{Code} full path paced at {halfMeasured:F0} req/s (half the rate measured above), achieved rate, p50 / p99, median of {rounds}", atHalfMeasured.Text,
+            target: $"p99 <= {TargetP99AtHalfMs:F0} ms", met: atHalfMeasured.Rps >= 0.95 * halfMeasured && atHalfMeasured.P99Ms <= TargetP99AtHalfMs);
+        var rss = new[] { full, atHalfTarget, atHalfMeasured }.Max(s => s.RssMb);
+        report.Add($"{Code} backend RSS right after a wrk run (default settings, hub + {Code} only)", $"{Report.F(rss, 0)} MB", target: "< 120 MB", met: rss < 120);
+        report.Note($"Headline: an app with the hub and {Code} only (as ./dive up --spokes rou), {Code} with default settings (every lever on); wrk -t{Wrk.Threads} " +
+            $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
+            "to a schedule of rate / threads requests a second; a connection waiting for its response takes no slot, so if responses lag the load drops " +
+            "instead of queueing (coordinated omission: the delay the unsent requests would have seen is not counted). A rate is met only if at least 95 % of it was achieved.");
+    }
+}
