@@ -137,9 +137,9 @@ public sealed partial class KubePlayConversion
         {
             foreach (var port in service["spec"]!["ports"]!.AsArray().Select(p => p!.AsObject()))
             {
-                var servicePort = (int)port["port"]!;
+                var servicePort = Int(port["port"]);
                 var target = port["targetPort"]!.GetValueKind() == System.Text.Json.JsonValueKind.Number
-                    ? (int)port["targetPort"]! : PortOf(container, (string)port["targetPort"]!);
+                    ? Int(port["targetPort"]) : PortOf(container, (string)port["targetPort"]!);
                 if (servicePort == target)
                 {
                     continue;
@@ -148,7 +148,7 @@ public sealed partial class KubePlayConversion
                 Assert.True(args is [_, JsonValue] && ((string)args[1]!).Contains("redis-server", StringComparison.Ordinal),
                     $"{name} ({code}): Service port {servicePort} -> {target}; only a Redis can be moved to its Service's port here");
                 args![1] = $"{(string)args[1]!} --port {servicePort}";
-                var containerPort = container["ports"]!.AsArray().Select(p => p!.AsObject()).Single(p => (int)p["containerPort"]! == target);
+                var containerPort = container["ports"]!.AsArray().Select(p => p!.AsObject()).Single(p => Int(p["containerPort"]) == target);
                 containerPort["containerPort"] = servicePort;
             }
         }
@@ -220,7 +220,9 @@ public sealed partial class KubePlayConversion
 
     private static int PortOf(JsonObject container, string port) => int.TryParse(port, out var number)
         ? number
-        : (int)container["ports"]!.AsArray().Single(p => (string?)p!["name"] == port)!["containerPort"]!;
+        : Int(container["ports"]!.AsArray().Single(p => (string?)p!["name"] == port)!["containerPort"]);
+
+    private static int Int(JsonNode? number) => int.Parse(number!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
 
     private static JsonObject SecretAsConfigMap(JsonObject secret, string name)
     {

@@ -59,8 +59,10 @@ for framework in "${frameworks[@]}"; do
 done
 while read -r lib; do
   [[ -e $rootfs$lib ]] || install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$lib"
-done < <({ for f in "$rootfs/dotnet/dotnet" "$rootfs"/dotnet/host/fxr/*/*.so "$rootfs"/dotnet/shared/*/*/*.so "${dlopened[@]}"; do
-            echo "${f#"$rootfs"}" | grep -q '^/usr/lib' && echo "$f"; ldd "$f" 2>/dev/null | grep -oE '/[^ ]+'; done; } | sort -u)
+done < <({ printf '%s\n' "${dlopened[@]}"
+           for f in "$rootfs/dotnet/dotnet" "$rootfs"/dotnet/host/fxr/*/*.so "$rootfs"/dotnet/shared/*/*/*.so "${dlopened[@]}"; do
+             ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true
+           done; } | sort -u)
 
 cat >"$dir/Containerfile" <<EOF
 FROM scratch
