@@ -71,6 +71,9 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
             Assert.True(exit == 0, $"podman kube play of {code} failed ({exit}): {log}");
         }
         await WaitAllReadyAsync();
+        // Separate pods, each its own network namespace: nothing reaches another workload through localhost.
+        var namespaces = _conversion.Workloads.Select(w => PodmanEnvironment.PodmanOk($"inspect --format {{{{.NetworkSettings.SandboxKey}}}} {w.Container}")).ToList();
+        Assert.Equal(_conversion.Workloads.Count, namespaces.Where(n => n.Length > 0).Distinct().Count());
         output.WriteLine($"{_conversion.Workloads.Count} pods ready {clock.Elapsed.TotalSeconds:F1} s after the first kube play: {string.Join(", ", _conversion.Workloads)}");
 
         var token = _realms.Mint("usa", $"kube-play-{Guid.NewGuid():N}"[..24], issuer: PublishedIssuer("usa"));

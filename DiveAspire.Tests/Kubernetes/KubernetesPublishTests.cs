@@ -135,6 +135,22 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         }
     }
 
+    // In a pod, clients come from other pods: a Redis or Sentinel bound to loopback (as the process runtime binds them)
+    // would refuse every one. KubePlayTests shows the published ones serve other pods.
+    [Fact]
+    public void No_published_redis_or_sentinel_binds_loopback()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            foreach (var deployment in published.Objects(code).Where(o => (string?)o["kind"] == "Deployment"))
+            {
+                var container = Container(deployment);
+                var command = string.Join(' ', (container["command"]?.AsArray() ?? []).Concat(container["args"]?.AsArray() ?? []).Select(a => (string?)a));
+                Assert.DoesNotMatch(@"--bind\s+(127\.|localhost|::1)", command);
+            }
+        }
+    }
+
     // Found by playing the manifests: a mount point inside a read-only ConfigMap or Secret volume cannot be created.
     [Fact]
     public void No_volume_is_mounted_inside_a_read_only_volume()
