@@ -128,7 +128,7 @@ public static class KubernetesObjects
         })).ToList();
 
     /// <summary>Ingress to pods of <paramref name="target"/> only from the listed peers, on the listed ports.</summary>
-    public static Map NetworkPolicy(string name, string target, IEnumerable<Map> peers, IEnumerable<int> ports) => new()
+    public static Map NetworkPolicy(string name, string target, IEnumerable<Map> peers, IEnumerable<string> ports) => new()
     {
         ["apiVersion"] = "networking.k8s.io/v1",
         ["kind"] = "NetworkPolicy",
@@ -169,7 +169,7 @@ public static class KubernetesObjects
     };
 
     /// <summary>Ingress to <paramref name="target"/> from anywhere on its ports (the backend API, Keycloak, Grafana: authenticated or public).</summary>
-    public static Map AllowAll(string target, IEnumerable<int> ports) => new()
+    public static Map AllowAll(string target, IEnumerable<string> ports) => new()
     {
         ["apiVersion"] = "networking.k8s.io/v1",
         ["kind"] = "NetworkPolicy",

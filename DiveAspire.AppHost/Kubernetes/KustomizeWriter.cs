@@ -79,7 +79,20 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             patches.Add(new Map
             {
                 ["target"] = new Map { ["kind"] = "Service", ["name"] = workload.Service },
-                ["patch"] = Yaml.Document(workload.Ports.Select((p, i) => (object)new Map { ["op"] = "replace", ["path"] = $"/spec/ports/{i}/port", ["value"] = p.Port }).ToList()),
+                ["patch"] = Yaml.Document(workload.Ports.SelectMany((p, i) => new object[]
+                {
+                    new Map { ["op"] = "replace", ["path"] = $"/spec/ports/{i}/port", ["value"] = p.Port },
+                    new Map { ["op"] = "replace", ["path"] = $"/spec/ports/{i}/targetPort", ["value"] = p.TargetPort },
+                }).ToList()),
+            });
+            // The nation's container port (a backend listens on its planned port, HTTP_PORTS): probes and Service follow it.
+            patches.Add(new Map
+            {
+                ["target"] = new Map { ["kind"] = "Deployment", ["name"] = workload.Service },
+                ["patch"] = Yaml.Document(workload.Ports.Select((p, i) => (object)new Map
+                {
+                    ["op"] = "replace", ["path"] = $"/spec/template/spec/containers/0/ports/{i}/containerPort", ["value"] = p.TargetPort,
+                }).ToList()),
             });
         }
         var generators = new List<object>
@@ -211,7 +224,8 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
     /// </summary>
     private Map PolicyOf(Workload workload)
     {
-        var ports = workload.Ports.Select(p => p.TargetPort).ToList();
+        // By name: each nation's container listens on its own planned port (a backend's HTTP_PORTS), base has the hub's.
+        var ports = workload.Ports.Select(p => p.Name).ToList();
         if (workload.Kind is WorkloadKind.Backend or WorkloadKind.Keycloak || workload.ResourceName == MonitoringNames.Grafana)
         {
             return AllowAll(workload.Service, ports);
@@ -327,10 +341,13 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
             yield return (source, Mount(volume, directory, readOnly: true));
             if (workload.ResourceName == MonitoringNames.Prometheus)
             {
-                yield return (ConfigMapVolume("rules", "prometheus-rules"), Mount("rules", $"{directory}/rules", readOnly: true));
+                // Beside the configuration, not inside it: a mount point inside a read-only ConfigMap volume cannot be created.
+                yield return (ConfigMapVolume("rules", "prometheus-rules"), Mount("rules", PrometheusRulesDirectory, readOnly: true));
             }
         }
     }
+
+    private const string PrometheusRulesDirectory = "/etc/prometheus/dive-rules";
 
     /// <summary>The Secret with a Redis's ACL file: one per instance Redis, one for all data nodes of the shared store.</summary>
     public static string AclSecret(Workload workload) =>
@@ -405,7 +422,7 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
         var backends = graph.Workloads.Where(w => w.Kind == WorkloadKind.Backend)
             .Select(w => new BackendScrapeTarget(graph.Address(w), w.Owner.Code, w.Owner.RoleName)).ToList();
         File.WriteAllText(Path.Combine(files, "prometheus.yml"), PrometheusConfig.Render(
-            monitoring.Settings.ScrapeInterval, "/etc/prometheus/dive/rules/*.yml",
+            monitoring.Settings.ScrapeInterval, $"{PrometheusRulesDirectory}/*.yml",
             $"{MonitoringNames.RedisExporter}:{PortOf(MonitoringNames.RedisExporter)}", $"{MonitoringNames.Alertmanager}:{PortOf(MonitoringNames.Alertmanager)}",
             redis, backends));
         var rules = new List<object>();

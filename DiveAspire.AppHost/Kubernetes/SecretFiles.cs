@@ -115,7 +115,7 @@ public sealed class SecretFiles(PublishedGraph graph, InstanceDefinition instanc
             {
                 sentinelUsers.Add((user, await ValueAsync(PasswordOf(user), ct).ConfigureAwait(false)));
             }
-            await PrivateFile.WriteAsync(Path.Combine(values, SharedStoreHa.SentinelConfig), SharedStoreHa.RenderSentinelConfig(ha, sentinel, sentinelUsers), ct).ConfigureAwait(false);
+            await PrivateFile.WriteAsync(Path.Combine(values, SharedStoreHa.SentinelConfig), SharedStoreHa.RenderSentinelConfig(graph.Topology, ha, sentinel, sentinelUsers), ct).ConfigureAwait(false);
         }
         if (exporter is not null)
         {

@@ -54,6 +54,8 @@ ensure_packages() {
   # Aspire's containers find each other by name (redis-usa.dev.internal, ...): with the CNI network backend of
   # Debian's Podman 4.3 that needs the dnsname plugin.
   [[ -x /usr/lib/cni/dnsname ]] || missing+=(golang-github-containernetworking-plugin-dnsname)
+  # `podman kube play` (KubePlayTests) builds its pause image from catatonit.
+  command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
   ((${#missing[@]})) || return 0
   install_packages "${missing[@]}"
 }

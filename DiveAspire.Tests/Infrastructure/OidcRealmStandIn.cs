@@ -33,6 +33,9 @@ public sealed class OidcRealmStandIn : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>Where it listens (loopback unless set before <see cref="StartAsync"/>, e.g. to an address containers reach).</summary>
+    public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
+
     /// <summary>While true, every request is accepted and never answered (a realm that hangs).</summary>
     public bool Stalled { get; set; }
 
@@ -91,7 +94,7 @@ public sealed class OidcRealmStandIn : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, Port));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ListenAddress, Port));
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -138,7 +141,7 @@ public sealed class OidcRealmStandIn : IAsyncDisposable
         }
     }
 
-    private string RealmUrl(string code) => $"http://127.0.0.1:{Port}/realms/{Federation.Realm(NatoCatalog.Get(code))}";
+    private string RealmUrl(string code) => $"http://{ListenAddress}:{Port}/realms/{Federation.Realm(NatoCatalog.Get(code))}";
 
     private string? Realm(string realm) => _keys.Keys.FirstOrDefault(code => Federation.Realm(NatoCatalog.Get(code)) == realm);
 

@@ -150,6 +150,57 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         }
     }
 
+    // Found by playing the manifests (KubePlayTests): base carries the hub's container port, and a spoke's backend listened
+    // on its own HTTP_PORTS while its probes, Service and NetworkPolicy pointed at the hub's.
+    [Fact]
+    public void Each_nations_backend_listens_where_its_probes_service_and_network_policy_point()
+    {
+        foreach (var instance in published.Topology.Instances)
+        {
+            var code = instance.LowerCode;
+            var container = Container(published.Object(code, "Deployment", "backend"));
+            var http = container["ports"]!.AsArray().Single(p => (string?)p!["name"] == "http")!;
+            Assert.Equal((string?)Env(container)["HTTP_PORTS"], ((long)http["containerPort"]!).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal((long)http["containerPort"]!, (long)published.Object(code, "Service", "backend")["spec"]!["ports"]![0]!["targetPort"]!);
+            foreach (var probe in new[] { "readinessProbe", "livenessProbe", "startupProbe" })
+            {
+                Assert.Equal("http", (string?)container[probe]!["httpGet"]!["port"]);
+            }
+            var policy = published.Object(code, "NetworkPolicy", "backend-ingress");
+            Assert.Equal("http", (string?)policy["spec"]!["ingress"]![0]!["ports"]![0]!["port"]);
+        }
+    }
+
+    // In a pod, clients come from other pods: a Redis or Sentinel bound to loopback (as the process runtime binds them)
+    // would refuse every one. KubePlayTests shows the published ones serve other pods.
+    [Fact]
+    public void No_published_redis_or_sentinel_binds_loopback()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            foreach (var deployment in published.Objects(code).Where(o => (string?)o["kind"] == "Deployment"))
+            {
+                var container = Container(deployment);
+                var command = string.Join(' ', (container["command"]?.AsArray() ?? []).Concat(container["args"]?.AsArray() ?? []).Select(a => (string?)a));
+                Assert.DoesNotMatch(@"--bind\s+(127\.|localhost|::1)", command);
+            }
+        }
+    }
+
+    // Found by playing the manifests: a mount point inside a read-only ConfigMap or Secret volume cannot be created.
+    [Fact]
+    public void No_volume_is_mounted_inside_a_read_only_volume()
+    {
+        foreach (var code in published.Built.Keys)
+        {
+            foreach (var deployment in published.Objects(code).Where(o => (string?)o["kind"] == "Deployment"))
+            {
+                var mounts = Container(deployment)["volumeMounts"]!.AsArray().Select(m => ((string)m!["mountPath"]!, (bool?)m["readOnly"] == true)).ToList();
+                Assert.All(mounts, inner => Assert.DoesNotContain(mounts, outer => outer.Item2 && inner.Item1.StartsWith(outer.Item1 + "/", StringComparison.Ordinal)));
+            }
+        }
+    }
+
     [Fact]
     public void A_spoke_needs_only_the_hubs_addresses_and_runs_nothing_of_the_hub()
     {
@@ -225,10 +276,12 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             Assert.Equal(node.HostPort, (long)published.Object("usa", "Service", node.ResourceName)["spec"]!["ports"]![0]!["port"]!);
             var args = string.Join(' ', Container(published.Object("usa", "Deployment", node.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
             Assert.Contains("--appendfsync always --maxmemory 256mb --maxmemory-policy noeviction", args);
-            Assert.Contains($"--replica-announce-ip {node.ResourceName} --replica-announce-port {node.HostPort}", args);
+            // Cluster names, which a spoke's backend (another namespace) resolves when the Sentinels hand them out: short names
+            // left ROU's backend unable to reach any node when the manifests were played (KubePlayTests).
+            Assert.Contains($"--replica-announce-ip {node.ResourceName}.dive-usa.svc.cluster.local --replica-announce-port {node.HostPort}", args);
             // The replication settings are the topology's (BlacklistHighAvailability), not a copy in the publisher.
             Assert.Contains(string.Join(' ', ha.ReplicationArguments()), args);
-            Assert.Equal(node != ha.InitialPrimary, args.Contains("--replicaof redis-blacklist 6479", StringComparison.Ordinal));
+            Assert.Equal(node != ha.InitialPrimary, args.Contains("--replicaof redis-blacklist.dive-usa.svc.cluster.local 6479", StringComparison.Ordinal));
             var peers = Peers(published.Object("usa", "NetworkPolicy", $"{node.ResourceName}-ingress"));
             Assert.Contains("redis-exporter@dive-usa", peers);
             Assert.Contains("backend@any dive-v3 namespace", peers);
@@ -238,11 +291,11 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         {
             Assert.Equal(sentinel.HostPort, (long)published.Object("usa", "Service", sentinel.ResourceName)["spec"]!["ports"]![0]!["port"]!);
             var args = string.Join(' ', Container(published.Object("usa", "Deployment", sentinel.ResourceName))["args"]!.AsArray().Select(a => (string)a!));
-            Assert.Contains($"--sentinel announce-ip {sentinel.ResourceName} --sentinel announce-port {sentinel.HostPort}", args);
+            Assert.Contains($"--sentinel announce-ip {sentinel.ResourceName}.dive-usa.svc.cluster.local --sentinel announce-port {sentinel.HostPort}", args);
         }
         var config = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "sentinel.conf"));
-        Assert.Contains("sentinel monitor dive-blacklist redis-blacklist 6479 2", config);
-        Assert.All(ha.SentinelMonitorLines(ha.InitialPrimary.ResourceName, ha.InitialPrimary.HostPort), line => Assert.Contains(line + "\n", config));
+        Assert.Contains("sentinel monitor dive-blacklist redis-blacklist.dive-usa.svc.cluster.local 6479 2", config);
+        Assert.All(ha.SentinelMonitorLines("redis-blacklist.dive-usa.svc.cluster.local", ha.InitialPrimary.HostPort), line => Assert.Contains(line + "\n", config));
         Assert.Contains("sentinel auth-user dive-blacklist sentinel", config);
         Assert.Contains("user backend-rou on #", config);
         var replication = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "replication.conf"));

@@ -9,7 +9,7 @@ namespace DiveAspire.Tests.Kubernetes;
 /// test class, with every secret parameter given as a fresh random value in its environment (never the developer's
 /// user secrets, never an argument), and --secrets-from user-secrets so that the secret files are written too.
 /// </summary>
-public sealed class PublishedManifestsFixture : IAsyncLifetime
+public class PublishedManifestsFixture : IAsyncLifetime
 {
     public const string Domain = "dive.test.example";
 
@@ -42,12 +42,15 @@ public sealed class PublishedManifestsFixture : IAsyncLifetime
     /// <summary>A line the output's owner already had in DIR/.gitignore: publishing must keep it.</summary>
     public const string ExistingGitIgnoreLine = "site-patches/*.local.yaml";
 
+    /// <summary>More configuration for the publish run (e.g. fewer spokes, another backend image).</summary>
+    protected virtual IEnumerable<string> ExtraPublishArgs => [];
+
     public async Task InitializeAsync()
     {
         await File.WriteAllTextAsync(Path.Combine(Output, ".gitignore"), ExistingGitIgnoreLine);
         var (code, stdout, stderr) = await PublishAsync(Output);
         Assert.True(code == 0, $"publish failed ({code}):\n{stdout}\n{stderr}");
-        foreach (var instance in Topology.Instances)
+        foreach (var instance in Topology.Instances.Where(i => Directory.Exists(Path.Combine(Output, "overlays", i.LowerCode))))
         {
             Built[instance.LowerCode] = await KustomizeAsync(Path.Combine(Output, "overlays", instance.LowerCode));
         }
@@ -65,7 +68,7 @@ public sealed class PublishedManifestsFixture : IAsyncLifetime
         }
         return ExternalProcess.RunAsync("dotnet",
             [AppHostDll, "--operation", "publish", "--step", "publish-kubernetes", "--output-path", output,
-             $"Dive:Publish:Domain={Domain}", "Dive:Publish:SecretsFrom=user-secrets"],
+             $"Dive:Publish:Domain={Domain}", "Dive:Publish:SecretsFrom=user-secrets", .. ExtraPublishArgs],
             TimeSpan.FromMinutes(3), environment);
     }
 

@@ -93,12 +93,12 @@ public sealed class PublishedSharedStoreTests(PublishedManifestsFixture publishe
     private static string Localize(string text, Dictionary<string, int> ports)
     {
         var ha = BlacklistHighAvailability.Default;
-        foreach (var node in ha.DataNodes.Select(n => (n.ResourceName, n.HostPort)).Concat(ha.Sentinels.Select(s => (s.ResourceName, s.HostPort)))
-                     .OrderByDescending(n => n.ResourceName.Length))
+        foreach (var node in ha.DataNodes.Select(n => (n.ResourceName, n.HostPort)).Concat(ha.Sentinels.Select(s => (s.ResourceName, s.HostPort))))
         {
-            text = text.Replace($"{node.ResourceName} {node.HostPort}", $"127.0.0.1 {ports[node.ResourceName]}", StringComparison.Ordinal)
-                .Replace($"announce-ip {node.ResourceName} --replica-announce-port {node.HostPort}", $"announce-ip 127.0.0.1 --replica-announce-port {ports[node.ResourceName]}", StringComparison.Ordinal)
-                .Replace($"announce-ip {node.ResourceName} --sentinel announce-port {node.HostPort}", $"announce-ip 127.0.0.1 --sentinel announce-port {ports[node.ResourceName]}", StringComparison.Ordinal);
+            var name = $"{node.ResourceName}.dive-usa.svc.cluster.local"; // the cluster name each node announces
+            text = text.Replace($"{name} {node.HostPort}", $"127.0.0.1 {ports[node.ResourceName]}", StringComparison.Ordinal)
+                .Replace($"announce-ip {name} --replica-announce-port {node.HostPort}", $"announce-ip 127.0.0.1 --replica-announce-port {ports[node.ResourceName]}", StringComparison.Ordinal)
+                .Replace($"announce-ip {name} --sentinel announce-port {node.HostPort}", $"announce-ip 127.0.0.1 --sentinel announce-port {ports[node.ResourceName]}", StringComparison.Ordinal);
         }
         return text;
     }

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using DiveAspire.Tests.ContainerRuntime;
+using DiveAspire.Tests.Infrastructure;
+using DiveAspire.Topology;
+using Xunit.Abstractions;
+
+namespace DiveAspire.Tests.Kubernetes;
+
+/// <summary>The hub and one spoke published as a user publishes them, with the backend stand-in image.</summary>
+public sealed class KubePlayManifestsFixture : PublishedManifestsFixture
+{
+    public const string BackendImage = "localhost/dive-backend:standin";
+    protected override IEnumerable<string> ExtraPublishArgs => ["Dive:Spokes=rou", $"Dive:Publish:BackendImage={BackendImage}"];
+}
+
+/// <summary>
+/// The published manifests of the hub (USA) and one spoke (ROU), run for real with <c>podman kube play</c>: every
+/// Deployment in its own pod (its own network namespace, so nothing reaches another through localhost) on a network of
+/// its own, from the stand-in images (Redis, exporter, Prometheus, Alertmanager, and the backend built by
+/// build-backend-standin.sh). What Podman 4.3 cannot play, and what stands in for it, is in <see cref="KubePlayConversion"/>;
+/// besides that, Keycloak and Grafana are not played (no image without a registry): the backends trust an
+/// <see cref="OidcRealmStandIn"/> for both realms instead, through the one setting that names a realm's metadata.
+/// Then every readiness probe of the manifests passes, a token of the hub's realm is accepted on the spoke, and after a
+/// logout on the hub the spoke refuses it within 1 s (through the hub's Sentinels and shared store). Everything is
+/// removed afterwards, on failure too. Skipped with the setup script's reason only where Podman cannot be set up.
+/// </summary>
+public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutputHelper output) : IClassFixture<KubePlayManifestsFixture>, IAsyncLifetime
+{
+    private static readonly string[] Codes = ["usa", "rou"];
+    private static readonly string[] NoImageHere = ["keycloak", "grafana"];
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(5);
+
+    private readonly string _prefix = "dive-kp-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+    private readonly string _work = Directory.CreateTempSubdirectory("dive-kube-play-").FullName; // 0700: the played YAML holds the secrets
+    private readonly List<string> _played = [];
+    private readonly OidcRealmStandIn _realms = new(Codes) { ListenAddress = PrimaryAddress() };
+    private KubePlayConversion? _conversion;
+    private bool _networkCreated;
+
+    private string Network => $"{_prefix}-net";
+
+    [SkippableFact]
+    public async Task The_hub_and_a_spoke_play_in_separate_pods_and_a_hub_logout_is_refused_on_the_spoke_within_a_second()
+    {
+        Skip.IfNot(PodmanEnvironment.Ready, PodmanEnvironment.Reason);
+        await BuildBackendImageAsync();
+        await _realms.StartAsync();
+        PodmanEnvironment.PodmanOk($"network create {Network}");
+        _networkCreated = true;
+        var subnet = PodmanEnvironment.PodmanOk($"network inspect {Network} --format {{{{range.Subnets}}}}{{{{.Subnet}}}}{{{{end}}}}");
+
+        var secrets = new Dictionary<string, List<JsonObject>>();
+        foreach (var code in Codes)
+        {
+            secrets[code] = KubernetesSchema.Documents(await PublishedManifestsFixture.KustomizeAsync(Path.Combine(published.Output, "secrets", code)));
+        }
+        _conversion = new KubePlayConversion(_prefix, subnet, Codes.ToDictionary(c => c, published.Objects), secrets, NoImageHere);
+        var clock = Stopwatch.StartNew();
+        foreach (var code in Codes)
+        {
+            var file = Path.Combine(_work, $"{code}.yaml");
+            File.WriteAllText(file, _conversion.Convert(code, BackendEnvironment));
+            _played.Add(file);
+            var addresses = string.Concat(_conversion.Workloads.Where(w => w.Code == code).Select(w => $" --ip {w.Address}"));
+            var (exit, log) = PodmanEnvironment.Podman($"kube play --network {Network}{addresses} {file}", TimeSpan.FromMinutes(3));
+            Assert.True(exit == 0, $"podman kube play of {code} failed ({exit}): {log}");
+        }
+        await WaitAllReadyAsync();
+        // Separate pods, each its own network namespace: nothing reaches another workload through localhost.
+        var namespaces = _conversion.Workloads.Select(w => PodmanEnvironment.PodmanOk($"inspect --format {{{{.NetworkSettings.SandboxKey}}}} {w.Container}")).ToList();
+        Assert.Equal(_conversion.Workloads.Count, namespaces.Where(n => n.Length > 0).Distinct().Count());
+        output.WriteLine($"{_conversion.Workloads.Count} pods ready {clock.Elapsed.TotalSeconds:F1} s after the first kube play: {string.Join(", ", _conversion.Workloads)}");
+
+        var token = _realms.Mint("usa", $"kube-play-{Guid.NewGuid():N}"[..24], issuer: PublishedIssuer("usa"));
+        Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync("rou", token));
+        Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync("usa", token));
+
+        using (var hub = Backend("usa", token))
+        using (var logout = await hub.PostAsync("/api/auth/logout", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+        }
+        var revoked = Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            status = await WhoAmIAsync("rou", token);
+        }
+        while (status == HttpStatusCode.OK && revoked.Elapsed < TimeSpan.FromSeconds(1));
+        output.WriteLine($"hub logout refused on the spoke after {revoked.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
+
+    /// <summary>What stands in for Keycloak: each backend reads both realms' metadata from the stand-in.</summary>
+    private IReadOnlyDictionary<string, string> BackendEnvironment(string deployment) => deployment == "backend"
+        ? Codes.ToDictionary(code => $"Dive__Auth__Realms__{code}__MetadataAddress", _realms.MetadataAddress)
+        : new Dictionary<string, string>();
+
+    private string PublishedIssuer(string code)
+    {
+        var backend = published.Object(code, "Deployment", "backend");
+        var env = backend["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray();
+        return (string)env.Single(e => (string?)e!["name"] == $"Dive__Auth__Realms__{code}__Issuer")!["value"]!;
+    }
+
+    private async Task BuildBackendImageAsync()
+    {
+        var script = Path.Combine(PodmanEnvironment.RepositoryRoot, "DiveAspire.Tests", "Kubernetes", "build-backend-standin.sh");
+        var environment = PodmanEnvironment.Variables.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!);
+        environment["DIVE_CONFIGURATION"] = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var (code, _, error) = await ExternalProcess.RunAsync(script, [KubePlayManifestsFixture.BackendImage], TimeSpan.FromMinutes(10), environment);
+        Assert.True(code == 0, $"the backend stand-in image could not be built: {error}");
+    }
+
+    /// <summary>Each manifest's readiness probe, evaluated against its pod's address; fails at once when a container stopped.</summary>
+    private async Task WaitAllReadyAsync()
+    {
+        var waiting = _conversion!.Workloads.ToList();
+        var deadline = Stopwatch.StartNew();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        while (waiting.Count > 0)
+        {
+            foreach (var workload in waiting.ToList())
+            {
+                if (await ReadyAsync(http, workload))
+                {
+                    waiting.Remove(workload);
+                    output.WriteLine($"ready after {deadline.Elapsed.TotalSeconds:F1} s: {workload}");
+                }
+                else if (PodmanEnvironment.Podman($"inspect --format {{{{.State.Status}}}} {workload.Container}").Output.Trim() is var state && state != "running")
+                {
+                    throw new Xunit.Sdk.XunitException($"{workload} is {state}:\n{Logs(workload)}");
+                }
+            }
+            if (deadline.Elapsed > ReadyTimeout)
+            {
+                throw new Xunit.Sdk.XunitException($"not ready within {ReadyTimeout.TotalMinutes} min: {string.Join(", ", waiting)}\n"
+                    + string.Join('\n', waiting.Select(Logs)));
+            }
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task<bool> ReadyAsync(HttpClient http, PlayedWorkload workload)
+    {
+        try
+        {
+            if (workload.ProbePath is { } path)
+            {
+                using var response = await http.GetAsync($"http://{workload.Address}:{workload.ProbePort}{path}");
+                return (int)response.StatusCode is >= 200 and < 400;
+            }
+            using var tcp = new TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await tcp.ConnectAsync(workload.Address, workload.ProbePort, timeout.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static string Logs(PlayedWorkload workload) =>
+        $"--- {workload.Container}:\n{PodmanEnvironment.Podman($"logs --tail 25 {workload.Container}").Output}";
+
+    private HttpClient Backend(string code, string token)
+    {
+        var backend = _conversion!.Workload(code, "backend");
+        var http = new HttpClient { BaseAddress = new Uri($"http://{backend.Address}:{backend.ProbePort}"), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    private async Task<HttpStatusCode> WhoAmIAsync(string code, string token)
+    {
+        using var http = Backend(code, token);
+        using var response = await http.GetAsync("/api/auth/whoami");
+        return response.StatusCode;
+    }
+
+    /// <summary>The address this machine sends from on its default route: the pods reach the realm stand-in there.</summary>
+    private static IPAddress PrimaryAddress()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect(IPAddress.Parse("203.0.113.1"), 9); // TEST-NET-3: nothing is sent
+        return ((IPEndPoint)socket.LocalEndPoint!).Address;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            foreach (var file in _played.AsEnumerable().Reverse())
+            {
+                PodmanEnvironment.Podman($"kube down {file}", TimeSpan.FromMinutes(2));
+            }
+            foreach (var workload in _conversion?.Workloads ?? [])
+            {
+                if (PodmanEnvironment.Podman($"pod exists {workload.Pod}").ExitCode == 0)
+                {
+                    PodmanEnvironment.Podman($"pod rm --force --time 2 {workload.Pod}");
+                }
+            }
+            foreach (var volume in _conversion?.Volumes.Distinct() ?? [])
+            {
+                PodmanEnvironment.Podman($"volume rm --force {volume}");
+            }
+            if (_networkCreated)
+            {
+                PodmanEnvironment.Podman($"network rm --force {Network}");
+            }
+        }
+        finally
+        {
+            await _realms.DisposeAsync();
+            Directory.Delete(_work, recursive: true);
+        }
+    }
+}
