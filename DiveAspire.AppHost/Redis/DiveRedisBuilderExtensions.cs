@@ -126,8 +126,10 @@ public static class DiveRedisBuilderExtensions
                 string.Create(CultureInfo.InvariantCulture, $"aclfile \"{redis.AclFilePath}\"\n") + replicationLines, ct).ConfigureAwait(false);
         });
 
+        // In a container on the host's network the node binds its planned port itself (HaContainerLaunch.BindAddresses).
         return builder.AddResource(redis)
-            .WithEndpoint(port: spec.HostPort, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
+            .WithEndpoint(port: spec.HostPort, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", isProxied: container is null)
+            .WithFreePortWhenRandomized(builder, proxied: container is null)
             .WithArgs(context =>
             {
                 foreach (var arg in container?.RunArguments(redis.Name, dataDirectory, VolumeName(spec, options)) ?? [])
@@ -138,7 +140,10 @@ public static class DiveRedisBuilderExtensions
                 context.Args.Add("--port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--bind");
-                context.Args.Add("127.0.0.1");
+                foreach (var address in container?.BindAddresses() ?? ["127.0.0.1"])
+                {
+                    context.Args.Add(address);
+                }
                 context.Args.Add("--protected-mode");
                 context.Args.Add("yes");
                 context.Args.Add("--dir");
