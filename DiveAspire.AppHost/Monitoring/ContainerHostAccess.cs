@@ -14,9 +14,9 @@ namespace DiveAspire.AppHost.Monitoring;
 /// <para>Podman's host name (host.containers.internal) is the gateway of Aspire's container network, a bridge that
 /// appears only after DCP bound its listeners, so nothing listens there. Under Podman the containers use the host's own
 /// primary address instead, which DCP binds at start and a container reaches through its gateway.</para>
-/// <para>The same holds for the HA shared store's nodes and Sentinels (container runtime with --ha): they run on the
-/// host's network behind the orchestrator's proxy (<see cref="HaContainerLaunch"/>), whose port then listens on every
-/// interface too, so that the exporter container can scrape them; each still refuses anyone without an ACL password.</para>
+/// <para>The HA shared store's nodes and Sentinels (container runtime with --ha) run on the host's network and listen on
+/// that address too (<see cref="HaContainerLaunch.BindAddresses"/>), so that the exporter container can scrape them; each
+/// still refuses anyone without an ACL password.</para>
 /// </summary>
 internal static class ContainerHostAccess
 {
@@ -32,7 +32,7 @@ internal static class ContainerHostAccess
         {
             builder.Configuration[ContainerHostnameSetting] = address.ToString();
         }
-        foreach (var (_, endpoint) in targets.BackendEndpoints.Concat(targets.HostRedisEndpoints))
+        foreach (var (_, endpoint) in targets.BackendEndpoints)
         {
             endpoint.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpoint.EndpointName).TargetHost = "0.0.0.0";
         }

@@ -99,6 +99,8 @@ public static class DiveRedisBuilderExtensions
     {
         var dataDirectory = Path.Combine(options.DataPath, spec.ResourceName);
         CreatePrivateDirectory(dataDirectory);
+        // Only the shared store serves other machines (joined spokes); an instance's own Redis stays on loopback.
+        var bindAddress = spec.Kind == RedisKind.TokenStore ? options.RedisBindAddress : DiveOptions.Loopback;
 
         var redis = new LocalRedisResource(spec.ResourceName, container?.Command ?? options.RedisServerPath, dataDirectory);
         redis.Annotations.Add(users);
@@ -126,8 +128,10 @@ public static class DiveRedisBuilderExtensions
                 string.Create(CultureInfo.InvariantCulture, $"aclfile \"{redis.AclFilePath}\"\n") + replicationLines, ct).ConfigureAwait(false);
         });
 
+        // In a container on the host's network the node binds its planned port itself (HaContainerLaunch.BindAddresses).
         return builder.AddResource(redis)
-            .WithEndpoint(port: spec.HostPort, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
+            .WithEndpoint(port: spec.HostPort, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", isProxied: container is null)
+            .WithFreePortWhenRandomized(builder, proxied: container is null)
             .WithArgs(context =>
             {
                 foreach (var arg in container?.RunArguments(redis.Name, dataDirectory, VolumeName(spec, options)) ?? [])
@@ -138,7 +142,7 @@ public static class DiveRedisBuilderExtensions
                 context.Args.Add("--port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--bind");
-                foreach (var address in BindAddress.RedisBindList(options.RedisBindAddress))
+                foreach (var address in container?.BindAddresses() ?? BindAddress.RedisBindList(bindAddress))
                 {
                     context.Args.Add(address);
                 }
@@ -152,7 +156,7 @@ public static class DiveRedisBuilderExtensions
                 }
                 replication?.AddArguments(context.Args, redis.PrimaryEndpoint);
             })
-            .WithBindAddress(LocalRedisResource.PrimaryEndpointName, options.RedisBindAddress)
+            .WithBindAddress(LocalRedisResource.PrimaryEndpointName, bindAddress)
             .WithHealthCheck(healthCheckKey);
     }
 

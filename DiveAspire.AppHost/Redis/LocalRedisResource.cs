@@ -3,7 +3,8 @@ using DiveAspire.Topology;
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
-/// A Redis server run from the machine's own <c>redis-server</c> binary, for machines without a container runtime.
+/// A Redis server run from the machine's own <c>redis-server</c> binary, for machines without a container runtime (and,
+/// for the HA shared store in the container runtime, from the Redis image on the host's network: <see cref="HaContainerLaunch"/>).
 /// Its connection string has the same shape as the container runtime's (host:port, the operator user), so consumers
 /// cannot tell them apart.
 /// </summary>

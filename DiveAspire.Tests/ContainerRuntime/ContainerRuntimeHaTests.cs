@@ -70,22 +70,35 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
         {
             await EventuallyAsync(() => revokers.Acknowledged.Count() >= 6, "revocations acknowledged before the kill");
             Assert.Empty(revokers.Refused);
-            fault = revokers.Now;
             PodmanEnvironment.PodmanOk($"kill --signal KILL {container}");
+            // Counted from when the kill returned: a revocation sent while the podman CLI was still starting may have
+            // reached the old primary, and must not pass for one the new primary acknowledged.
+            fault = revokers.Now;
             await EventuallyAsync(() => revokers.AcknowledgedAfter(fault) >= 3, "revocations acknowledged again after podman kill of the primary");
             output.WriteLine($"podman kill of {primary}: revocations acknowledged again after {revokers.FirstAcknowledgedAfter(fault)?.TotalSeconds:F1} s, " +
                 $"{revokers.Refused.Count(r => r >= fault)} refused (503) meanwhile");
             // The CLI names the new primary while the old one is still down.
-            var status = (await DiveAsync("redis", "sentinel", "status", "--json")).Json;
-            newPrimary = status.GetProperty("primary").GetProperty("name").GetString();
-            Assert.NotEqual(primary, newPrimary);
+            newPrimary = null;
+            await EventuallyAsync(async () =>
+            {
+                var status = (await DiveAsync("redis", "sentinel", "status", "--json")).Json;
+                newPrimary = status.GetProperty("primary").GetProperty("name").GetString();
+                return newPrimary != primary;
+            }, "dive redis sentinel status naming a new primary");
             Assert.Contains(newPrimary, federation.Topology.BlacklistHa!.DataNodes.Select(n => n.ResourceName));
         }
         finally
         {
             await revokers.StopAsync();
             // The orchestrator saw `podman run` end; the old primary comes back as a replica of the new one.
-            await federation.StartAgainAsync(primary, KnownResourceCommands.StartCommand, Deadline);
+            try
+            {
+                await federation.StartAgainAsync(primary, KnownResourceCommands.StartCommand, Deadline);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new InvalidOperationException($"{ex.Message}\nA fresh connection to {primary} now: {await FreshPingAsync(primary)}", ex);
+            }
         }
         Assert.Empty(revokers.Unexpected);
         Assert.Equal(newPrimary, await SteadyPrimaryAsync($"{primary} restarted after podman kill"));
@@ -120,6 +133,21 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
                 }
                 return true;
             }, $"every acknowledged revocation refused by backend-{code}");
+        }
+    }
+
+    private async Task<string> FreshPingAsync(string node)
+    {
+        try
+        {
+            await using var connection = await federation.ConnectAsync(node);
+            var pong = await connection.GetDatabase().PingAsync();
+            var role = (await connection.GetServers()[0].InfoAsync("replication")).SelectMany(g => g).FirstOrDefault(kv => kv.Key == "role").Value;
+            return $"PING {pong.TotalMilliseconds:F0} ms, role {role}, endpoint {await EndpointAsync(node)}";
+        }
+        catch (Exception ex)
+        {
+            return $"{ex.GetType().Name}: {ex.Message}";
         }
     }
 

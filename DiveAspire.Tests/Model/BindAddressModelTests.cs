@@ -21,18 +21,23 @@ public sealed class BindAddressModelTests : IDisposable
     }
 
     [Fact]
-    public async Task A_bind_address_adds_to_loopback_keeps_protected_mode_and_reaches_the_proxy_and_kestrel()
+    public async Task A_bind_address_adds_to_loopback_for_the_shared_store_only_keeps_protected_mode_and_reaches_the_proxy_and_kestrel()
     {
         await using var builder = await BuildModelAsync("process", "rou", _data, _secrets,
             "Dive:Redis:BindAddress=10.0.0.5", "Dive:Backend:BindAddress=10.0.0.5", "Dive:BackendLaunch=executable");
-        foreach (var name in new[] { "redis-blacklist", "redis-usa", "redis-rou" })
+        var store = Assert.IsType<LocalRedisResource>(Assert.Single(builder.Resources, r => r.Name == "redis-blacklist"));
+        var storeArgs = Strings(await ArgsAsync(store));
+        Assert.Equal(["127.0.0.1", "10.0.0.5", "--protected-mode", "yes"], storeArgs.Skip(storeArgs.IndexOf("--bind") + 1).Take(4));
+        Assert.Equal("10.0.0.5", Assert.Single(store.Annotations.OfType<EndpointAnnotation>()).TargetHost);
+        // The password is still required: the default user stays off in the ACL file, whatever the address.
+        Assert.DoesNotContain("--requirepass", storeArgs);
+        // Only the shared store serves other machines: an instance's own Redis (caches, OTP, limits) stays on loopback.
+        foreach (var name in new[] { "redis-usa", "redis-rou" })
         {
             var redis = Assert.IsType<LocalRedisResource>(Assert.Single(builder.Resources, r => r.Name == name));
             var args = Strings(await ArgsAsync(redis));
-            Assert.Equal(["127.0.0.1", "10.0.0.5", "--protected-mode", "yes"], args.Skip(args.IndexOf("--bind") + 1).Take(4));
-            Assert.Equal("10.0.0.5", Assert.Single(redis.Annotations.OfType<EndpointAnnotation>()).TargetHost);
-            // The password is still required: the default user stays off in the ACL file, whatever the address.
-            Assert.DoesNotContain("--requirepass", args);
+            Assert.Equal(["127.0.0.1", "--protected-mode"], args.Skip(args.IndexOf("--bind") + 1).Take(2));
+            Assert.Equal("localhost", Assert.Single(redis.Annotations.OfType<EndpointAnnotation>()).TargetHost);
         }
         var backend = Assert.Single(builder.Resources, r => r.Name == "backend-usa");
         Assert.Equal("10.0.0.5", Assert.Single(backend.Annotations.OfType<EndpointAnnotation>()).TargetHost);

@@ -97,7 +97,7 @@ public sealed class BlacklistHaModelTests : IDisposable
             [AppHostArgs.HighAvailability, "ASPIRE_CONTAINER_RUNTIME=podman", "Dive:VolumePrefix=dive-model", "Dive:Keycloak=false", .. extra]);
 
     [Fact]
-    public async Task Container_runtime_runs_every_node_and_sentinel_from_the_redis_image_on_the_host_network_behind_its_planned_port()
+    public async Task Container_runtime_runs_every_node_and_sentinel_from_the_redis_image_on_the_host_network_on_its_planned_port()
     {
         await using var builder = await BuildContainerAsync();
         var ha = BlacklistHighAvailability.Default;
@@ -107,7 +107,7 @@ public sealed class BlacklistHaModelTests : IDisposable
             Assert.Equal("podman", resource.Command);
             var endpoint = Assert.Single(resource.Annotations.OfType<EndpointAnnotation>());
             Assert.Equal(port, endpoint.Port);
-            Assert.True(endpoint.IsProxied, $"{name}: the orchestrator's proxy keeps the planned port while the container listens on a port of its own");
+            Assert.False(endpoint.IsProxied, $"{name}: the container on the host's network binds its planned port itself");
             var args = Strings(await ArgsAsync(resource));
             Assert.Equal(["run", "--rm", "--name", $"dive-model-{name}", "--network", "host"], args.Take(6));
             Assert.Equal(HaContainerLaunch.Image, args[args.IndexOf("--entrypoint") + 2]);
@@ -160,13 +160,15 @@ public sealed class BlacklistHaModelTests : IDisposable
         Assert.StartsWith("{redis-blacklist-sentinel-1.bindings.tcp.host}:{redis-blacklist-sentinel-1.bindings.tcp.port},", expression.ValueExpression);
         Assert.Contains("serviceName=dive-blacklist,user=backend-rou,", expression.ValueExpression);
 
-        // The exporter container scrapes the nodes through their proxies, which listen on every interface for it.
+        // The exporter container scrapes the nodes at the container host's address, on which they listen too.
         var exporter = await EnvironmentAsync(Get(builder, MonitoringNames.RedisExporter));
         foreach (var name in BlacklistHighAvailability.Default.ResourceNames)
         {
             var variable = $"DIVE_SCRAPE_{name.Replace('-', '_').ToUpperInvariant()}";
             Assert.True(exporter.ContainsKey(variable), $"the exporter is not told the address of {name}");
-            Assert.Equal("0.0.0.0", Assert.Single(Get(builder, name).Annotations.OfType<EndpointAnnotation>()).TargetHost);
+            var args = Strings(await ArgsAsync(Get(builder, name)));
+            var bind = args.IndexOf("--bind");
+            Assert.Equal(["127.0.0.1", "-192.0.2.10"], args.Skip(bind + 1).Take(2));
         }
     }
 

@@ -17,7 +17,7 @@ public static class BlacklistHaBuilderExtensions
     {
         // Container runtime: the Redis image on the host's network, for one address that works from everywhere (HaContainerLaunch).
         var container = runtime == DiveRuntime.Container
-            ? new HaContainerLaunch(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] is { Length: > 0 } name ? name : "docker", options.VolumePrefix)
+            ? new HaContainerLaunch(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] is { Length: > 0 } name ? name : "docker", options.VolumePrefix, builder.Configuration)
             : null;
         // One secret parameter per user, shared by every node and Sentinel: one credential reaches them all.
         var users = builder.AddRedisUserPasswords(topology.Blacklist, topology);
@@ -113,7 +113,8 @@ public static class BlacklistHaBuilderExtensions
         });
 
         return builder.AddResource(sentinel)
-            .WithEndpoint(port: node.HostPort, name: LocalSentinelResource.PrimaryEndpointName, scheme: "tcp")
+            .WithEndpoint(port: node.HostPort, name: LocalSentinelResource.PrimaryEndpointName, scheme: "tcp", isProxied: container is null)
+            .WithFreePortWhenRandomized(builder, proxied: container is null)
             .WithArgs(context =>
             {
                 // In a container: the image's redis-server in Sentinel mode (the same binary as redis-sentinel).
@@ -129,7 +130,10 @@ public static class BlacklistHaBuilderExtensions
                 context.Args.Add("--port");
                 context.Args.Add(sentinel.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--bind");
-                context.Args.Add(DataNodeReplication.Host);
+                foreach (var address in container?.BindAddresses() ?? [DataNodeReplication.Host])
+                {
+                    context.Args.Add(address);
+                }
             })
             .WithHealthCheck(healthCheckKey);
     }

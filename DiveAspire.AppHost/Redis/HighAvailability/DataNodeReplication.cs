@@ -4,9 +4,10 @@ using DiveAspire.Topology;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// How one data node of the HA shared store replicates (process runtime). Every address is 127.0.0.1 and a host port
-/// (the orchestrator's proxy in front of each process): replicas and Sentinels announce those, so every address a
-/// Sentinel hands out stays valid when a process restarts on another target port.
+/// How one data node of the HA shared store replicates. Every address is 127.0.0.1 and a host port (process runtime:
+/// the orchestrator's proxy in front of each process; container runtime: the port the container binds on the host's
+/// network, <see cref="HaContainerLaunch"/>): replicas and Sentinels announce those, so every address a Sentinel hands
+/// out stays valid when a node restarts.
 /// </summary>
 internal sealed class DataNodeReplication(BlacklistHighAvailability ha, RedisUsersAnnotation users, EndpointReference? initialPrimary)
 {

@@ -1,4 +1,6 @@
 using DiveAspire.AppHost.Monitoring;
+using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -15,7 +17,7 @@ namespace Aspire.Hosting;
 /// password, 0600) is mounted at the same path, so every path in the arguments is the same as in the process runtime;
 /// data nodes keep their data in a named volume at /data. No password is in any argument.</para>
 /// </summary>
-public sealed class HaContainerLaunch(string runtime, string volumePrefix)
+public sealed class HaContainerLaunch(string runtime, string volumePrefix, IConfiguration configuration)
 {
     /// <summary>The image Aspire.Hosting.Redis 13.6.5 runs every other Redis from (a model test checks they agree).</summary>
     public const string Image = "docker.io/library/redis:8.6";
@@ -50,6 +52,18 @@ public sealed class HaContainerLaunch(string runtime, string volumePrefix)
         args.AddRange(["--entrypoint", "redis-server", Image]);
         return args;
     }
+
+    /// <summary>
+    /// The addresses a node or Sentinel listens on, its own port on each (no orchestrator proxy in front: a proxy that
+    /// listens on every interface for the exporter did not always forward to a container started again). 127.0.0.1 for
+    /// the backends, the CLI, the other nodes and Sentinels; and, optional ("-": Redis starts without it when it is
+    /// gone), the address the containers reach the host at (<c>AppHost:ContainerHostname</c>, the machine's primary
+    /// address under Podman), for the exporter container. Read when the resource starts: monitoring sets it later.
+    /// </summary>
+    public IReadOnlyList<string> BindAddresses() =>
+        configuration[ContainerHostAccess.ContainerHostnameSetting] is { } host && IPAddress.TryParse(host, out var address) && !IPAddress.IsLoopback(address)
+            ? [DataNodeReplication.Host, "-" + address]
+            : [DataNodeReplication.Host];
 
     /// <summary>A container of this name left by an earlier run (its AppHost died) would hold the port: removed first.</summary>
     public async Task RemoveLeftoverAsync(string resourceName, ILogger logger, CancellationToken ct)
