@@ -124,6 +124,26 @@ public sealed class JoinHubTests(JoinHubFixture join, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task The_joined_spoke_searches_the_hub_at_its_join_address()
+    {
+        using var rou = join.Spoke.Backend("rou", join.Hub.Mint("rou", "searcher-rou"));
+        using var response = await rou.GetAsync("/api/resources/federated-search?q=report");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var usa = body.GetProperty("instances").EnumerateArray().Single(i => i.GetProperty("instance").GetString() == "USA");
+        Assert.Equal("ok", usa.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public void No_secret_the_hub_handed_over_is_in_either_apphosts_log()
+    {
+        var secrets = new[] { join.Hub.Secrets.For(join.Hub.RemoteSpokeUser), join.Hub.Secrets.FederationKey, join.Hub.Secrets.DevSigningKey };
+        var lines = join.Hub.Logs.Lines.Concat(join.Spoke.Logs.Lines).Select(l => l.Message).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(secrets, secret => Assert.DoesNotContain(lines, line => line.Contains(secret, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task The_hubs_shared_store_listens_beyond_loopback_and_still_wants_a_password()
     {
         // A plain TCP client at the machine's network address: connected (not refused), and every command wants AUTH.

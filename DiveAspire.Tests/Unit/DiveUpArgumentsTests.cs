@@ -18,6 +18,10 @@ public sealed class DiveUpArgumentsTests
         Assert.Equal("process", config["Dive:Runtime"]);
         Assert.Equal("false", config["Dive:Monitoring"]);
         Assert.Equal("2", config["Dive:Replicas"]);
+
+        var join = Configuration("--join", "http://hub-host:4000", "--remote-spokes=rou,bel");
+        Assert.Equal("http://hub-host:4000", join["Dive:Join:Hub"]);
+        Assert.Equal("rou,bel", join["Dive:RemoteSpokes"]);
     }
 
     [Fact]
