@@ -33,6 +33,7 @@ var runtime = builder.ExecutionContext.IsPublishMode
 builder.EnsurePrerequisites(topology, runtime, options);
 builder.ApplyOrchestratorSettings(options);
 
+builder.RequireDevelopmentKeyConsent(topology, runtime, joining: join is not null);
 if (join is not null)
 {
     builder.RequireHubSecrets(topology, runtime);

@@ -6,6 +6,26 @@ namespace Aspire.Hosting;
 /// <summary>A spoke AppHost joining a hub that runs elsewhere (<see cref="JoinSettings"/>).</summary>
 public static class JoinBuilderExtensions
 {
+    public const string ShareDevelopmentKeySetting = "Dive:Join:ShareDevelopmentKey";
+
+    /// <summary>
+    /// In the process runtime every realm's tokens are signed with the one development key (HS256): whoever holds it can
+    /// sign tokens of any realm, the hub's dive-admin included. Handing it to another machine (<c>--join</c>,
+    /// <c>--remote-spokes</c>) is only safe between machines of one operator, so that has to be said explicitly.
+    /// </summary>
+    public static void RequireDevelopmentKeyConsent(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime, bool joining)
+    {
+        if (runtime != DiveRuntime.Process || (!joining && topology.RemoteSpokes.Count == 0)
+            || string.Equals(builder.Configuration[ShareDevelopmentKeySetting], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        throw new TopologyException(
+            $"{(joining ? "--join" : "--remote-spokes")} in the process runtime shares the development signing key, with which the other " +
+            $"machine's operator can sign tokens of every realm (the hub's dive-admin too): only between machines of one operator, said with " +
+            $"{ShareDevelopmentKeySetting}=true. Between nations give each realm its own RS256 issuer (container runtime; docs/deployment.md).");
+    }
+
     /// <summary>
     /// The secrets a joining spoke takes from the hub instead of generating them: each local spoke's password on the
     /// shared store, the federation key and, in the process runtime, the development signing key. All missing ones are

@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using System.Net;
 using System.Net.Sockets;
 using DiveAspire.Tests.Infrastructure;
@@ -28,7 +29,7 @@ public sealed class JoinHubFixture : IAsyncLifetime
         {
             SharedStorePort = (await Hub.RedisEndpointAsync("redis-blacklist")).Port;
             var hubPort = Hub.Backend("usa").BaseAddress!.Port;
-            Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}"]);
+            Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}", $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true"]);
             await Spoke.InitializeAsync();
         }
         catch
@@ -79,6 +80,8 @@ public sealed class HubAppHost : FederationFixture
     protected override IEnumerable<string> ExtraArgs =>
     [
         "Dive:RemoteSpokes=rou", "Dive:Redis:BindAddress=0.0.0.0", "Dive:Backend:BindAddress=0.0.0.0",
+        // One operator runs both AppHosts here: the development signing key may be shared (JoinBuilderExtensions).
+        $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true",
         // Its password as the hub's operator has it (the test's secrets, never the developer's user secrets).
         $"Parameters:{RemoteSpokeUser.PasswordParameterName}={Secrets.For(RemoteSpokeUser)}",
     ];

@@ -47,6 +47,23 @@ public sealed class JoinSettingsTests
     }
 
     [Fact]
+    [Trait("Category", "Security")]
+    public void Sharing_the_development_key_with_another_machine_must_be_said_explicitly()
+    {
+        // The development key signs every realm's tokens: a spoke operator holding it could sign the hub's dive-admin.
+        var joining = DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Joined(null, hubIsRemote: true, AppHostArgs.InstancesDirectory);
+        var hub = DiveTopology.Load(AppHostArgs.InstancesDirectory, "none").Joined("rou", hubIsRemote: false, AppHostArgs.InstancesDirectory);
+        var error = Assert.Throws<TopologyException>(() => DistributedApplication.CreateBuilder([]).RequireDevelopmentKeyConsent(joining, DiveRuntime.Process, joining: true));
+        Assert.Contains(JoinBuilderExtensions.ShareDevelopmentKeySetting + "=true", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Throws<TopologyException>(() => DistributedApplication.CreateBuilder([]).RequireDevelopmentKeyConsent(hub, DiveRuntime.Process, joining: false));
+
+        DistributedApplication.CreateBuilder([$"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true"]).RequireDevelopmentKeyConsent(joining, DiveRuntime.Process, joining: true);
+        DistributedApplication.CreateBuilder([]).RequireDevelopmentKeyConsent(joining, DiveRuntime.Container, joining: true);
+        DistributedApplication.CreateBuilder([]).RequireDevelopmentKeyConsent(DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou"), DiveRuntime.Process, joining: false);
+    }
+
+    [Fact]
     public void Joining_needs_the_hubs_secrets_and_names_every_missing_one()
     {
         var topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou,bel").Joined(null, hubIsRemote: true, AppHostArgs.InstancesDirectory);
