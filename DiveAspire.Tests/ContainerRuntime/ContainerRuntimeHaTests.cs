@@ -34,6 +34,9 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
         {
             var state = PodmanEnvironment.PodmanOk($"inspect --format {{{{.State.Status}}}}|{{{{.ImageName}}}}|{{{{.HostConfig.NetworkMode}}}} {container}");
             Assert.Equal($"running|{PodmanEnvironment.RedisImage}|host", state);
+            // On the host's network: no NET_RAW (sniffing loopback, where every password and token passes), no privilege gain.
+            Assert.Equal("[CAP_DAC_OVERRIDE]", PodmanEnvironment.PodmanOk($"inspect --format {{{{.EffectiveCaps}}}} {container}"));
+            Assert.Contains("no-new-privileges", PodmanEnvironment.PodmanOk($"inspect --format {{{{.HostConfig.SecurityOpt}}}} {container}"));
             var inspected = PodmanEnvironment.PodmanOk($"inspect --format \"{{{{json .Config.Env}}}} {{{{json .Config.Cmd}}}} {{{{json .Config.Entrypoint}}}} {{{{json .Args}}}}\" {container}");
             Assert.DoesNotContain(secrets, secret => inspected.Contains(secret, StringComparison.Ordinal));
             Assert.DoesNotContain("requirepass", inspected);

@@ -42,6 +42,9 @@ public sealed class HaContainerLaunch(string runtime, string volumePrefix, IConf
         List<string> args =
         [
             "run", "--rm", "--name", ContainerName(resourceName), "--network", "host",
+            // On the host's network a Redis (its Lua runs any backend's EVAL) must not sniff or forge loopback traffic
+            // (NET_RAW) nor gain privileges: every capability dropped but reading the AppHost's private files.
+            "--cap-drop", "ALL", "--cap-add", "DAC_OVERRIDE", "--security-opt", "no-new-privileges",
             "--volume", $"{hostDirectory}:{hostDirectory}",
         ];
         if (volume is not null)
