@@ -172,6 +172,12 @@ public sealed class RevocationStore(
         // Never through the multiplexer's choice here: the script and WAIT could land on two nodes, and a WAIT on a
         // connection that wrote nothing confirms at once.
         var server = PrimaryWriteServer ?? throw new ReplicaAcknowledgementException("the Sentinels have not named a primary this backend knows");
+        if (!server.IsConnected)
+        {
+            // The primary is gone (kill -9, crash) and the Sentinels have not named another yet: 503 now, not after the
+            // command timeout, so that the first logout after the failover is not stuck behind one sent before it.
+            throw new ReplicaAcknowledgementException($"the primary {server.EndPoint} is not connected");
+        }
         var inForce = (long[])(await ExecuteAsync(server, "EVAL", [RevokeScript, keys.Length, .. keys.Cast<object>(), .. args.Cast<object>()]))!;
         var timeout = BlacklistHighAvailability.Default.ReplicaAcknowledgementTimeout;
         var replicas = (long)await ExecuteAsync(server, "WAIT", 1, (long)timeout.TotalMilliseconds);
