@@ -23,7 +23,8 @@ public sealed class RevocationCache(TimeProvider clock, int maxEntries = Revocat
     /// When the entry ends, when this cache last heard of it (a resync keeps entries it heard of after its scan began),
     /// and when it first held it (what an operator asks: since when does this backend reject it).
     /// </summary>
-    private readonly record struct Entry(DateTimeOffset ExpiresAt, DateTimeOffset ObservedAt, DateTimeOffset HeldSince);
+    // Exact: the expiry was read from the store (or the store's answer to our own write); a provisional one comes from a message.
+    private readonly record struct Entry(DateTimeOffset ExpiresAt, DateTimeOffset ObservedAt, DateTimeOffset HeldSince, bool Exact = true);
 
     public int TokenCount => _tokens.Count;
     public int UserCount => _users.Count;
@@ -43,21 +44,28 @@ public sealed class RevocationCache(TimeProvider clock, int maxEntries = Revocat
         Map(kind).TryGetValue(identifier, out var entry) && entry.ExpiresAt > clock.GetUtcNow() ? entry.HeldSince : null;
 
     /// <summary>
-    /// Sets an entry's expiry as the store (or a message) states it now; false when the cache is full. Setting, not
-    /// extending: a provisional expiry from a message is replaced by the key's exact TTL, which the store only lengthens.
+    /// An entry's exact expiry as the store states it; false when the cache is full. It replaces a provisional expiry (from
+    /// a message) but never shortens an exact one: the store only lengthens its keys, so a shorter answer comes from a
+    /// stale node or from someone who shortened the key, and must not end a revocation early.
     /// </summary>
     public bool Add(RevocationKind kind, string identifier, DateTimeOffset expiresAt)
     {
         var now = clock.GetUtcNow();
-        return expiresAt <= now || Put(Map(kind), identifier, old => new Entry(expiresAt, now, HeldSinceOr(old, now)), now);
+        return expiresAt <= now || Put(Map(kind), identifier, old => old is { Exact: true } o && o.ExpiresAt > expiresAt
+            ? o with { ObservedAt = now }
+            : new Entry(expiresAt, now, HeldSinceOr(old, now)), now);
     }
 
-    public void Remove(RevocationKind kind, string identifier)
+    /// <summary>
+    /// A revocation heard of on pub/sub, enforced at once until the store's exact expiry replaces it (<see cref="Add"/>).
+    /// An entry already known exactly is left as it is.
+    /// </summary>
+    public bool AddProvisional(RevocationKind kind, string identifier, DateTimeOffset expiresAt)
     {
-        if (Map(kind).TryRemove(identifier, out _))
-        {
-            Interlocked.Decrement(ref _count);
-        }
+        var now = clock.GetUtcNow();
+        return expiresAt <= now || Put(Map(kind), identifier, old => old is { Exact: true } o && o.ExpiresAt > now
+            ? o with { ObservedAt = now }
+            : new Entry(expiresAt, now, HeldSinceOr(old, now), Exact: false), now);
     }
 
     /// <summary>

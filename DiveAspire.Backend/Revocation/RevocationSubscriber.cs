@@ -166,7 +166,7 @@ public sealed class RevocationSubscriber(
             ? (message.Timestamp > now ? message.Timestamp : now) + RevocationKeys.DefaultUserTtl
             : now + ProvisionalTokenTtl;
         // Enforced at once; the exact expiry follows from the key's TTL.
-        cache.Add(message.Kind, message.Identifier, provisional);
+        cache.AddProvisional(message.Kind, message.Identifier, provisional);
         if (message.SourceInstance != instance.Code)
         {
             // Same-host clocks make this exact; across hosts it also carries their clock offset (NTP: milliseconds).
@@ -179,13 +179,11 @@ public sealed class RevocationSubscriber(
     {
         try
         {
+            // A key that is gone or shorter than what this cache knows does not end the revocation here: a stale node, or
+            // anyone who can expire the key and publish, could otherwise lift a revocation on every backend at once.
             if (await store.ExpiryAsync(kind, identifier) is { } expiresAt)
             {
                 cache.Add(kind, identifier, expiresAt);
-            }
-            else
-            {
-                cache.Remove(kind, identifier);
             }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

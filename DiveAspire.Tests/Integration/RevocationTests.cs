@@ -228,6 +228,36 @@ public sealed class RevocationTests(FederationFixture federation, ITestOutputHel
     }
 
     [Fact]
+    [Trait("Category", "Security")]
+    public async Task Expiring_the_key_and_publishing_a_message_does_not_lift_a_revocation_on_any_backend()
+    {
+        // Every backend's store user may PEXPIRE and PUBLISH (a joined spoke's operator holds one: docs/deployment.md, "Trust
+        // limits"). Each backend reads the key again after a message; a key gone or shortened must not end the revocation.
+        var jti = Guid.NewGuid().ToString();
+        var token = federation.Mint("usa", NewUser(), jti: jti);
+        using var usa = federation.Backend("usa", token);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(usa, "/api/auth/blacklist-token", $$"""{"jti":"{{jti}}","reason":"compromised"}""")).Status);
+        foreach (var code in new[] { "usa", "rou", "bel" })
+        {
+            await EventuallyAsync(async () => await WhoAmIAsync(federation, code, token) == HttpStatusCode.Unauthorized, $"revoked on {code}", TimeSpan.FromSeconds(5));
+        }
+        // Let every backend read the key's exact TTL after the logout's own message.
+        await Task.Delay(500);
+
+        await using var redis = await federation.ConnectAsync("redis-blacklist");
+        var db = redis.GetDatabase();
+        var forged = $$"""{"type":"token","identifier":"{{jti}}","reason":"lifted","sourceInstance":"ROU","timestamp":"{{DateTimeOffset.UtcNow:O}}"}""";
+        Assert.True(await db.KeyExpireAsync($"blacklist:{jti}", TimeSpan.FromMilliseconds(1)));
+        await Task.Delay(50);
+        Assert.True(await db.PublishAsync(RedisChannel.Literal("dive-v3:token-blacklist"), forged) >= 3);
+        await Task.Delay(1000);
+        foreach (var code in new[] { "usa", "rou", "bel" })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await WhoAmIAsync(federation, code, token));
+        }
+    }
+
+    [Fact]
     public async Task Check_endpoints_answer_in_the_original_shapes()
     {
         var jti = Guid.NewGuid().ToString();

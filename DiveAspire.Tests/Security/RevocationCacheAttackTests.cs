@@ -25,6 +25,35 @@ public sealed class RevocationCacheAttackTests
     }
 
     [Fact]
+    public void A_shorter_expiry_read_after_a_message_never_shortens_a_revocation_known_exactly()
+    {
+        // Someone who can write the store shortened the key (PEXPIRE) and published a message about it: the backend reads
+        // the key's TTL again after every message. The revocation must stay enforced for as long as it was known to last.
+        var clock = new ManualClock(T0);
+        var cache = new RevocationCache(clock);
+        cache.Add(RevocationKind.Token, "stolen-jti", T0.AddMinutes(10));
+        clock.Now = T0.AddSeconds(5);
+        cache.AddProvisional(RevocationKind.Token, "stolen-jti", T0.AddHours(24));
+        cache.Add(RevocationKind.Token, "stolen-jti", T0.AddSeconds(7));
+
+        clock.Now = T0.AddMinutes(9);
+        Assert.True(cache.IsTokenRevoked("stolen-jti"));
+        clock.Now = T0.AddMinutes(10);
+        Assert.False(cache.IsTokenRevoked("stolen-jti"));
+    }
+
+    [Fact]
+    public void A_provisional_expiry_from_a_message_gives_way_to_the_stores_exact_one()
+    {
+        var clock = new ManualClock(T0);
+        var cache = new RevocationCache(clock);
+        cache.AddProvisional(RevocationKind.Token, "jti", T0.AddHours(24));
+        cache.Add(RevocationKind.Token, "jti", T0.AddSeconds(60));
+        clock.Now = T0.AddSeconds(61);
+        Assert.False(cache.IsTokenRevoked("jti"));
+    }
+
+    [Fact]
     public void An_automatic_resync_from_a_node_that_lacks_a_revocation_never_drops_it_while_its_ttl_runs()
     {
         var clock = new ManualClock(T0);

@@ -80,7 +80,7 @@ public sealed class RevocationUnitTests
         var cache = new RevocationCache(clock);
         Assert.Null(cache.HeldSince(RevocationKind.Token, "jti-1"));
 
-        cache.Add(RevocationKind.Token, "jti-1", T0.AddHours(24)); // provisional, from pub/sub
+        cache.AddProvisional(RevocationKind.Token, "jti-1", T0.AddHours(24)); // provisional, from pub/sub
         clock.Now = T0.AddSeconds(1);
         cache.Add(RevocationKind.Token, "jti-1", T0.AddSeconds(60)); // the key's exact TTL
         clock.Now = T0.AddSeconds(2);
