@@ -25,6 +25,9 @@ public static class ThroughputBenchmarks
         new("HRV", "token validated on every request (Auth:PrincipalCache=off)", ["RateLimits:Store=redis", "Auth:PrincipalCache=off"], []),
         new("SVN", "server GC (Dive:Gc:svn=server)", ["RateLimits:Store=redis"], ["Dive:Gc:svn=server"]),
         new("SVK", "no telemetry export (Dive:Otlp:svk=false)", ["RateLimits:Store=redis"], ["Dive:Otlp:svk=false"]),
+        new("HUN", "every request traced (Telemetry:MaxTracesPerSecond=0)", ["RateLimits:Store=redis", "Telemetry:MaxTracesPerSecond=0"], []),
+        new("PRT", "response body written per request (Catalog:Cache=parsed)", ["RateLimits:Store=redis", "Catalog:Cache=parsed"], []),
+        new("CZE", "catalog read after the limiter's script (Catalog:Prefetch=off)", ["RateLimits:Store=redis", "Catalog:Prefetch=off"], []),
     ];
 
     /// <summary>Quick (CI): the reference, the check off (its target) and the proxy (the other URL); enough to catch a broken part.</summary>

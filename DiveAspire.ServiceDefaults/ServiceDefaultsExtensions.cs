@@ -63,15 +63,12 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// How many new traces per second a service records: every one up to this rate, this many per second beyond (metrics
     /// and logs still count every request). Tracing each request and exporting it to the dashboard cost about a quarter of
-    /// the backend's CPU on its full request path under load. 0 records every trace; the standard <c>OTEL_TRACES_SAMPLER</c>,
-    /// when set, decides instead (null: leave the sampler to the SDK).
+    /// the backend's CPU on its full request path under load. 0: no budget, the SDK's sampler decides (the standard
+    /// <c>OTEL_TRACES_SAMPLER</c>, which Aspire sets to <c>always_on</c> for every process it runs). A sampler set here
+    /// takes precedence over <c>OTEL_TRACES_SAMPLER</c>, so the budget applies under Aspire too. Null: no budget.
     /// </summary>
     public static double? MaxTracesPerSecond(IConfiguration config)
     {
-        if (!string.IsNullOrWhiteSpace(config["OTEL_TRACES_SAMPLER"]))
-        {
-            return null;
-        }
         var text = config[MaxTracesPerSecondKey];
         if (string.IsNullOrWhiteSpace(text))
         {

@@ -5,7 +5,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Records every new trace while a service starts fewer than <c>tracesPerSecond</c> of them, and that many per second
-/// beyond (a token bucket holding one second's budget). A trace is recorded or dropped whole: spans with a parent follow
+/// beyond (a token bucket holding one second's budget, at least one trace). A trace is recorded or dropped whole: spans with a parent follow
 /// their parent (<see cref="ParentBasedSampler"/> around this one).
 /// </summary>
 public sealed class TraceBudgetSampler : Sampler
@@ -14,6 +14,7 @@ public sealed class TraceBudgetSampler : Sampler
     private static readonly SamplingResult Drop = new(SamplingDecision.Drop);
 
     private readonly double _perSecond;
+    private readonly double _capacity;
     private readonly Func<long> _timestamp;
     private readonly double _ticksPerSecond;
     private readonly Lock _lock = new();
@@ -29,9 +30,10 @@ public sealed class TraceBudgetSampler : Sampler
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tracesPerSecond);
         _perSecond = tracesPerSecond;
+        _capacity = Math.Max(1, tracesPerSecond);
         _timestamp = timestamp;
         _ticksPerSecond = ticksPerSecond;
-        _tokens = tracesPerSecond;
+        _tokens = _capacity;
         _last = timestamp();
         Description = $"TraceBudgetSampler{{{tracesPerSecond}/s}}";
     }
@@ -41,7 +43,7 @@ public sealed class TraceBudgetSampler : Sampler
         lock (_lock)
         {
             var now = _timestamp();
-            _tokens = Math.Min(_perSecond, _tokens + (now - _last) / _ticksPerSecond * _perSecond);
+            _tokens = Math.Min(_capacity, _tokens + (now - _last) / _ticksPerSecond * _perSecond);
             _last = now;
             if (_tokens < 1)
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Trace;
 
@@ -27,14 +28,28 @@ public sealed class TraceBudgetSamplerTests
         Assert.Equal(10, Enumerable.Range(0, 20).Count(_ => Sample(sampler) == SamplingDecision.RecordAndSample));
     }
 
+    [Fact]
+    public void A_budget_below_one_per_second_records_one_trace_per_period()
+    {
+        long now = 0;
+        var sampler = new TraceBudgetSampler(0.5, () => now, ticksPerSecond: 1000);
+        Assert.Equal(SamplingDecision.RecordAndSample, Sample(sampler));
+        Assert.Equal(SamplingDecision.Drop, Sample(sampler));
+        now += 1_000;
+        Assert.Equal(SamplingDecision.Drop, Sample(sampler));
+        now += 1_000;
+        Assert.Equal(SamplingDecision.RecordAndSample, Sample(sampler));
+    }
+
     [Theory]
     [InlineData(null, null, 100.0)]
     [InlineData("250", null, 250.0)]
     [InlineData("0.5", null, 0.5)]
     [InlineData("0", null, null)]
-    [InlineData(null, "parentbased_traceidratio", null)]
-    [InlineData("50", "always_on", null)]
-    public void The_budget_is_configurable_and_the_standard_sampler_variable_wins(string? budget, string? otelSampler, double? expected)
+    [InlineData(null, "always_on", 100.0)]
+    [InlineData("50", "always_on", 50.0)]
+    [InlineData("0", "parentbased_traceidratio", null)]
+    public void The_budget_is_configurable_and_applies_whatever_the_standard_sampler_variable_says(string? budget, string? otelSampler, double? expected)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -42,6 +57,28 @@ public sealed class TraceBudgetSamplerTests
             ["OTEL_TRACES_SAMPLER"] = otelSampler,
         }).Build();
         Assert.Equal(expected, ServiceDefaultsExtensions.MaxTracesPerSecond(config));
+    }
+
+    /// <summary>Aspire sets OTEL_TRACES_SAMPLER=always_on for every process it runs: the budget must still apply.</summary>
+    [Theory]
+    [InlineData("0.001", 1)]
+    [InlineData("0", 5)]
+    public void The_budget_applies_under_Aspire_s_always_on(string budget, int recorded)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["OTEL_TRACES_SAMPLER"] = "always_on";
+        builder.Configuration[ServiceDefaultsExtensions.MaxTracesPerSecondKey] = budget;
+        builder.AddServiceDefaults();
+        using var host = builder.Build();
+        _ = host.Services.GetRequiredService<TracerProvider>();
+        using var source = new ActivitySource(builder.Environment.ApplicationName);
+
+        var traces = Enumerable.Range(0, 5).Select(_ =>
+        {
+            using var activity = source.StartActivity("GET /api/resources", ActivityKind.Server, parentContext: default);
+            return activity?.Recorded == true;
+        }).ToList();
+        Assert.Equal(recorded, traces.Count(r => r));
     }
 
     [Theory]
