@@ -105,7 +105,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             }
             if (watch.Elapsed > timeout)
             {
-                throw new TimeoutException($"not healthy after {timeout.TotalSeconds:F0} s: {string.Join(", ", pending.Take(5))}");
+                throw new TimeoutException($"not healthy after {timeout.TotalSeconds:F0} s: {string.Join(", ", pending.Take(5))}; the AppHost's last output:{System.Environment.NewLine}{string.Join(System.Environment.NewLine, _output.TakeLast(8))}");
             }
             foreach (var url in pending.ToList())
             {

@@ -18,6 +18,7 @@ public static class MemoryBenchmarks
         new("POL", "the project's settings again (noise floor)", [], []),
         new("BEL", "no concurrent (background) GC: gcConcurrent=0", ["gcConcurrent=0"], []),
         new("EST", "GCConserveMemory=5", ["GCConserveMemory=5"], []),
+        new("FIN", "GCConserveMemory=9", ["GCConserveMemory=9"], []),
         new("DNK", "gen0 budget 4 MB: GCgen0size=0x400000", ["GCgen0size=400000"], []),
         new("LVA", "TieredPGO=0", ["TieredPGO=0"], []),
         new("LTU", "TieredCompilation=0", ["TieredCompilation=0"], []),
@@ -25,6 +26,8 @@ public static class MemoryBenchmarks
         new("SVN", "server GC (DATAS, .NET 10's default for it)", [], ["Dive:Gc:svn=server"]),
         new("CZE", "server GC without DATAS: GCDynamicAdaptationMode=0", ["GCDynamicAdaptationMode=0"], ["Dive:Gc:cze=server"]),
         new("SVK", "no telemetry export (Dive:Otlp:svk=false)", [], ["Dive:Otlp:svk=false"]),
+        // Most of a backend's RSS is mapped files; ICU's data is one of the larger ones (measured only: cultures may matter).
+        new("NOR", "invariant globalization (no ICU): SYSTEM_GLOBALIZATION_INVARIANT=1", ["SYSTEM_GLOBALIZATION_INVARIANT=1"], []),
     ];
 
     private static IEnumerable<string> AppHostArguments(IEnumerable<Setting> settings) =>
