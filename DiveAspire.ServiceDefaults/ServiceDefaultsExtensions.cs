@@ -45,7 +45,7 @@ public static class ServiceDefaultsExtensions
                 .AddHttpClientInstrumentation());
         if (MaxTracesPerSecond(builder.Configuration) is { } budget)
         {
-            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(new ParentBasedSampler(new TraceBudgetSampler(budget))));
+            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(BudgetSampler(budget)));
         }
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -79,5 +79,16 @@ public static class ServiceDefaultsExtensions
             throw new InvalidOperationException($"{MaxTracesPerSecondKey} must be a number of traces per second, 0 for every trace (got '{text}').");
         }
         return perSecond == 0 ? null : perSecond;
+    }
+
+    /// <summary>
+    /// The budget decides for every trace that starts here, including one whose remote caller says "sampled" or "not
+    /// sampled" in its traceparent: any unauthenticated client sends that header, and obeying it would let a client force
+    /// every request traced (the cost the budget caps) or keep its requests out of the traces.
+    /// </summary>
+    public static Sampler BudgetSampler(double maxTracesPerSecond)
+    {
+        var budget = new TraceBudgetSampler(maxTracesPerSecond);
+        return new ParentBasedSampler(budget, remoteParentSampled: budget, remoteParentNotSampled: budget);
     }
 }

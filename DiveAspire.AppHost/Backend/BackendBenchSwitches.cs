@@ -43,13 +43,14 @@ public static partial class BackendBenchSwitches
         {
             if (!KnobName().IsMatch(knob.Key) || knob.Value is null)
             {
-                throw new TopologyException($"Dive:DotnetEnv:{instance.LowerCode}:{knob.Key} must name a runtime knob (letters, digits, _) and have a value.");
+                throw new TopologyException($"Dive:DotnetEnv:{instance.LowerCode}:{knob.Key} must name a GC or tiering knob (GC..., Tiered..., TC_...: letters, digits, _) and have a value.");
             }
             backend.WithEnvironment($"DOTNET_{knob.Key}", knob.Value);
         }
         return backend;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9_]*$")]
+    // Memory and JIT knobs only: DOTNET_STARTUP_HOOKS, DOTNET_ROOT, EnableDiagnostics... would run code or open doors.
+    [System.Text.RegularExpressions.GeneratedRegex("^(?:[Gg][Cc]|Tiered|TC_)[A-Za-z0-9_]*$")]
     private static partial System.Text.RegularExpressions.Regex KnobName();
 }

@@ -97,7 +97,12 @@ public sealed class BackendLaunchModelTests : IDisposable
         var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:Gc:rou=fast"));
         Assert.Equal("Dive:Gc:rou must be server or workstation (got 'fast').", ex.Message);
         ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:DotnetEnv:rou:GC-size=1"));
-        Assert.Equal("Dive:DotnetEnv:rou:GC-size must name a runtime knob (letters, digits, _) and have a value.", ex.Message);
+        Assert.Equal("Dive:DotnetEnv:rou:GC-size must name a GC or tiering knob (GC..., Tiered..., TC_...: letters, digits, _) and have a value.", ex.Message);
+        // A bench switch must not reach knobs that run code in the backend or open diagnostics.
+        foreach (var knob in new[] { "STARTUP_HOOKS", "EnableDiagnostics", "ROOT" })
+        {
+            await Assert.ThrowsAsync<TopologyException>(() => BuildAsync($"Dive:DotnetEnv:rou:{knob}=x"));
+        }
     }
 
     [Theory]

@@ -29,6 +29,21 @@ public sealed class TraceBudgetSamplerTests
     }
 
     [Fact]
+    [Trait("Category", "Security")]
+    public void A_callers_traceparent_neither_forces_nor_avoids_the_budget()
+    {
+        // Any unauthenticated client sends traceparent: "-01" must not make every request traced, "-00" must not hide it.
+        var sampler = ServiceDefaultsExtensions.BudgetSampler(1);
+        SamplingDecision Decide(ActivityTraceFlags flags) => sampler.ShouldSample(new SamplingParameters(
+            new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags, isRemote: true),
+            ActivityTraceId.CreateRandom(), "GET /api/resources", ActivityKind.Server)).Decision;
+
+        Assert.Equal(SamplingDecision.RecordAndSample, Decide(ActivityTraceFlags.None));
+        var forced = Enumerable.Range(0, 50).Count(_ => Decide(ActivityTraceFlags.Recorded) == SamplingDecision.RecordAndSample);
+        Assert.InRange(forced, 0, 2);
+    }
+
+    [Fact]
     public void A_budget_below_one_per_second_records_one_trace_per_period()
     {
         long now = 0;
