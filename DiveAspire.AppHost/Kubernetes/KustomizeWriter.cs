@@ -85,14 +85,20 @@ public sealed class KustomizeWriter(PublishedGraph graph, MonitoringInputs monit
                     new Map { ["op"] = "replace", ["path"] = $"/spec/ports/{i}/targetPort", ["value"] = p.TargetPort },
                 }).ToList()),
             });
-            // The nation's container port (a backend listens on its planned port, HTTP_PORTS): probes and Service follow it.
+            // The nation's container port (a backend listens on its planned port, HTTP_PORTS): probes, Service and the
+            // scrape annotation follow it.
+            var deploymentPatch = workload.Ports.Select((p, i) => (object)new Map
+            {
+                ["op"] = "replace", ["path"] = $"/spec/template/spec/containers/0/ports/{i}/containerPort", ["value"] = p.TargetPort,
+            }).ToList();
+            if (ScrapeAnnotations(workload) is { } scrape)
+            {
+                deploymentPatch.Add(new Map { ["op"] = "replace", ["path"] = "/spec/template/metadata/annotations/prometheus.io~1port", ["value"] = scrape["prometheus.io/port"] });
+            }
             patches.Add(new Map
             {
                 ["target"] = new Map { ["kind"] = "Deployment", ["name"] = workload.Service },
-                ["patch"] = Yaml.Document(workload.Ports.Select((p, i) => (object)new Map
-                {
-                    ["op"] = "replace", ["path"] = $"/spec/template/spec/containers/0/ports/{i}/containerPort", ["value"] = p.TargetPort,
-                }).ToList()),
+                ["patch"] = Yaml.Document(deploymentPatch),
             });
         }
         var generators = new List<object>
