@@ -80,11 +80,25 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync("rou", token));
         Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync("usa", token));
 
+        // A logout is acknowledged only once a replica has it (WAIT): right after the pods are ready the replicas may still
+        // be in their first sync, and the backend answers 503 (not acknowledged) until they are; a client retries.
+        var acknowledged = Stopwatch.StartNew();
+        HttpStatusCode logoutStatus;
         using (var hub = Backend("usa", token))
-        using (var logout = await hub.PostAsync("/api/auth/logout", null))
         {
-            Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+            do
+            {
+                using var logout = await hub.PostAsync("/api/auth/logout", null);
+                logoutStatus = logout.StatusCode;
+                if (logoutStatus == HttpStatusCode.ServiceUnavailable)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            while (logoutStatus == HttpStatusCode.ServiceUnavailable && acknowledged.Elapsed < TimeSpan.FromSeconds(30));
         }
+        output.WriteLine($"hub logout acknowledged after {acknowledged.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(HttpStatusCode.OK, logoutStatus);
         var revoked = Stopwatch.StartNew();
         HttpStatusCode status;
         do
