@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using DiveAspire.Tests.Integration;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -68,7 +68,8 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
         var container = federation.HaContainerNames[primary];
         TimeSpan fault;
         string? newPrimary;
-        var revokers = new Revokers(federation);
+        // Both backends log a new user out every 50 ms (tokens of the realm stand-in).
+        var revokers = new ConcurrentRevokers(federation, Backends, user => federation.Realms.Mint("usa", user));
         try
         {
             await EventuallyAsync(() => revokers.Acknowledged.Count() >= 6, "revocations acknowledged before the kill");
@@ -92,7 +93,7 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
         }
         finally
         {
-            await revokers.StopAsync();
+            await revokers.DisposeAsync();
             // The orchestrator saw `podman run` end; the old primary comes back as a replica of the new one.
             try
             {
@@ -111,7 +112,7 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
         {
             var db = store.GetDatabase();
             var lost = new List<string>();
-            foreach (var token in revokers.Acknowledged)
+            foreach (var (token, _) in revokers.Acknowledged)
             {
                 if (!await db.KeyExistsAsync($"blacklist:{new JsonWebToken(token).Id}"))
                 {
@@ -125,7 +126,7 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
         {
             await EventuallyAsync(async () =>
             {
-                foreach (var token in revokers.Acknowledged)
+                foreach (var (token, _) in revokers.Acknowledged)
                 {
                     using var http = federation.Backend(code, token);
                     using var response = await http.GetAsync("/api/auth/whoami");
@@ -230,71 +231,4 @@ public sealed class ContainerRuntimeHaTests(PodmanHaFixture federation, ITestOut
     }
 
     public void Dispose() => _cli?.Dispose();
-
-    /// <summary>Both backends log a new user out every 50 ms (tokens of the realm stand-in): acknowledged (200) or refused (503).</summary>
-    private sealed class Revokers
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly ConcurrentBag<(string Token, TimeSpan SentAt)> _acknowledged = [];
-        private readonly List<Task> _loops;
-
-        public Revokers(PodmanHaFixture federation) =>
-            _loops = [.. Backends.Select(code => Task.Run(() => LoopAsync(federation, code)))];
-
-        public IEnumerable<string> Acknowledged => _acknowledged.Select(a => a.Token);
-        public ConcurrentBag<TimeSpan> Refused { get; } = [];
-        public ConcurrentBag<string> Unexpected { get; } = [];
-        public TimeSpan Now => _clock.Elapsed;
-
-        public int AcknowledgedAfter(TimeSpan moment) => _acknowledged.Count(a => a.SentAt >= moment);
-
-        public TimeSpan? FirstAcknowledgedAfter(TimeSpan moment) =>
-            _acknowledged.Where(a => a.SentAt >= moment).Select(a => (TimeSpan?)(a.SentAt - moment)).Min();
-
-        private async Task LoopAsync(PodmanHaFixture federation, string code)
-        {
-            using var http = federation.Backend(code);
-            http.Timeout = TimeSpan.FromSeconds(30);
-            while (!_stop.IsCancellationRequested)
-            {
-                var token = federation.Realms.Mint("usa", $"ha-podman-{code}-{Guid.NewGuid():N}"[..30]);
-                var sentAt = Now;
-                try
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout");
-                    request.Headers.Authorization = new("Bearer", token);
-                    using var response = await http.SendAsync(request, _stop.Token);
-                    if (response.StatusCode == HttpStatusCode.OK)
-                    {
-                        _acknowledged.Add((token, sentAt));
-                    }
-                    else if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
-                    {
-                        Refused.Add(sentAt);
-                    }
-                    else
-                    {
-                        Unexpected.Add($"{code}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                    }
-                }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    Unexpected.Add($"{code}: {ex.GetType().Name} {ex.Message}");
-                }
-                await Task.Delay(50);
-            }
-        }
-
-        public async Task StopAsync()
-        {
-            await _stop.CancelAsync();
-            await Task.WhenAll(_loops);
-            _stop.Dispose();
-        }
-    }
 }

@@ -18,10 +18,15 @@ public sealed class ConcurrentRevokers : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<Task> _loops;
 
-    public ConcurrentRevokers(FederationFixture federation)
+    private readonly Func<string, string> _mint;
+
+    /// <summary><paramref name="backends"/> (default USA, ROU, BEL) revoke users of the hub realm, minted by <paramref name="mint"/>
+    /// (default the development key; the container runtime's realms have their own).</summary>
+    public ConcurrentRevokers(FederationFixture federation, IReadOnlyList<string>? backends = null, Func<string, string>? mint = null)
     {
         _federation = federation;
-        _loops = [.. Backends.Select(code => Task.Run(() => LoopAsync(code)))];
+        _mint = mint ?? (user => federation.Mint("usa", user));
+        _loops = [.. (backends ?? Backends).Select(code => Task.Run(() => LoopAsync(code)))];
     }
 
     /// <summary>Acknowledged logouts: the token (its jti and user are revoked) and when the request was sent.</summary>
@@ -47,7 +52,7 @@ public sealed class ConcurrentRevokers : IAsyncDisposable
         http.Timeout = TimeSpan.FromSeconds(30);
         while (!_stop.IsCancellationRequested)
         {
-            var token = _federation.Mint("usa", $"ha-{code}-{Guid.NewGuid():N}"[..28]);
+            var token = _mint($"ha-{code}-{Guid.NewGuid():N}"[..28]);
             var sentAt = Now;
             try
             {
