@@ -31,6 +31,13 @@ public sealed class AppHostProcess : IAsyncDisposable
     /// <summary>The state file this AppHost keeps (what <c>dive ps</c> reads): resource names, pids, URLs.</summary>
     public string StatePath => Path.Combine(_work, "data", DiveAspire.Cli.AppState.AppHostState.FileName);
 
+    /// <summary>
+    /// The configuration the bench itself was built with (./dive bench: Release), so the AppHost and with it every backend
+    /// run the same build (BackendLaunch runs the backend from the AppHost's own configuration).
+    /// </summary>
+    public static string BuildConfiguration =>
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
+
     public static Uri BackendUri(string code) => new($"http://localhost:{PortPlan.Backend(NatoCatalog.Get(code))}");
 
     public static AppHostProcess Start(string repoRoot, IReadOnlyList<string> spokeCodes, bool monitoring, IEnumerable<string> extraArgs)
@@ -50,7 +57,7 @@ public sealed class AppHostProcess : IAsyncDisposable
 
         var args = new List<string>
         {
-            "run", "--project", Path.Combine(repoRoot, "DiveAspire.AppHost"), "--launch-profile", "http", "--",
+            "run", "--project", Path.Combine(repoRoot, "DiveAspire.AppHost"), "-c", BuildConfiguration, "--launch-profile", "http", "--",
             $"Dive:InstancesPath={instances}", $"Dive:DataPath={Path.Combine(work, "data")}", "Dive:Runtime=process",
             $"Dive:Monitoring={monitoring.ToString().ToLowerInvariant()}",
             $"Parameters:{Federation.DevSigningKeyParameter}={signingKey}",

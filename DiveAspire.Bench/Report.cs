@@ -43,6 +43,7 @@ public sealed class Report(string repoRoot, bool quick)
         sb.AppendLine($"- date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine($"- commit: {Git("rev-parse --short HEAD")}{(Git("status --porcelain").Length > 0 ? " (with uncommitted changes)" : "")}");
         sb.AppendLine($"- machine: {Environment.ProcessorCount} cores, {CpuModel()}, {MemoryGb()} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        sb.AppendLine($"- build: {AppHostProcess.BuildConfiguration} (the AppHost and every backend)");
         sb.AppendLine($"- mode: {(quick ? "quick (small samples; numbers are indicative, not asserted)" : "full")}");
         sb.AppendLine();
         sb.AppendLine("| Measure | Value | Baseline | Ratio | Target | |");
