@@ -21,11 +21,23 @@ public static class RedisClientSetup
 
     public static IHostApplicationBuilder AddDiveRedisClients(this IHostApplicationBuilder builder, InstanceInfo instance)
     {
+        var ioOnThreadPool = !string.Equals(builder.Configuration["Dive:Redis:IoThreads"], "dedicated", StringComparison.OrdinalIgnoreCase);
         foreach (var store in new[] { RedisStores.CacheName, RedisStores.BlacklistName })
         {
             // The connection string is passed through as it is (ConfigurationOptions.Parse): the ACL client options the
             // AppHost appends (RedisAcl.ClientOptions) and a Sentinel string (serviceName=..., sentinel endpoints) included.
-            builder.AddKeyedRedisClient(store, configureOptions: options => Configure(options, instance.Code, store));
+            builder.AddKeyedRedisClient(store, configureOptions: options =>
+            {
+                Configure(options, instance.Code, store);
+                // The client's default reads and completes replies on its own dedicated threads, and every awaiting request
+                // then hops to the thread pool: two context switches per command on 2 cores shared with wrk, Redis and
+                // other backends. The thread pool serves the sockets itself (docs/benchmarks.md, session 7).
+                // Dive:Redis:IoThreads=dedicated keeps the client's default (the bench's baseline).
+                if (ioOnThreadPool)
+                {
+                    options.SocketManager = SocketManager.ThreadPool;
+                }
+            });
         }
         // StackExchange.Redis's own log (which the integration wires up) is its connection handshake at Information and
         // every failed reconnect attempt (one each 500 ms) as an error with a stack trace; RedisStores logs one line per
