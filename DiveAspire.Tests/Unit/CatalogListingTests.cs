@@ -67,4 +67,42 @@ public sealed class CatalogListingTests
         listing.Body((CatalogListing.MaxBodies + 5).ToString(System.Globalization.CultureInfo.InvariantCulture), 0, (_, _) => { writes++; return []; });
         Assert.Equal(CatalogListing.MaxBodies + 11, writes);
     }
+
+    [Fact]
+    public void The_bytes_of_remembered_bodies_are_bounded()
+    {
+        // Large catalogs make large bodies: a caller key spray must not keep MaxBodies of them.
+        var listing = new CatalogListing([], reuseBodies: true);
+        var writes = 0;
+        const int bodyBytes = 1024 * 1024;
+        var keys = Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        byte[] Write(IReadOnlyList<Resource> r, int size) { writes++; return new byte[size]; }
+
+        foreach (var key in keys)
+        {
+            listing.Body(key, bodyBytes, Write);
+        }
+        Assert.True(listing.BodyBytes <= CatalogListing.MaxBytes, $"{listing.BodyBytes} bytes kept");
+        var kept = (int)(CatalogListing.MaxBytes / bodyBytes);
+        foreach (var key in keys)
+        {
+            listing.Body(key, bodyBytes, Write);
+        }
+        // The first bodies within the budget are served again; each one beyond it is written again.
+        Assert.Equal(keys.Count + (keys.Count - kept), writes);
+
+        // A small body still fits after large ones were refused; one larger than the whole budget is never kept.
+        var small = new CatalogListing([], reuseBodies: true, maxBytes: 100);
+        writes = 0;
+        small.Body("huge", 101, Write);
+        small.Body("huge", 101, Write);
+        small.Body("a", 60, Write);
+        small.Body("b", 60, Write);
+        small.Body("c", 40, Write);
+        small.Body("a", 60, Write);
+        small.Body("b", 60, Write);
+        small.Body("c", 40, Write);
+        Assert.Equal(6, writes);
+        Assert.Equal(100, small.BodyBytes);
+    }
 }
