@@ -1,3 +1,4 @@
+using DiveAspire.Backend.RateLimiting;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Catalog;
@@ -6,8 +7,10 @@ namespace DiveAspire.Backend.Catalog;
 /// GET /api/resources needs two commands on the instance's Redis: the rate limiter's script, then the catalog's HGETALL.
 /// This middleware, placed before the rate limiter, sends the HGETALL first without awaiting it, so both go out together
 /// and come back in one round trip. The read still starts after the request arrived, so an upload acknowledged before
-/// the request is in it, as before. A request the limiter refuses (429) has read the hash for nothing: one more cheap
-/// read per refused request. <c>Dive:Catalog:Prefetch=off</c> reads after the limiter (the bench's baseline).
+/// the request is in it, as before. A caller whose api window refused its last request (<see cref="RefusedClients"/>,
+/// until that window resets) is not read ahead: its requests are refused (429) without the HGETALL of a catalog that has
+/// no size limit, and one that is admitted again (another replica's reset, an admin reset) reads after the limiter.
+/// <c>Dive:Catalog:Prefetch=off</c> reads after the limiter (the bench's baseline).
 /// </summary>
 public static class CatalogPrefetch
 {
@@ -30,9 +33,12 @@ public static class CatalogPrefetch
             return app;
         }
         var catalog = app.ApplicationServices.GetRequiredService<ResourceCatalog>();
+        var refused = app.ApplicationServices.GetRequiredService<RefusedClients>();
+        var apiWindows = RateLimitPolicies.KeyPrefix(RateLimitPolicies.Api);
         return app.Use((http, next) =>
         {
-            if (http.User.Identity?.IsAuthenticated == true && http.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null)
+            if (http.User.Identity?.IsAuthenticated == true && http.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null
+                && !(refused.Any && refused.IsRefused(apiWindows + ClientAddress.Key(http))))
             {
                 http.Features.Set(new Pending(catalog.ReadUploadsAsync()));
             }

@@ -19,14 +19,16 @@ public sealed class DiveRateLimiter : RateLimiter
     private readonly LimitRule _rule;
     private readonly string _limitHeader;
     private readonly RateLimitStore _store;
+    private readonly RefusedClients _refused;
     private readonly IHttpContextAccessor _accessor;
     private readonly bool _countsFailuresOnly;
     private readonly Counter.Child _hits;
     private readonly Counter.Child _blocks;
     private long _lastUsedTicks = Environment.TickCount64;
 
-    public DiveRateLimiter(string type, string client, LimitRule rule, RateLimitStore store, IHttpContextAccessor accessor)
+    public DiveRateLimiter(string type, string client, LimitRule rule, RateLimitStore store, RefusedClients refused, IHttpContextAccessor accessor)
     {
+        _refused = refused;
         _type = type;
         _key = RateLimitPolicies.KeyPrefix(type) + client;
         _rule = rule;
@@ -58,6 +60,7 @@ public sealed class DiveRateLimiter : RateLimiter
     private Lease Decide(WindowResult result)
     {
         Interlocked.Exchange(ref _lastUsedTicks, Environment.TickCount64);
+        _refused.Record(_key, result);
         if (_accessor.HttpContext is { } http)
         {
             SetHeaders(http.Response, result);

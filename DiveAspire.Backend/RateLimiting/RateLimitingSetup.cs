@@ -21,6 +21,7 @@ public static class RateLimitingSetup
         services.AddHttpContextAccessor();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RateLimitStore>();
+        services.AddSingleton<RefusedClients>();
         services.AddHostedService<RateLimitStoreMonitor>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(
             "rate-limit-store", sp => new RateLimitStoreHealthCheck(sp.GetRequiredService<RateLimitStore>()), HealthStatus.Degraded, [HealthEndpoints.RedisTag]));
@@ -37,11 +38,11 @@ public static class RateLimitingSetup
             };
         });
         // The policies take their services here, once, rather than from RequestServices on every request.
-        services.AddOptions<RateLimiterOptions>().Configure<RateLimitSettings, RateLimitStore, IHttpContextAccessor>((options, settings, store, accessor) =>
+        services.AddOptions<RateLimiterOptions>().Configure<RateLimitSettings, RateLimitStore, RefusedClients, IHttpContextAccessor>((options, settings, store, refused, accessor) =>
         {
             foreach (var type in RateLimitPolicies.All)
             {
-                options.AddPolicy(type, Partitioner(type, settings, store, accessor));
+                options.AddPolicy(type, Partitioner(type, settings, store, refused, accessor));
             }
         });
         return services;
@@ -50,18 +51,18 @@ public static class RateLimitingSetup
     private static readonly RateLimitPartition<string> Exempt = RateLimitPartition.GetNoLimiter("exempt");
 
     private static Func<HttpContext, RateLimitPartition<string>> Partitioner(
-        string type, RateLimitSettings settings, RateLimitStore store, IHttpContextAccessor accessor)
+        string type, RateLimitSettings settings, RateLimitStore store, RefusedClients refused, IHttpContextAccessor accessor)
     {
         var rule = settings[type];
         var off = settings.Mode == RateLimitStoreMode.Off;
         var allowList = settings.AllowList;
-        Func<string, RateLimiter> create = client => new DiveRateLimiter(type, client, rule, store, accessor);
+        Func<string, RateLimiter> create = client => new DiveRateLimiter(type, client, rule, store, refused, accessor);
         if (type == RateLimitPolicies.Auth)
         {
             // "{address key}\n{account}": the address's window and the account's, both must admit.
             create = key => key.IndexOf('\n') is var split and > 0
-                ? new ChainedLimiter(new DiveRateLimiter(type, key[..split], rule, store, accessor), new DiveRateLimiter(type, "account:" + key[(split + 1)..], rule, store, accessor))
-                : new DiveRateLimiter(type, key, rule, store, accessor);
+                ? new ChainedLimiter(new DiveRateLimiter(type, key[..split], rule, store, refused, accessor), new DiveRateLimiter(type, "account:" + key[(split + 1)..], rule, store, refused, accessor))
+                : new DiveRateLimiter(type, key, rule, store, refused, accessor);
         }
         return http => off || HealthEndpoints.IsOperational(http.Request.Path) || (allowList.Count > 0 && allowList.Contains(ClientAddress.Of(http)))
             ? Exempt

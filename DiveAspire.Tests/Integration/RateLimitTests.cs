@@ -35,9 +35,19 @@ public sealed class RateLimitTests(FederationFixture federation)
         Assert.Equal(100, body.GetProperty("details").GetProperty("limit").GetInt32());
         Assert.Equal(0, body.GetProperty("details").GetProperty("remaining").GetInt32());
 
+        // A refused caller's next requests are refused without reading the catalog hash ahead of the limiter (review M7:
+        // the hash has no size limit, the refused requests no count limit). Tests of this collection run one at a time.
+        await using var redis = await federation.ConnectAsync("redis-usa");
+        var catalogReads = await HashGetAllCallsAsync(redis);
+        for (var i = 0; i < 10; i++)
+        {
+            using var again = await http.GetAsync("/api/resources");
+            Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
+        }
+        Assert.Equal(catalogReads, await HashGetAllCallsAsync(redis));
+
         // The window is in the hub's own Redis under the DIVE key, keyed by user and IP, expiring with the window.
         // The IP is the loopback address the backend saw: 127.0.0.1 or ::1, depending on how the machine resolves localhost.
-        await using var redis = await federation.ConnectAsync("redis-usa");
         var prefix = $"dive-v3:rate-limit:api:{user}:";
         var key = Assert.Single(await redis.GetServers()[0].KeysAsync(pattern: prefix + "*").ToListAsync()).ToString();
         var ip = IPAddress.Parse(key[prefix.Length..]);
@@ -60,5 +70,12 @@ public sealed class RateLimitTests(FederationFixture federation)
         }
         Assert.NotNull(await HttpAssertions.MetricAsync(http, "dive_v3_rate_limit_hits_total{limiter_type=\"api\"}"));
         Assert.Equal(1, await HttpAssertions.MetricAsync(http, "dive_v3_rate_limit_store{store=\"redis\"}"));
+    }
+
+    private static async Task<long> HashGetAllCallsAsync(StackExchange.Redis.IConnectionMultiplexer redis)
+    {
+        var stats = (await redis.GetServers()[0].InfoAsync("commandstats")).SelectMany(g => g)
+            .FirstOrDefault(kv => kv.Key == "cmdstat_hgetall").Value;
+        return stats is null ? 0 : long.Parse(stats.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
