@@ -28,22 +28,31 @@ public sealed class RefusedClients(TimeProvider clock)
             return;
         }
         var until = (clock.GetUtcNow() + result.ResetAfter).UtcTicks;
-        if (_until.TryGetValue(key, out _))
+        // Every entry enters through the counted TryAdd and leaves through a counted TryRemove, so the count follows the
+        // map (a refresh that races with a removal adds again, counted). Review S1: an indexer refresh re-added uncounted.
+        while (true)
         {
-            _until[key] = until;
-            return;
-        }
-        if (Volatile.Read(ref _count) >= MaxEntries)
-        {
-            Prune();
+            if (_until.TryGetValue(key, out var old))
+            {
+                if (_until.TryUpdate(key, until, old))
+                {
+                    return;
+                }
+                continue;
+            }
             if (Volatile.Read(ref _count) >= MaxEntries)
             {
+                Prune();
+                if (Volatile.Read(ref _count) >= MaxEntries)
+                {
+                    return;
+                }
+            }
+            if (_until.TryAdd(key, until))
+            {
+                Interlocked.Increment(ref _count);
                 return;
             }
-        }
-        if (_until.TryAdd(key, until))
-        {
-            Interlocked.Increment(ref _count);
         }
     }
 

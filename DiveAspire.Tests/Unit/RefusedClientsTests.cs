@@ -48,4 +48,28 @@ public sealed class RefusedClientsTests
         Assert.True(refused.IsRefused("late"));
         Assert.False(refused.IsRefused("k0"));
     }
+
+    [Fact]
+    public async Task Concurrent_refusals_and_admissions_keep_the_memo_working()
+    {
+        // Review S1: a refresh racing with an admission's removal re-added the key uncounted; the count then fell below
+        // the map's size and a later refusal was no longer seen.
+        var refused = new RefusedClients(new ManualClock());
+        var keys = Enumerable.Range(0, 4).Select(i => $"k{i}").ToArray();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+        {
+            for (var i = 0; i < 50_000; i++)
+            {
+                refused.Record(keys[(i + worker) % keys.Length], (i + worker) % 3 == 0 ? Admitted : Refused(60));
+            }
+        })));
+        foreach (var key in keys)
+        {
+            refused.Record(key, Admitted);
+            Assert.False(refused.IsRefused(key));
+        }
+        Assert.False(refused.Any);
+        refused.Record("after", Refused(60));
+        Assert.True(refused.IsRefused("after"));
+    }
 }
