@@ -172,6 +172,20 @@ public static class Benchmarks
                 $"RSS {Report.F(memoryAll.RssMb, 0)} MB ({Report.F(perSpoke, 0)} MB per spoke), PSS {Report.F(memoryAll.PssMb, 0)} MB ({Report.F(memoryAll.PssMb / spokes.Count, 0)} MB per spoke), {memoryAll.Processes} processes",
                 target: "<= 150 MB RSS per spoke", met: perSpoke <= 150);
             report.Note($"RSS by program, hub + {spokes.Count} spokes: " + ByProgram(memoryAll));
+            await app.DisposeAsync();
+
+            // The same federation with the Native AOT backend (./dive bench publishes it first).
+            await using var aotApp = AppHostProcess.Start(repoRoot, spokes, monitoring: true, ["Dive:Backend:Build=aot"]);
+            var secondsAot = await aotApp.WaitHealthyAsync(monitoring: true, TimeSpan.FromMinutes(6));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var memoryAot = aotApp.Memory();
+            report.Add($"start-up hub + all {spokes.Count} spokes, Native AOT backends", $"{Report.F(secondsAot, 1)} s", $"{Report.F(secondsAll, 1)} s JIT",
+                Report.F(secondsAot / secondsAll), "<= 90 s", secondsAot <= 90);
+            var perSpokeAot = memoryAot.RssMb / spokes.Count;
+            report.Add($"whole app memory, hub + {spokes.Count} spokes, Native AOT backends",
+                $"RSS {Report.F(memoryAot.RssMb, 0)} MB ({Report.F(perSpokeAot, 0)} MB per spoke), PSS {Report.F(memoryAot.PssMb, 0)} MB ({Report.F(memoryAot.PssMb / spokes.Count, 0)} MB per spoke), {memoryAot.Processes} processes",
+                $"{Report.F(perSpoke, 0)} MB per spoke JIT", Report.F(perSpokeAot / perSpoke), "<= 150 MB RSS per spoke", perSpokeAot <= 150);
+            report.Note($"RSS by program, hub + {spokes.Count} spokes, Native AOT backends: " + ByProgram(memoryAot));
         }
     }
 

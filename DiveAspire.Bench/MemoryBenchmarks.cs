@@ -28,6 +28,9 @@ public static class MemoryBenchmarks
         new("SVK", "no telemetry export (Dive:Otlp:svk=false)", [], ["Dive:Otlp:svk=false"]),
         // Most of a backend's RSS is mapped files; ICU's data is one of the larger ones (measured only: cultures may matter).
         new("NOR", "invariant globalization (no ICU): SYSTEM_GLOBALIZATION_INVARIANT=1", ["SYSTEM_GLOBALIZATION_INVARIANT=1"], []),
+        // No JIT and one mapped executable instead of the runtime and its assemblies (./dive publishes it first).
+        new("NLD", "Native AOT backend (Dive:Build:nld=aot)", [], ["Dive:Build:nld=aot"]),
+        new("DEU", "Native AOT backend again (noise floor)", [], ["Dive:Build:deu=aot"]),
     ];
 
     private static IEnumerable<string> AppHostArguments(IEnumerable<Setting> settings) =>
