@@ -43,7 +43,7 @@ public static class MemoryBenchmarks
     {
         Console.WriteLine($"Backend memory settings (hub + {string.Join(", ", Settings.Select(s => s.Code))}: one setting per spoke)");
         await using var app = AppHostProcess.Start(repoRoot, [.. Settings.Select(s => s.Code)], monitoring: false, AppHostArguments(Settings));
-        await app.WaitHealthyAsync(monitoring: false, TimeSpan.FromMinutes(4));
+        await app.WaitHealthyAsync(monitoring: false, TimeSpan.FromMinutes(6));
         var token = WrkRuns.MintToken(app);
         var backends = Settings.ToDictionary(s => s.Code, s => BackendProcess.Find(app, s.Code));
         await Task.WhenAll(backends.Keys.Select(code => WrkRuns.UploadAsync(code, token)));
