@@ -16,6 +16,7 @@ using Prometheus;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.Services.AddDiveJson();
 builder.AddDiveErrorResponses();
 var instance = InstanceInfo.From(builder.Configuration);
 builder.Services.AddSingleton(instance);
@@ -55,17 +56,15 @@ app.UseAuthorization();
 app.UseUtf8Bodies();
 
 app.MapDiveHealth();
-app.MapGet("/api/auth/whoami", (HttpContext http) => Results.Json(new
-{
-    user = http.User.SubjectId(),
-    realm = http.User.Realm(),
-    jti = http.User.Jti(),
-    clearance = http.User.Clearance(),
-    country = http.User.CountryOfAffiliation(),
-    coi = http.User.Cois(),
-    issuer = http.User.FindFirst("iss")?.Value,
-    instance = instance.Code,
-})).RequireAuthorization();
+app.MapGet("/api/auth/whoami", (HttpContext http) => Wire.Json(new WhoAmIResponse(
+    http.User.SubjectId(),
+    http.User.Realm(),
+    http.User.Jti(),
+    http.User.Clearance(),
+    http.User.CountryOfAffiliation(),
+    http.User.Cois(),
+    http.User.FindFirst("iss")?.Value,
+    instance.Code))).RequireAuthorization();
 app.MapRevocation();
 app.MapResources();
 app.MapRateLimitAdmin();

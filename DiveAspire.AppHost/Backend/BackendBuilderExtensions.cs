@@ -33,8 +33,13 @@ public static class BackendBuilderExtensions
         var proxied = options.ProxiedFor(instance.Code);
         var project = new Projects.DiveAspire_Backend();
         var binary = BackendLaunch.BinaryPath(project.ProjectPath);
+        var aot = !builder.ExecutionContext.IsPublishMode && BackendLaunch.BuildFor(builder.Configuration, instance.LowerCode) == BackendBuild.Aot;
+        if (aot)
+        {
+            binary = BackendLaunch.RequireAot(instance.BackendResourceName, replicas, BackendLaunch.AotBinaryPath(project.ProjectPath));
+        }
         IResourceBuilder<IResourceWithServiceDiscovery> backend;
-        if (BackendLaunch.Resolve(options.BackendLaunch, instance.BackendResourceName, replicas,
+        if (aot || BackendLaunch.Resolve(options.BackendLaunch, instance.BackendResourceName, replicas,
                 projectOnly: options.IdeSession || builder.ExecutionContext.IsPublishMode, binary) == BackendLaunchMode.Executable)
         {
             backend = builder.AddResource(new BackendExecutableResource(instance.BackendResourceName, binary, Path.GetDirectoryName(project.ProjectPath)!))

@@ -166,11 +166,10 @@ public static class AuthenticationSetup
         await WriteUnauthorizedAsync(context.Response, message);
     }
 
-    internal static Task Forbidden(ForbiddenContext context) => context.Response.WriteAsJsonAsync(new
-    {
-        error = "Forbidden",
-        message = "This endpoint requires the dive-admin role of this instance's realm or of the hub realm (federation-wide actions: the hub realm's)",
-    });
+    internal static Task Forbidden(ForbiddenContext context) => context.Response.WriteAsJsonAsync(new ErrorBody(
+        "Forbidden",
+        "This endpoint requires the dive-admin role of this instance's realm or of the hub realm (federation-wide actions: the hub realm's)"),
+        WireJson.Default.ErrorBody);
 
     private static string? BearerToken(HttpRequest request)
     {
@@ -181,6 +180,6 @@ public static class AuthenticationSetup
     public static Task WriteUnauthorizedAsync(HttpResponse response, string message)
     {
         response.StatusCode = StatusCodes.Status401Unauthorized;
-        return response.WriteAsJsonAsync(new { error = "Unauthorized", message });
+        return response.WriteAsJsonAsync(new ErrorBody("Unauthorized", message), WireJson.Default.ErrorBody);
     }
 }

@@ -18,20 +18,18 @@ public static class AuthorizationEndpoints
         {
             if (await catalog.FindAsync(resourceId) is not { } resource)
             {
-                return Results.Json(new { error = "Not Found", message = $"Resource '{resourceId}' does not exist on {instance.Code}" }, statusCode: StatusCodes.Status404NotFound);
+                return Wire.Json(new ErrorBody("Not Found", $"Resource '{resourceId}' does not exist on {instance.Code}"), statusCode: StatusCodes.Status404NotFound);
             }
             var subject = Subject.From(http.User);
             var result = await cache.DecideAsync(subject, resource);
-            return Results.Json(new
-            {
-                resourceId = resource.ResourceId,
-                classification = resource.Classification,
-                allow = result.Decision.Allow,
-                reason = result.Decision.Reason,
-                cached = result.Cached,
-                ttlSeconds = (long)Math.Ceiling(result.Ttl.TotalSeconds),
-                instance = instance.Code,
-            });
+            return Wire.Json(new DecisionResponse(
+                resource.ResourceId,
+                resource.Classification,
+                result.Decision.Allow,
+                result.Decision.Reason,
+                result.Cached,
+                (long)Math.Ceiling(result.Ttl.TotalSeconds),
+                instance.Code));
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api);
 
         // Published to every backend of the federation: the hub realm's admin only.
@@ -39,21 +37,25 @@ public static class AuthorizationEndpoints
         {
             if (!Enum.TryParse<InvalidationScope>(body?.Scope, ignoreCase: true, out var scope) || !Enum.IsDefined(scope) || int.TryParse(body?.Scope, out _))
             {
-                return Results.Json(new { error = "Bad Request", message = "scope must be all, user or resource" }, statusCode: StatusCodes.Status400BadRequest);
+                return Wire.Json(new ErrorBody("Bad Request", "scope must be all, user or resource"), statusCode: StatusCodes.Status400BadRequest);
             }
             if (scope != InvalidationScope.All && string.IsNullOrWhiteSpace(body!.Identifier))
             {
-                return Results.Json(new { error = "Bad Request", message = $"identifier is required for scope {body.Scope}" }, statusCode: StatusCodes.Status400BadRequest);
+                return Wire.Json(new ErrorBody("Bad Request", $"identifier is required for scope {body.Scope}"), statusCode: StatusCodes.Status400BadRequest);
             }
             if (body!.Identifier is { } identifier && (identifier.Length > MaxIdentifierLength || Validation.SafeText.Problem(identifier) is not null))
             {
-                return Results.Json(new { error = "Bad Request", message = $"identifier is up to {MaxIdentifierLength} printable characters" }, statusCode: StatusCodes.Status400BadRequest);
+                return Wire.Json(new ErrorBody("Bad Request", $"identifier is up to {MaxIdentifierLength} printable characters"), statusCode: StatusCodes.Status400BadRequest);
             }
             var (deleted, published) = await cache.InvalidateAsync(scope, scope == InvalidationScope.All ? null : body!.Identifier);
-            return Results.Json(new { scope = scope.ToString().ToLowerInvariant(), identifier = body!.Identifier, keysDeleted = deleted, published });
+            return Wire.Json(new InvalidationResponse(scope.ToString().ToLowerInvariant(), body!.Identifier, deleted, published));
         }).RequireAuthorization(AuthenticationSetup.FederationAdminPolicy).RequireRateLimiting(RateLimitPolicies.Admin);
         return app;
     }
 }
 
 public sealed record InvalidateRequest(string? Scope, string? Identifier);
+
+public sealed record DecisionResponse(string ResourceId, string Classification, bool Allow, string Reason, bool Cached, long TtlSeconds, string Instance);
+
+public sealed record InvalidationResponse(string Scope, string? Identifier, long KeysDeleted, bool Published);

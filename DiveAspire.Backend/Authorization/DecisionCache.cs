@@ -35,7 +35,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, ILog
         try
         {
             var cached = await db.StringGetWithExpiryAsync(key).WaitAsync(Timeout);
-            if (cached.Value.HasValue && JsonSerializer.Deserialize<Decision>(cached.Value.ToString()) is { } hit)
+            if (cached.Value.HasValue && JsonSerializer.Deserialize(cached.Value.ToString(), StoreJson.Default.Decision) is { } hit)
             {
                 DiveMetrics.DecisionCacheHits.Inc();
                 return new(hit, true, cached.Expiry ?? ttl);
@@ -49,7 +49,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, ILog
         var decision = AccessDecision.Decide(subject, resource);
         try
         {
-            await db.StringSetAsync(key, JsonSerializer.Serialize(decision), ttl).WaitAsync(Timeout);
+            await db.StringSetAsync(key, JsonSerializer.Serialize(decision, StoreJson.Default.Decision), ttl).WaitAsync(Timeout);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -65,7 +65,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, ILog
         var message = new InvalidationMessage(scope.ToString().ToLowerInvariant(), identifier, NodeId, instance.Code, DateTimeOffset.UtcNow);
         try
         {
-            await redis.Blacklist.GetSubscriber().PublishAsync(RedisChannel.Literal(Channel), JsonSerializer.Serialize(message)).WaitAsync(Timeout);
+            await redis.Blacklist.GetSubscriber().PublishAsync(RedisChannel.Literal(Channel), JsonSerializer.Serialize(message, StoreJson.Default.InvalidationMessage)).WaitAsync(Timeout);
             return (deleted, true);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

@@ -14,7 +14,6 @@ namespace DiveAspire.Backend.Authorization;
 public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cache, ILogger<InvalidationSubscriber> logger) : BackgroundService
 {
     public const string UserRevokedChannel = "dive-v3:user-revoked";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -43,7 +42,7 @@ public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cach
     {
         try
         {
-            var message = JsonSerializer.Deserialize<InvalidationMessage>(payload.ToString(), Json);
+            var message = JsonSerializer.Deserialize(payload.ToString(), WireJson.Default.InvalidationMessage);
             if (message is null || message.SourceNode == cache.NodeId)
             {
                 return;

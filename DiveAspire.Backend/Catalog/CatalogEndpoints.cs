@@ -19,7 +19,7 @@ public static class CatalogEndpoints
         {
             if (body.Validate() is { } problem)
             {
-                return Results.Json(new { error = "Bad Request", message = problem }, statusCode: StatusCodes.Status400BadRequest);
+                return Wire.Json(new ErrorBody("Bad Request", problem), statusCode: StatusCodes.Status400BadRequest);
             }
             var proposed = body.ToResource(instance);
             var existing = await catalog.FindAsync(proposed.ResourceId);
@@ -32,13 +32,13 @@ public static class CatalogEndpoints
             }
             if (refusal is not null)
             {
-                return Results.Json(new { error = "Forbidden", message = refusal }, statusCode: StatusCodes.Status403Forbidden);
+                return Wire.Json(new ErrorBody("Forbidden", refusal), statusCode: StatusCodes.Status403Forbidden);
             }
             // A replacement keeps the stored id's spelling (ids are matched case-insensitively).
             var resource = existing is null ? proposed : proposed with { ResourceId = existing.ResourceId };
             await catalog.SaveAsync(resource);
             await decisions.InvalidateAsync(InvalidationScope.Resource, resource.ResourceId);
-            return Results.Json(resource, statusCode: StatusCodes.Status201Created);
+            return Wire.Json(resource, statusCode: StatusCodes.Status201Created);
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Upload);
         return app;
     }

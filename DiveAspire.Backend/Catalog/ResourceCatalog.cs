@@ -78,7 +78,7 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
         var uploads = new List<Resource>(entries.Length);
         foreach (var entry in entries)
         {
-            if (JsonSerializer.Deserialize<Resource>(entry.Value.ToString()) is { } resource)
+            if (JsonSerializer.Deserialize(entry.Value.ToString(), StoreJson.Default.Resource) is { } resource)
             {
                 uploads.Add(resource);
             }
@@ -115,5 +115,5 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
             || r.ResourceId.Contains(query, StringComparison.OrdinalIgnoreCase))];
 
     public Task SaveAsync(Resource resource) =>
-        redis.Cache.GetDatabase().HashSetAsync(UploadsKey, resource.ResourceId, JsonSerializer.Serialize(resource));
+        redis.Cache.GetDatabase().HashSetAsync(UploadsKey, resource.ResourceId, JsonSerializer.Serialize(resource, StoreJson.Default.Resource));
 }

@@ -17,24 +17,21 @@ public static class ResourceEndpoints
     /// <summary>GET /api/resources: this instance's catalog (seed + uploads) as far as <see cref="AccessDecision"/> allows the caller.</summary>
     public static IEndpointRouteBuilder MapResources(this IEndpointRouteBuilder app)
     {
-        var json = app.ServiceProvider.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         app.MapGet("/api/resources", async (HttpContext http, ResourceCatalog catalog, InstanceInfo instance) =>
         {
             var listing = await catalog.ListingAsync(CatalogPrefetch.ReadFor(http, catalog));
             var subject = Subject.From(http.User);
             var country = http.User.CountryOfAffiliation();
-            var body = listing.Body(CallerKey(subject, country), (subject, country, instance, json), static (resources, state) =>
+            var body = listing.Body(CallerKey(subject, country), (subject, country, instance), static (resources, state) =>
             {
-                var (subject, country, instance, json) = state;
+                var (subject, country, instance) = state;
                 var visible = AccessDecision.Visible(subject, resources).ToList();
-                return JsonSerializer.SerializeToUtf8Bytes(new
-                {
-                    instance = instance.Code,
-                    clearance = Classification.Normalise(subject.Clearance),
-                    country = country?.ToUpperInvariant(),
-                    count = visible.Count,
-                    resources = visible.Select(r => new { id = r.ResourceId, title = r.Title, classification = r.Classification, releasableTo = r.ReleasabilityTo, coi = r.Coi }),
-                }, json);
+                return JsonSerializer.SerializeToUtf8Bytes(new ResourceListing(
+                    instance.Code,
+                    Classification.Normalise(subject.Clearance),
+                    country?.ToUpperInvariant(),
+                    visible.Count,
+                    visible.Select(r => new ResourceSummary(r.ResourceId, r.Title, r.Classification, r.ReleasabilityTo, r.Coi))), Wire.Info<ResourceListing>());
             });
             return Results.Bytes(body, JsonContentType);
         }).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.Api).PrefetchesCatalog();
@@ -59,3 +56,8 @@ public static class ResourceEndpoints
         void Append(string? value) => key.Append((value?.Length ?? -1).ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
     }
 }
+
+/// <summary>The body of GET /api/resources.</summary>
+public sealed record ResourceListing(string Instance, string? Clearance, string? Country, int Count, IEnumerable<ResourceSummary> Resources);
+
+public sealed record ResourceSummary(string Id, string Title, string Classification, IReadOnlyList<string> ReleasableTo, IReadOnlyList<string> Coi);

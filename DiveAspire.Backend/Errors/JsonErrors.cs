@@ -58,7 +58,7 @@ public static class JsonErrors
     {
         context.Response.StatusCode = status;
         var error = ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason ? reason : "Error";
-        return context.Response.WriteAsJsonAsync(new { error, message });
+        return context.Response.WriteAsJsonAsync(new ErrorBody(error, message), WireJson.Default.ErrorBody);
     }
 
     private static string StatusMessage(HttpContext context) => context.Response.StatusCode switch

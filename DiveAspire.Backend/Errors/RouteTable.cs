@@ -1,5 +1,6 @@
 using DiveAspire.Backend.Auth;
-using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace DiveAspire.Backend.Errors;
@@ -17,18 +18,21 @@ public static class RouteTable
     {
         if (app.Configuration.GetValue<bool>("Dive:Diagnostics:RouteTable"))
         {
-            app.MapGet(Path, (EndpointDataSource endpoints) => Results.Json(endpoints.Endpoints.OfType<RouteEndpoint>()
-                .Select(e => new
-                {
-                    pattern = e.RoutePattern.RawText,
-                    methods = e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [],
-                    accepts = e.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes ?? [],
-                    // The JSON fields of a bound body, so a test can send each one a bad value.
-                    fields = e.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType?.GetProperties()
-                        .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)) ?? [],
-                })))
+            app.MapGet(Path, (EndpointDataSource endpoints, IOptions<JsonOptions> json) => Wire.Json(endpoints.Endpoints.OfType<RouteEndpoint>()
+                .Select(e => new RouteDescription(
+                    e.RoutePattern.RawText,
+                    e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [],
+                    e.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes ?? [],
+                    // The JSON fields of a bound body, so a test can send each one a bad value (from its JSON contract:
+                    // the names on the wire, and no reflection over the type, which Native AOT does not keep).
+                    e.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is { } body && json.Value.SerializerOptions.TryGetTypeInfo(body, out var contract)
+                        ? [.. contract.Properties.Select(p => p.Name)]
+                        : []))
+                .ToArray()))
                 .RequireAuthorization(AuthenticationSetup.AdminPolicy);
         }
         return app;
     }
 }
+
+public sealed record RouteDescription(string? Pattern, IReadOnlyList<string> Methods, IReadOnlyList<string> Accepts, IReadOnlyList<string> Fields);

@@ -44,11 +44,11 @@ public sealed class FederatedSearchCache(
 
     public async Task<SearchOutcome?> GetAsync(string query, Subject caller) =>
         await GuardedAsync(async db => await db.StringGetAsync(Key(query, caller)) is { HasValue: true } value
-            ? JsonSerializer.Deserialize<SearchOutcome>(value.ToString())
+            ? JsonSerializer.Deserialize(value.ToString(), StoreJson.Default.SearchOutcome)
             : null);
 
     public async Task<bool> SetAsync(string query, Subject caller, SearchOutcome outcome) =>
-        await GuardedAsync(async db => (bool?)await db.StringSetAsync(Key(query, caller), JsonSerializer.Serialize(outcome), Ttl)) == true;
+        await GuardedAsync(async db => (bool?)await db.StringSetAsync(Key(query, caller), JsonSerializer.Serialize(outcome, StoreJson.Default.SearchOutcome), Ttl)) == true;
 
     private async Task<T?> GuardedAsync<T>(Func<IDatabase, Task<T?>> action)
     {

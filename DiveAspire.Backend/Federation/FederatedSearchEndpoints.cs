@@ -51,7 +51,7 @@ public static class FederatedSearchEndpoints
         // What a peer's federated search asks this instance (with a federation credential for its caller, accepted
         // nowhere else): its own catalog, as far as that caller may see it.
         app.MapGet(FederationCredentials.LocalSearchPath, async (string? q, HttpContext http, ResourceCatalog catalog, InstanceInfo instance) =>
-            Invalid(q) ?? Results.Json(new LocalSearchResponse(instance.Code,
+            Invalid(q) ?? Wire.Json(new LocalSearchResponse(instance.Code,
                 AccessDecision.Visible(Subject.From(http.User), await catalog.SearchAsync(q!)).ToList())))
             .RequireAuthorization(FederationCredentials.Policy).RequireRateLimiting(RateLimitPolicies.Api);
         return app;
@@ -66,17 +66,9 @@ public static class FederatedSearchEndpoints
 
     private static IResult? Invalid(string? q) =>
         string.IsNullOrWhiteSpace(q) || q.Length > MaxQueryLength
-            ? Results.Json(new { error = "Bad Request", message = $"q is required (1 to {MaxQueryLength} characters)" }, statusCode: StatusCodes.Status400BadRequest)
+            ? Wire.Json(new ErrorBody("Bad Request", $"q is required (1 to {MaxQueryLength} characters)"), statusCode: StatusCodes.Status400BadRequest)
             : null;
 
-    private static IResult Respond(SearchOutcome outcome, bool cached, bool stored, CircuitState breaker) => Results.Json(new
-    {
-        query = outcome.Query,
-        cached,
-        stored,
-        breaker = SearchCacheBreaker.Name(breaker),
-        total = outcome.Results.Count,
-        instances = outcome.Instances,
-        results = outcome.Results,
-    });
+    private static IResult Respond(SearchOutcome outcome, bool cached, bool stored, CircuitState breaker) => Wire.Json(new FederatedSearchResponse(
+        outcome.Query, cached, stored, SearchCacheBreaker.Name(breaker), outcome.Results.Count, outcome.Instances, outcome.Results));
 }

@@ -51,7 +51,7 @@ public sealed class FederatedSearcher(ResourceCatalog catalog, InstanceInfo inst
             {
                 return (new InstanceResult(code, "error", 0, $"HTTP {(int)response.StatusCode}"), []);
             }
-            var body = await response.Content.ReadFromJsonAsync<LocalSearchResponse>(timeout.Token);
+            var body = await response.Content.ReadFromJsonAsync(WireJson.Default.LocalSearchResponse, timeout.Token);
             var results = body?.Results ?? [];
             return (new InstanceResult(code, "ok", results.Count, null), results);
         }

@@ -7,3 +7,6 @@ public sealed record InstanceResult(string Instance, string Status, int Count, s
 public sealed record SearchOutcome(string Query, IReadOnlyList<InstanceResult> Instances, IReadOnlyList<Resource> Results);
 
 public sealed record LocalSearchResponse(string Instance, IReadOnlyList<Resource> Results);
+
+public sealed record FederatedSearchResponse(
+    string Query, bool Cached, bool Stored, string Breaker, int Total, IReadOnlyList<InstanceResult> Instances, IReadOnlyList<Resource> Results);

@@ -26,7 +26,7 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapDiveHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health/live", () => Results.Json(new { status = "alive", timestamp = DateTimeOffset.UtcNow }));
+        app.MapGet("/health/live", () => Wire.Json(new LiveResponse("alive", DateTimeOffset.UtcNow)));
 
         app.MapGet("/health", async (HealthCheckService health, InstanceInfo instance, CancellationToken ct) =>
         {
@@ -44,7 +44,7 @@ public static class HealthEndpoints
         app.MapGet("/health/ready", async (HealthCheckService health, InstanceInfo instance, CancellationToken ct) =>
         {
             var report = await health.CheckHealthAsync(ct);
-            return Results.Json(new { status = StatusName(report.Status), instance = instance.Code },
+            return Wire.Json(new ReadyResponse(StatusName(report.Status), instance.Code),
                 statusCode: report.Status == HealthStatus.Unhealthy ? 503 : 200);
         });
 
@@ -52,21 +52,18 @@ public static class HealthEndpoints
         {
             var report = await health.CheckHealthAsync(r => r.Tags.Contains(RedisTag), ct);
             var up = report.Entries.Values.All(e => e.Status == HealthStatus.Healthy);
-            return Results.Json(new
-            {
-                status = up ? "up" : "down",
-                responseTime = Math.Round(report.TotalDuration.TotalMilliseconds, 3),
-                timestamp = DateTimeOffset.UtcNow,
-                details = report.Entries.ToDictionary(
+            return Wire.Json(new RedisHealthResponse(
+                up ? "up" : "down",
+                Math.Round(report.TotalDuration.TotalMilliseconds, 3),
+                DateTimeOffset.UtcNow,
+                report.Entries.ToDictionary(
                     e => e.Key.Replace("redis-", ""),
-                    e => new
-                    {
-                        status = e.Value.Status == HealthStatus.Healthy ? "up" : "down",
-                        responseTimeMs = e.Value.Data.TryGetValue("responseTimeMs", out var ms) ? ms : null,
-                        endpoint = e.Value.Data.TryGetValue("endpoint", out var ep) ? ep : null,
-                        error = e.Value.Status == HealthStatus.Healthy ? null : e.Value.Description,
-                    }),
-            }, statusCode: up ? 200 : 503);
+                    e => new RedisStoreHealth(
+                        e.Value.Status == HealthStatus.Healthy ? "up" : "down",
+                        e.Value.Data.TryGetValue("responseTimeMs", out var ms) ? ms : null,
+                        e.Value.Data.TryGetValue("endpoint", out var ep) ? ep : null,
+                        e.Value.Status == HealthStatus.Healthy ? null : e.Value.Description))),
+                statusCode: up ? 200 : 503);
         });
 
         return app;
@@ -74,19 +71,17 @@ public static class HealthEndpoints
 
     private static IResult Report(HealthReport report, InstanceInfo instance, bool detailed)
     {
-        var body = new Dictionary<string, object?>
-        {
-            ["status"] = StatusName(report.Status),
-            ["instance"] = instance.Code,
-            ["role"] = instance.Role,
-            ["timestamp"] = DateTimeOffset.UtcNow,
-            ["dependencies"] = report.Entries.ToDictionary(
+        var body = new HealthResponse(
+            StatusName(report.Status),
+            instance.Code,
+            instance.Role,
+            DateTimeOffset.UtcNow,
+            report.Entries.ToDictionary(
                 e => e.Key,
                 e => detailed
-                    ? (object)new { status = StatusName(e.Value.Status), description = e.Value.Description, durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 3), data = e.Value.Data }
-                    : StatusName(e.Value.Status)),
-        };
-        return Results.Json(body, statusCode: report.Status == HealthStatus.Unhealthy ? 503 : 200);
+                    ? (object)new DependencyDetail(StatusName(e.Value.Status), e.Value.Description, Math.Round(e.Value.Duration.TotalMilliseconds, 3), e.Value.Data)
+                    : StatusName(e.Value.Status)));
+        return Wire.Json(body, statusCode: report.Status == HealthStatus.Unhealthy ? 503 : 200);
     }
 
     public static string StatusName(HealthStatus status) => status switch

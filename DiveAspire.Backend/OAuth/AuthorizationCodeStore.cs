@@ -40,19 +40,19 @@ public sealed class AuthorizationCodeStore(RedisStores redis, TimeProvider clock
     public async Task<string> IssueAsync(AuthorizationCode code)
     {
         var value = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        await redis.Cache.GetDatabase().StringSetAsync(Key(value), JsonSerializer.Serialize(code), CodeTtl, When.NotExists);
+        await redis.Cache.GetDatabase().StringSetAsync(Key(value), JsonSerializer.Serialize(code, StoreJson.Default.AuthorizationCode), CodeTtl, When.NotExists);
         return value;
     }
 
     public async Task<(ConsumeOutcome Outcome, AuthorizationCode? Code)> ConsumeAsync(string code, string clientId, string redirectUri, string? verifier)
     {
-        var audit = JsonSerializer.Serialize(new { usedAt = clock.GetUtcNow(), clientId });
+        var audit = JsonSerializer.Serialize(new AuthorizationCodeUse(clock.GetUtcNow(), clientId), StoreJson.Default.AuthorizationCodeUse);
         var result = (RedisResult[])(await redis.Cache.GetDatabase().ScriptEvaluateAsync(ConsumeScript,
             [Key(code), UsedKey(code)],
             [clientId, redirectUri, verifier is null ? "" : S256(verifier), audit, (long)UsedTtl.TotalSeconds]))!;
         var outcome = Enum.Parse<ConsumeOutcome>(result[0].ToString());
         return outcome == ConsumeOutcome.Ok
-            ? (outcome, JsonSerializer.Deserialize<AuthorizationCode>(result[1].ToString()))
+            ? (outcome, JsonSerializer.Deserialize(result[1].ToString(), StoreJson.Default.AuthorizationCode))
             : (outcome, null);
     }
 

@@ -30,7 +30,7 @@ public static class OAuthEndpoints
                 var code = await codes.IssueAsync(new AuthorizationCode(
                     body.ClientId!, body.RedirectUri!, body.Scope ?? "openid", body.CodeChallenge ?? "",
                     user.UserId()!, user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois(), clock.GetUtcNow(), user.ExpiresAt()));
-                return Results.Json(new { code, expiresIn = (int)AuthorizationCodeStore.CodeTtl.TotalSeconds, redirectUri = body.RedirectUri });
+                return Wire.Json(new AuthorizeResponse(code, (int)AuthorizationCodeStore.CodeTtl.TotalSeconds, body.RedirectUri!));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -71,7 +71,7 @@ public static class OAuthEndpoints
                 }
                 if (!issuer.CanIssue)
                 {
-                    return Results.Json(new { error = "server_error", error_description = "no token signing key is configured" }, statusCode: 500);
+                    return Wire.Json(new OAuthErrorBody("server_error", "no token signing key is configured"), statusCode: 500);
                 }
                 // A chain of exchanges never extends the session: each token ends no later than the one that authorized its code.
                 var expiresAt = issuer.ExpiryFor(granted!);
@@ -80,13 +80,7 @@ public static class OAuthEndpoints
                 {
                     return Error("invalid_grant", "The session that authorized this code has ended");
                 }
-                return Results.Json(new
-                {
-                    access_token = issuer.Issue(granted!, expiresAt),
-                    token_type = "Bearer",
-                    expires_in = expiresIn,
-                    scope = granted!.Scope,
-                });
+                return Wire.Json(new TokenResponse(issuer.Issue(granted!, expiresAt), "Bearer", expiresIn, granted!.Scope));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -97,10 +91,10 @@ public static class OAuthEndpoints
     }
 
     private static IResult Error(string error, string description) =>
-        Results.Json(new { error, error_description = description }, statusCode: StatusCodes.Status400BadRequest);
+        Wire.Json(new OAuthErrorBody(error, description), statusCode: StatusCodes.Status400BadRequest);
 
     private static IResult Unavailable() =>
-        Results.Json(new { error = "temporarily_unavailable", error_description = "the instance's Redis did not answer" }, statusCode: 503);
+        Wire.Json(new OAuthErrorBody("temporarily_unavailable", "the instance's Redis did not answer"), statusCode: 503);
 }
 
 public sealed record AuthorizeRequest(string? ClientId, string? RedirectUri, string? Scope, string? CodeChallenge, string? CodeChallengeMethod)

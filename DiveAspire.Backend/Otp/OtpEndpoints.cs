@@ -20,7 +20,6 @@ public static class OtpEndpoints
 
     public static string Key(string userId) => $"otp:pending:{userId}";
 
-    private sealed record Pending(string Secret, DateTimeOffset CreatedAt);
 
     // Deletes the pending secret only if it is still the value this request verified: of concurrent verifies, one wins.
     private const string ConsumeScript = """
@@ -38,22 +37,20 @@ public static class OtpEndpoints
         {
             if (!protector.Configured)
             {
-                return Results.Json(new { error = "Service Unavailable", message = $"OTP enrolment is not configured on this backend ({PendingSecretProtector.KeySetting} is missing)" }, statusCode: 503);
+                return Wire.Json(new ErrorBody("Service Unavailable", $"OTP enrolment is not configured on this backend ({PendingSecretProtector.KeySetting} is missing)"), statusCode: 503);
             }
             var user = http.User.UserId()!;
             var secret = Totp.NewSecret();
             return await Guarded(async () =>
             {
-                var stored = protector.Protect(JsonSerializer.Serialize(new Pending(secret, clock.GetUtcNow())), Key(user));
+                var stored = protector.Protect(new PendingOtpSecret(secret, clock.GetUtcNow()).ToJson(), Key(user));
                 await redis.Cache.GetDatabase().StringSetAsync(Key(user), stored, PendingTtl);
                 var issuer = Uri.EscapeDataString($"DIVE V3 {instance.Code}");
-                return Results.Json(new
-                {
-                    userId = user,
+                return Wire.Json(new OtpSetupResponse(
+                    user,
                     secret,
-                    otpauthUrl = $"otpauth://totp/{issuer}:{Uri.EscapeDataString(user)}?secret={secret}&issuer={issuer}&digits=6&period=30",
-                    expiresIn = (int)PendingTtl.TotalSeconds,
-                });
+                    $"otpauth://totp/{issuer}:{Uri.EscapeDataString(user)}?secret={secret}&issuer={issuer}&digits=6&period=30",
+                    (int)PendingTtl.TotalSeconds));
             });
         }).RequireRateLimiting(RateLimitPolicies.Strict);
 
@@ -61,27 +58,27 @@ public static class OtpEndpoints
         {
             var user = http.User.UserId()!;
             var db = redis.Cache.GetDatabase();
-            var noPending = Results.Json(new { error = "Not Found", message = "No pending OTP setup for this user" }, statusCode: 404);
+            var noPending = Wire.Json(new ErrorBody("Not Found", "No pending OTP setup for this user"), statusCode: 404);
             if (await db.StringGetAsync(Key(user)) is not { HasValue: true } value || Read(protector, value, user) is not { } pending)
             {
                 return noPending;
             }
             if (!Totp.Verify(pending.Secret, body?.Code, clock.GetUtcNow()))
             {
-                return Results.Json(new { error = "Bad Request", message = "Invalid OTP code" }, statusCode: 400);
+                return Wire.Json(new ErrorBody("Bad Request", "Invalid OTP code"), statusCode: 400);
             }
             if ((long)await db.ScriptEvaluateAsync(ConsumeScript, [Key(user)], [value]) == 0)
             {
                 return noPending; // a concurrent verify consumed it first
             }
-            return Results.Json(new { userId = user, verified = true });
+            return Wire.Json(new OtpVerifiedResponse(user, true));
         })).RequireRateLimiting(RateLimitPolicies.Auth);
 
         otp.MapGet("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis, PendingSecretProtector protector) => await Guarded(async () =>
         {
             if (http.User.SubjectId() != userId)
             {
-                return Results.Json(new { error = "Forbidden", message = "A pending OTP secret is returned to its owner only" }, statusCode: 403);
+                return Wire.Json(new ErrorBody("Forbidden", "A pending OTP secret is returned to its owner only"), statusCode: 403);
             }
             var owner = http.User.UserId()!;
             var entry = await redis.Cache.GetDatabase().StringGetWithExpiryAsync(Key(owner));
@@ -89,29 +86,29 @@ public static class OtpEndpoints
             {
                 return NotFound(userId);
             }
-            return Results.Json(new { userId, secret = pending.Secret, createdAt = pending.CreatedAt, expiresIn = (int)Math.Ceiling(entry.Expiry?.TotalSeconds ?? 0) });
+            return Wire.Json(new PendingSecretResponse(userId, pending.Secret, pending.CreatedAt, (int)Math.Ceiling(entry.Expiry?.TotalSeconds ?? 0)));
         })).RequireRateLimiting(RateLimitPolicies.Api);
 
         otp.MapDelete("/pending-secret/{userId}", async (string userId, HttpContext http, RedisStores redis, InstanceInfo instance) => await Guarded(async () =>
         {
             if (http.User.SubjectId() != userId && !http.User.IsAdminOf(instance.Code))
             {
-                return Results.Json(new { error = "Forbidden", message = "Only the user or an operator of this instance may delete a pending OTP secret" }, statusCode: 403);
+                return Wire.Json(new ErrorBody("Forbidden", "Only the user or an operator of this instance may delete a pending OTP secret"), statusCode: 403);
             }
             var realm = http.User.Realm()!;
             return await redis.Cache.GetDatabase().KeyDeleteAsync(Key(DiveClaims.UserKey(realm, http.User.IsHubRealm(), userId)))
-                ? Results.Json(new { userId, deleted = true })
+                ? Wire.Json(new PendingSecretDeletedResponse(userId, true))
                 : NotFound(userId);
         })).RequireRateLimiting(RateLimitPolicies.Api);
         return app;
     }
 
     /// <summary>A stored pending secret, or null when this instance's key did not write it (then it is as good as absent).</summary>
-    private static Pending? Read(PendingSecretProtector protector, RedisValue stored, string userKey) =>
-        protector.Unprotect(stored.ToString(), Key(userKey)) is { } json ? JsonSerializer.Deserialize<Pending>(json) : null;
+    private static PendingOtpSecret? Read(PendingSecretProtector protector, RedisValue stored, string userKey) =>
+        protector.Unprotect(stored.ToString(), Key(userKey)) is { } json ? PendingOtpSecret.FromJson(json) : null;
 
     private static IResult NotFound(string userId) =>
-        Results.Json(new { error = "Not Found", message = $"No pending OTP secret for {userId}" }, statusCode: 404);
+        Wire.Json(new ErrorBody("Not Found", $"No pending OTP secret for {userId}"), statusCode: 404);
 
     private static async Task<IResult> Guarded(Func<Task<IResult>> action)
     {
@@ -121,7 +118,7 @@ public static class OtpEndpoints
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            return Results.Json(new { error = "Service Unavailable", message = "The instance's Redis did not answer; try again." }, statusCode: 503);
+            return Wire.Json(new ErrorBody("Service Unavailable", "The instance's Redis did not answer; try again."), statusCode: 503);
         }
     }
 }

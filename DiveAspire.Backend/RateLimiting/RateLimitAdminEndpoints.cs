@@ -22,15 +22,13 @@ public static class RateLimitAdminEndpoints
                 {
                     DiveMetrics.RateLimitActiveKeys.WithLabels(type).Set(keys.Count);
                 }
-                return Results.Json(new
-                {
-                    instance = instance.Code,
-                    store = store.Active,
-                    limits = settings.Rules.ToDictionary(r => r.Key, r => new { max = r.Value.Max, windowSeconds = (long)r.Value.Window.TotalSeconds }),
-                    activeKeys = active.ToDictionary(a => a.Key, a => a.Value.Count),
+                return Wire.Json(new RateLimitStatusResponse(
+                    instance.Code,
+                    store.Active,
+                    settings.Rules.ToDictionary(r => r.Key, r => new LimitDescription(r.Value.Max, (long)r.Value.Window.TotalSeconds)),
+                    active.ToDictionary(a => a.Key, a => a.Value.Count),
                     // Who holds those windows: "{uniqueID}:{ip}" when authenticated, else "{ip}".
-                    clients = active.ToDictionary(a => a.Key, a => a.Value.Order(StringComparer.Ordinal).ToList()),
-                });
+                    active.ToDictionary(a => a.Key, a => a.Value.Order(StringComparer.Ordinal).ToList())));
             }
             catch (Exception ex) when (RateLimitStore.IsRedisFailure(ex))
             {
@@ -42,12 +40,12 @@ public static class RateLimitAdminEndpoints
         {
             if (!ClientAddress.TryParseStrict(ip, out var address))
             {
-                return Results.Json(new { error = "Bad Request", message = $"'{ip}' is not a valid IPv4 or IPv6 address" }, statusCode: StatusCodes.Status400BadRequest);
+                return Wire.Json(new ErrorBody("Bad Request", $"'{ip}' is not a valid IPv4 or IPv6 address"), statusCode: StatusCodes.Status400BadRequest);
             }
             try
             {
                 var canonical = address.ToString();
-                return Results.Json(new { ip = canonical, keysDeleted = await store.ResetAsync(canonical, ct) });
+                return Wire.Json(new RateLimitResetResponse(canonical, await store.ResetAsync(canonical, ct)));
             }
             catch (Exception ex) when (RateLimitStore.IsRedisFailure(ex))
             {
@@ -57,6 +55,5 @@ public static class RateLimitAdminEndpoints
         return app;
     }
 
-    private static IResult Unavailable() => Results.Json(
-        new { error = "Service Unavailable", message = "The instance's Redis did not answer; try again." }, statusCode: StatusCodes.Status503ServiceUnavailable);
+    private static IResult Unavailable() => Wire.Json(new ErrorBody("Service Unavailable", "The instance's Redis did not answer; try again."), statusCode: StatusCodes.Status503ServiceUnavailable);
 }

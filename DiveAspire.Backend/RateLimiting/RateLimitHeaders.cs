@@ -39,13 +39,11 @@ public static class RateLimitHeaders
         Set(http.Response, lease.Rule, lease.Result);
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        await http.Response.WriteAsJsonAsync(new
-        {
-            error = "Too Many Requests",
-            message = lease.Type == RateLimitPolicies.Auth
+        await http.Response.WriteAsJsonAsync(new RateLimitRejection(
+            "Too Many Requests",
+            lease.Type == RateLimitPolicies.Auth
                 ? "Too many failed attempts, please try again later."
                 : "Too many requests, please try again later.",
-            details = new { retryAfter, limit = lease.Rule.Max, remaining = lease.Result.Remaining(lease.Rule) },
-        }, ct);
+            new RejectionDetails(retryAfter, lease.Rule.Max, lease.Result.Remaining(lease.Rule))), WireJson.Default.RateLimitRejection, cancellationToken: ct);
     }
 }

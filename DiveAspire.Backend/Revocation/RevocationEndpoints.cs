@@ -19,7 +19,7 @@ public static class RevocationEndpoints
         auth.MapPost("/blacklist-token", BlacklistTokenAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
         auth.MapGet("/check-blacklist/{jti?}", async (string? jti, RevocationCache cache, RevocationStore store) =>
             RevocationRequest.ValidateIdentifier(jti, "jti")
-            ?? Results.Json(new { jti, blacklisted = await IsBlacklistedAsync(jti!, cache, store), rejectedHereSince = cache.HeldSince(RevocationKind.Token, jti!) }));
+            ?? Wire.Json(new CheckBlacklistResponse(jti!, await IsBlacklistedAsync(jti!, cache, store), cache.HeldSince(RevocationKind.Token, jti!))));
 
         var blacklist = app.MapGroup("/api/blacklist").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
         blacklist.MapPost("/check", CheckAsync);
@@ -27,7 +27,7 @@ public static class RevocationEndpoints
         blacklist.MapPost("/sync", async (RevocationSubscriber sync, InstanceInfo instance, CancellationToken ct) =>
         {
             var (tokens, users) = await sync.ResyncAsync(ct, replace: true);
-            return Results.Json(new { instance = instance.Code, tokens, users });
+            return Wire.Json(new SyncResponse(instance.Code, tokens, users));
         }).RequireAuthorization(AuthenticationSetup.AdminPolicy);
         return app;
     }
@@ -52,16 +52,14 @@ public static class RevocationEndpoints
         }
         var jti = user.Jti();
         var records = await store.RevokeSessionAsync(jti, user.ExpiresAt(), userId, reason);
-        return Results.Json(new
-        {
-            message = "Logged out: this token and all of the user's sessions are revoked across the federation",
+        return Wire.Json(new LogoutResponse(
+            "Logged out: this token and all of the user's sessions are revoked across the federation",
             jti,
-            user = userId,
-            instance = instance.Code,
-            revokedAt = records[0].RevokedAt,
-            tokenRevokedUntil = jti is null ? (DateTimeOffset?)null : records[0].ExpiresAt,
-            userRevokedUntil = records[^1].ExpiresAt,
-        });
+            userId,
+            instance.Code,
+            records[0].RevokedAt,
+            jti is null ? null : records[0].ExpiresAt,
+            records[^1].ExpiresAt));
     }
 
     /// <summary>
@@ -106,7 +104,7 @@ public static class RevocationEndpoints
         }
         var record = await store.RevokeUserAsync(targetKey, ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null, reason);
         var (_, subject) = DiveClaims.ParseUserKey(targetKey, instance.Hub);
-        return Results.Json(new { revoked = true, type = "user", uniqueID = subject, realm = targetRealm, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance });
+        return Wire.Json(new UserRevokedResponse(true, "user", subject, targetRealm, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance));
     }
 
     /// <summary>Blacklists one jti: the caller's own, or any for an admin (who then gives the token's exp).</summary>
@@ -145,7 +143,7 @@ public static class RevocationEndpoints
             return RevocationResults.BadRequest("'exp' (the token's expiry, Unix seconds) is required to blacklist another token");
         }
         var record = await store.RevokeTokenAsync(jti!, expiresAt, reason);
-        return Results.Json(new { blacklisted = true, jti, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance });
+        return Wire.Json(new TokenBlacklistedResponse(true, jti!, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance));
     }
 
     private static async Task<IResult> CheckAsync(HttpRequest request, RevocationCache cache, RevocationStore store)
@@ -156,7 +154,7 @@ public static class RevocationEndpoints
             return error;
         }
         var (jti, jtiError) = body!.RequiredIdentifier("jti");
-        return jtiError ?? Results.Json(new { jti, isBlacklisted = await IsBlacklistedAsync(jti!, cache, store) });
+        return jtiError ?? Wire.Json(new BlacklistCheckResponse(jti!, await IsBlacklistedAsync(jti!, cache, store)));
     }
 
     /// <summary>The local cache first; the store (authoritative) when reachable, else the cache's answer.</summary>
@@ -179,29 +177,23 @@ public static class RevocationEndpoints
     private static async Task<IResult> StatsAsync(RevocationStore store, RevocationCache cache, RevocationSubscriber sync, RevocationOptions options,
         InstanceInfo instance, CancellationToken ct)
     {
-        object? shared = null;
+        RevocationCounts? shared = null;
         try
         {
-            shared = new
-            {
-                tokens = await store.CountAsync(RevocationKind.Token, ct),
-                users = await store.CountAsync(RevocationKind.User, ct),
-            };
+            shared = new RevocationCounts(await store.CountAsync(RevocationKind.Token, ct), await store.CountAsync(RevocationKind.User, ct));
         }
         catch (RevocationStoreUnavailableException)
         {
             // Still report this backend's own view below.
         }
-        return Results.Json(new
-        {
-            instance = instance.Code,
-            storeReachable = shared is not null,
-            store = shared,
-            local = new { tokens = cache.TokenCount, users = cache.UserCount },
-            subscription = new { live = sync.SubscriptionLive, synchronised = sync.Synchronised, lastSync = sync.LastSync },
-            failureMode = options.FailureMode.ToString().ToLowerInvariant(),
-            keyPatterns = new[] { RevocationKeys.TokenPrefix + "*", RevocationKeys.UserPrefix + "*" },
-        });
+        return Wire.Json(new BlacklistStatsResponse(
+            instance.Code,
+            shared is not null,
+            shared,
+            new RevocationCounts(cache.TokenCount, cache.UserCount),
+            new SubscriptionState(sync.SubscriptionLive, sync.Synchronised, sync.LastSync),
+            options.FailureMode.ToString().ToLowerInvariant(),
+            [RevocationKeys.TokenPrefix + "*", RevocationKeys.UserPrefix + "*"]));
     }
 
     private static async ValueTask<object?> StoreUnavailableAs503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -6,7 +6,7 @@ namespace DiveAspire.Backend.Revocation;
 /// <summary>The value stored under <c>blacklist:{jti}</c> and <c>user-revoked:{uniqueID}</c>.</summary>
 public sealed record RevocationRecord(DateTimeOffset RevokedAt, string Reason, DateTimeOffset ExpiresAt, string RevokedByInstance)
 {
-    public string ToJson() => JsonSerializer.Serialize(this, RevocationJson.Options);
+    public string ToJson() => JsonSerializer.Serialize(this, WireJson.Default.RevocationRecord);
 }
 
 /// <summary>The pub/sub message on <c>dive-v3:token-blacklist</c> / <c>dive-v3:user-revoked</c>.</summary>
@@ -18,7 +18,7 @@ public sealed record RevocationMessage(string Type, string Identifier, string Re
     [JsonIgnore]
     public RevocationKind Kind => Type == UserType ? RevocationKind.User : RevocationKind.Token;
 
-    public string ToJson() => JsonSerializer.Serialize(this, RevocationJson.Options);
+    public string ToJson() => JsonSerializer.Serialize(this, WireJson.Default.RevocationMessage);
 
     /// <summary>Null for anything that is not a well-formed message: a bad publish must not break the subscriber.</summary>
     public static RevocationMessage? TryParse(string? json)
@@ -29,7 +29,7 @@ public sealed record RevocationMessage(string Type, string Identifier, string Re
         }
         try
         {
-            var message = JsonSerializer.Deserialize<RevocationMessage>(json, RevocationJson.Options);
+            var message = JsonSerializer.Deserialize(json, WireJson.Default.RevocationMessage);
             return message is { Type: TokenType or UserType, Identifier.Length: > 0 } ? message : null;
         }
         catch (JsonException)
@@ -37,12 +37,4 @@ public sealed record RevocationMessage(string Type, string Identifier, string Re
             return null;
         }
     }
-}
-
-public static class RevocationJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
 }
