@@ -15,21 +15,24 @@ public sealed class RedisSentinelProcess : IDisposable
 {
     private readonly Process _process;
     private readonly string _dir = Directory.CreateTempSubdirectory("dive-sentinel-").FullName;
+    private readonly string _bind;
 
     /// <param name="stale">
     /// A Sentinel that names <paramref name="primaryPort"/> for ever: it never logs in to that node (NOAUTH to all it
     /// sends), so it learns nothing (no INFO, no hello from other Sentinels) and teaches nothing, and with quorum 2
     /// alone it never fails over; what a partitioned or outdated Sentinel answers, as a real process.
     /// </param>
-    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password, bool stale = false)
+    /// <param name="bind">The address it listens on (default loopback).</param>
+    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password, bool stale = false, string bind = "127.0.0.1")
     {
+        _bind = bind;
         Port = FreePort.Next();
         var conf = Path.Combine(_dir, "sentinel.conf");
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password)));
         // Sentinel rewrites its file, so it is its own; the file is 0600 and removed with the directory.
         File.WriteAllText(conf, $"""
             port {Port}
-            bind 127.0.0.1
+            bind {bind}
             dir "{_dir}"
             user default off
             user {user} on #{hash} ~* &* +@all
@@ -67,7 +70,7 @@ public sealed class RedisSentinelProcess : IDisposable
             }
             try
             {
-                using var client = new TcpClient("127.0.0.1", Port);
+                using var client = new TcpClient(_bind, Port);
                 return;
             }
             catch (SocketException)
