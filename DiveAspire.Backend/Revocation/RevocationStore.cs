@@ -36,6 +36,8 @@ public sealed class RevocationStore(
         return ttls
         """;
 
+    private readonly ReplicaAcknowledgements _acknowledgements = new();
+
     private IConnectionMultiplexer Connection => stores.Blacklist;
 
     /// <summary>
@@ -162,7 +164,8 @@ public sealed class RevocationStore(
 
     /// <summary>
     /// HA shared store: the script on the primary, then <c>WAIT 1</c> on the same connection (the write connection, so
-    /// a WAIT held up by slow replicas delays no check, resync or health check): acknowledged only once a
+    /// a WAIT held up by slow replicas delays no check, resync or health check; one WAIT for every script completed
+    /// before it: <see cref="ReplicaAcknowledgements"/>): acknowledged only once a
     /// replica has the write, so a failover cannot discard it (the primary itself refuses writes without a live replica:
     /// min-replicas-to-write). No replica within the bound is a 503; the write may still replicate, and a revocation
     /// recorded without acknowledgement is harmless.
@@ -180,7 +183,7 @@ public sealed class RevocationStore(
         }
         var inForce = (long[])(await ExecuteAsync(server, "EVAL", [RevokeScript, keys.Length, .. keys.Cast<object>(), .. args.Cast<object>()]))!;
         var timeout = BlacklistHighAvailability.Default.ReplicaAcknowledgementTimeout;
-        var replicas = (long)await ExecuteAsync(server, "WAIT", 1, (long)timeout.TotalMilliseconds);
+        var replicas = await _acknowledgements.WaitAsync(server, 1, timeout);
         return replicas >= 1 ? inForce : throw new ReplicaAcknowledgementException($"no replica confirmed the write within {timeout.TotalMilliseconds} ms");
     }
 

@@ -17,6 +17,7 @@ namespace DiveAspire.Tests.Integration;
 /// findings on which node it reads, whom it believes at start and where it sends its password.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(SentinelClientCollection.Name)]
 public sealed class SentinelClientTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
@@ -165,6 +166,95 @@ public sealed class SentinelClientTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Concurrent_revocations_with_distant_replicas_are_acknowledged_without_queueing_behind_each_others_WAIT()
+    {
+        using var store = new SentinelStoreProcesses();
+        await using var client = new SharedStoreClientHost(store.BackendConnectionString());
+        await client.StartReadyAsync(Ready);
+        const int Revokers = 32;
+        var healthy = await RevokeConcurrentlyAsync(client, Revokers, TimeSpan.FromSeconds(3), "healthy");
+        // Both replicas distant: their link to the primary goes through a hop that delays each way by 50 ms, so every
+        // WAIT takes at least 100 ms. (The Sentinels are stopped first: they would point the replicas back; the client
+        // keeps the primary it took.)
+        for (var i = 0; i < store.SentinelPorts.Length; i++)
+        {
+            store.KillSentinel(i);
+        }
+        using var link1 = new DelayingTcpProxy(store.NodePorts[0], TimeSpan.FromMilliseconds(50));
+        using var link2 = new DelayingTcpProxy(store.NodePorts[0], TimeSpan.FromMilliseconds(50));
+        foreach (var (index, link) in new[] { (1, link1), (2, link2) })
+        {
+            using var replica = store.ConnectAdmin(index);
+            await replica.GetServers()[0].ExecuteAsync("REPLICAOF", "127.0.0.1", link.Port);
+        }
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            using var primary = store.ConnectAdmin(0);
+            var info = (string)(await primary.GetServers()[0].ExecuteAsync("INFO", "replication"))!;
+            return info.Contains("connected_slaves:2", StringComparison.Ordinal) && !info.Contains("state=wait_bgsave", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30), "both replicas replicating through their distant links");
+        var slow = await RevokeConcurrentlyAsync(client, Revokers, TimeSpan.FromSeconds(5), "distant replicas");
+        output.WriteLine(Summary("healthy replicas", healthy));
+        output.WriteLine(Summary("distant replicas (100 ms round trip)", slow));
+
+        // No acknowledged revocation is lost: each is on the primary and, once the replicas caught up, on both replicas.
+        foreach (var index in new[] { 0, 1, 2 })
+        {
+            using var node = store.ConnectAdmin(index);
+            var db = node.GetDatabase();
+            await HttpAssertions.EventuallyAsync(async () =>
+            {
+                foreach (var (user, _, _) in healthy.Concat(slow).Where(r => r.Acknowledged))
+                {
+                    if (!await db.KeyExistsAsync(RevocationKeys.Key(RevocationKind.User, user)))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }, TimeSpan.FromSeconds(30), $"every acknowledged revocation on data node {index}");
+        }
+        Assert.All(healthy, r => Assert.True(r.Acknowledged, "a revocation was refused with healthy replicas"));
+        Assert.True(slow.Count(r => r.Acknowledged) >= slow.Count * 95 / 100, Summary("distant replicas: more than 5 % refused", slow));
+        Assert.True(Percentile(slow, 0.99) < TimeSpan.FromSeconds(1), Summary("distant replicas: p99 of 1 s or more", slow));
+    }
+
+    private static async Task<List<(string User, bool Acknowledged, TimeSpan Took)>> RevokeConcurrentlyAsync(
+        SharedStoreClientHost client, int revokers, TimeSpan duration, string label)
+    {
+        var results = new System.Collections.Concurrent.ConcurrentBag<(string, bool, TimeSpan)>();
+        var until = DateTime.UtcNow + duration;
+        await Task.WhenAll(Enumerable.Range(0, revokers).Select(i => Task.Run(async () =>
+        {
+            while (DateTime.UtcNow < until)
+            {
+                var user = $"{label.Replace(' ', '-')}-{i}-{Guid.NewGuid():N}";
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    await client.Store.RevokeUserAsync(user, TimeSpan.FromMinutes(10), "concurrency");
+                    results.Add((user, true, clock.Elapsed));
+                }
+                catch (RevocationStoreUnavailableException)
+                {
+                    results.Add((user, false, clock.Elapsed));
+                }
+            }
+        })));
+        return [.. results];
+    }
+
+    private static TimeSpan Percentile(IEnumerable<(string, bool, TimeSpan Took)> results, double p)
+    {
+        var sorted = results.Select(r => r.Took).Order().ToList();
+        return sorted.Count == 0 ? TimeSpan.Zero : sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
+    }
+
+    private static string Summary(string label, List<(string User, bool Acknowledged, TimeSpan Took)> results) =>
+        $"{label}: {results.Count} revocations, {results.Count(r => r.Acknowledged)} acknowledged, {results.Count(r => !r.Acknowledged)} refused; " +
+        $"p50 {Percentile(results, 0.5).TotalMilliseconds:F0} ms, p99 {Percentile(results, 0.99).TotalMilliseconds:F0} ms, max {Percentile(results, 1).TotalMilliseconds:F0} ms";
+
     /// <summary>Every Sentinel of the store now monitors data node <paramref name="index"/> (what a failover would leave them naming).</summary>
     private static async Task NameAsPrimaryAsync(SentinelStoreProcesses store, int index)
     {
@@ -179,4 +269,14 @@ public sealed class SentinelClientTests(ITestOutputHelper output)
             await server.ExecuteAsync("SENTINEL", "SET", service, "auth-user", sentinelUser.Name, "auth-pass", store.Secrets.For(sentinelUser));
         }
     }
+}
+
+/// <summary>
+/// Alone, after the parallel collections: the concurrency measurement loads both cores for seconds and would skew the
+/// timings other HA tests assert (and theirs its own).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SentinelClientCollection
+{
+    public const string Name = "sentinel-client";
 }
