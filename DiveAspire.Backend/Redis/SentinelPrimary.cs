@@ -25,6 +25,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private readonly Timer _poll;
     private readonly int _sentinelCount;
     private readonly int _quorum;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, bool> _reachesThisMachine = new();
     private IConnectionMultiplexer? _dataNodes;
     private string? _refusal;
     private int _polling;
@@ -143,13 +144,35 @@ public sealed class SentinelPrimary : IAsyncDisposable
             ? $"the Sentinel at {EndPointCollection.ToString(sentinel)} is not on loopback but names the data node {EndPointCollection.ToString(node)} of '{_serviceName}', a loopback address: refused (the remote Sentinels must announce an address this machine can reach)"
             : null;
 
-    private static bool IsLoopback(EndPoint endpoint) => endpoint switch
+    private bool IsLoopback(EndPoint endpoint) => _reachesThisMachine.GetOrAdd(endpoint, ReachesThisMachine);
+
+    /// <summary>
+    /// Whether a connection to <paramref name="endpoint"/> lands on this machine: loopback (also IPv4-mapped), the
+    /// unspecified addresses (0.0.0.0 and :: connect locally on Linux), <c>localhost</c>, or a name resolving to one of those.
+    /// </summary>
+    public static bool ReachesThisMachine(EndPoint endpoint) => endpoint switch
     {
-        IPEndPoint ip => IPAddress.IsLoopback(ip.Address),
-        DnsEndPoint dns => string.Equals(dns.Host, "localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(dns.Host, out var address) && IPAddress.IsLoopback(address)),
+        IPEndPoint ip => IsLocal(ip.Address),
+        DnsEndPoint dns => dns.Host.TrimEnd('.') is var host && (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var address) ? IsLocal(address) : ResolvesLocally(host))),
         _ => false,
     };
+
+    private static bool IsLocal(IPAddress address) =>
+        IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
+        || (address.IsIPv4MappedToIPv6 && IsLocal(address.MapToIPv4()));
+
+    private static bool ResolvesLocally(string host)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(host).Any(IsLocal);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
 
     private IEnumerable<IServer> SentinelServers() =>
         _sentinels.GetEndPoints().Select(e => _sentinels.GetServer(e)).Where(s => s.IsConnected);
