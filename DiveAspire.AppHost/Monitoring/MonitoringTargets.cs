@@ -12,7 +12,7 @@ public sealed record RedisScrapeTarget(string Address, string Instance, string R
 public sealed record RedisScrapeLabels(string Instance, string RedisType);
 
 /// <summary>A backend's <c>/metrics</c> as Prometheus reaches it.</summary>
-public sealed record BackendScrapeTarget(string HostAndPort, string Instance, string Role);
+public sealed record BackendScrapeTarget(string HostAndPort, string Instance, string Role, string Scheme = "http");
 
 /// <summary>
 /// The monitored part of the resource graph. Addresses are resolved only when a monitoring resource starts, so they
@@ -66,7 +66,7 @@ public sealed class MonitoringTargets
         .. topology.RemoteSpokes
             .Select(i => (Instance: i, Url: Uri.TryCreate(configuration[$"Dive:Peers:{i.LowerCode}"], UriKind.Absolute, out var url) ? url : null))
             .Where(p => p.Url is { Scheme: "http" or "https" })
-            .Select(p => new BackendScrapeTarget(p.Url!.Authority, p.Instance.Code, p.Instance.RoleName)),
+            .Select(p => new BackendScrapeTarget(p.Url!.Authority, p.Instance.Code, p.Instance.RoleName, p.Url.Scheme)),
     ];
 
     /// <summary>The <c>redis_type</c> of a Sentinel's series (job <see cref="MonitoringNames.SentinelJob"/>).</summary>

@@ -79,7 +79,8 @@ public static class PrometheusConfig
             foreach (var target in remoteBackends)
             {
                 yaml.AppendLine($"      - targets: [{Q(target.HostAndPort)}]")
-                    .AppendLine($"        labels: {{instance: {Q(target.Instance)}, role: {Q(target.Role)}, location: 'remote'}}");
+                    // The peer's own scheme: an https peer is never scraped in plain http.
+                    .AppendLine($"        labels: {{instance: {Q(target.Instance)}, role: {Q(target.Role)}, location: 'remote', __scheme__: {Q(target.Scheme)}}}");
             }
         }
         yaml.AppendLine("  - job_name: alertmanager")
