@@ -59,49 +59,7 @@ public sealed class RedisSentinelProcess : IDisposable
 
     public int Port { get; }
 
-    private void WaitListening()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"redis-sentinel exited with {_process.ExitCode}");
-            }
-            try
-            {
-                using var client = new TcpClient(_bind, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-        throw new TimeoutException($"redis-sentinel did not listen on {Port} within 30 s");
-    }
+    private void WaitListening() => LocalServerProcess.WaitListening(_process, "redis-sentinel", _bind, Port);
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-            try
-            {
-                Directory.Delete(_dir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temp folder left behind is harmless.
-            }
-        }
-    }
+    public void Dispose() => LocalServerProcess.Stop(_process, _dir);
 }
