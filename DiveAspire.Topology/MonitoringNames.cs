@@ -19,6 +19,9 @@ public static class MonitoringNames
     /// <summary>Prometheus job of the backends' /metrics; labels instance (ISO3) and role.</summary>
     public const string BackendJob = "dive-backend";
 
+    /// <summary>Backends of remote spokes (<c>--remote-spokes</c>), scraped at their <c>Dive:Peers:&lt;code&gt;</c> URL.</summary>
+    public const string RemoteBackendJob = "dive-backend-remote";
+
     /// <summary>The Grafana datasource uid every provisioned dashboard references.</summary>
     public const string GrafanaDatasourceUid = "dive-prometheus";
 }

@@ -87,7 +87,8 @@ internal static class LocalMonitoringBuilderExtensions
                 await MonitoringTargets.HostAndPortAsync(alertmanager.HttpEndpoint, ct).ConfigureAwait(false),
                 await targets.RedisAsync(ct).ConfigureAwait(false),
                 await targets.BackendsAsync(ct).ConfigureAwait(false),
-                await targets.SentinelsAsync(ct).ConfigureAwait(false));
+                await targets.SentinelsAsync(ct).ConfigureAwait(false),
+                targets.RemoteBackends);
             await PrivateFile.WriteAsync(paths.PrometheusConfig, config, ct).ConfigureAwait(false);
         });
 

@@ -12,7 +12,7 @@ public sealed record RedisScrapeTarget(string Address, string Instance, string R
 public sealed record RedisScrapeLabels(string Instance, string RedisType);
 
 /// <summary>A backend's <c>/metrics</c> as Prometheus reaches it.</summary>
-public sealed record BackendScrapeTarget(string HostAndPort, string Instance, string Role);
+public sealed record BackendScrapeTarget(string HostAndPort, string Instance, string Role, string Scheme = "http");
 
 /// <summary>
 /// The monitored part of the resource graph. Addresses are resolved only when a monitoring resource starts, so they
@@ -52,7 +52,22 @@ public sealed class MonitoringTargets
             var backend = Find<IResourceWithEndpoints>(builder, instance.BackendResourceName);
             _backends.Add((instance, new EndpointReference(backend, "http", _network)));
         }
+        RemoteBackends = RemoteBackendTargets(builder.Configuration, topology);
     }
+
+    /// <summary>
+    /// The remote spokes' backends (<c>--remote-spokes</c>) at their <c>Dive:Peers:&lt;code&gt;</c> URL (host:port); a
+    /// remote spoke without one has no address to scrape and is left out (JoinBuilderExtensions checks the URLs).
+    /// </summary>
+    public IReadOnlyList<BackendScrapeTarget> RemoteBackends { get; }
+
+    public static IReadOnlyList<BackendScrapeTarget> RemoteBackendTargets(Microsoft.Extensions.Configuration.IConfiguration configuration, DiveTopology topology) =>
+    [
+        .. topology.RemoteSpokes
+            .Select(i => (Instance: i, Url: Uri.TryCreate(configuration[$"Dive:Peers:{i.LowerCode}"], UriKind.Absolute, out var url) ? url : null))
+            .Where(p => p.Url is { Scheme: "http" or "https" })
+            .Select(p => new BackendScrapeTarget(p.Url!.Authority, p.Instance.Code, p.Instance.RoleName, p.Url.Scheme)),
+    ];
 
     /// <summary>The <c>redis_type</c> of a Sentinel's series (job <see cref="MonitoringNames.SentinelJob"/>).</summary>
     public const string SentinelType = "sentinel";

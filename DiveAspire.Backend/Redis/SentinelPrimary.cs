@@ -25,6 +25,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private readonly Timer _poll;
     private readonly int _sentinelCount;
     private readonly int _quorum;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, bool> _reachesThisMachine = new();
     private IConnectionMultiplexer? _dataNodes;
     private string? _refusal;
     private int _polling;
@@ -63,52 +64,113 @@ public sealed class SentinelPrimary : IAsyncDisposable
     public event Action<EndPoint>? Changed;
 
     /// <summary>
-    /// The options of a plain connection to every data node (primary and replicas, as the Sentinels list them), with the
-    /// credentials and settings of <paramref name="options"/>. Waits up to 30 s for a Sentinel to answer.
+    /// The options of a plain connection to every data node (primary and replicas), with the credentials and settings of
+    /// <paramref name="options"/>: the nodes a majority of the Sentinels (2 of 3) name, as for a failover (one stale or
+    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits up to 30 s for them.
     /// </summary>
     public ConfigurationOptions DataNodeOptions(ConfigurationOptions options)
     {
         var deadline = DateTime.UtcNow + DiscoveryTimeout;
         while (true)
         {
-            foreach (var server in SentinelServers())
+            var answers = SentinelServers().Select(Describe).ToList();
+            var loopback = answers.Where(a => a.Refusal is not null).ToList();
+            if (loopback.Count > _sentinelCount - _quorum)
             {
-                try
+                // No majority can form any more: say why at once instead of after the whole discovery timeout.
+                var reason = loopback[0].Refusal!;
+                _logger.LogError("Shared store {Service}: {Reason}", _serviceName, reason);
+                throw new InvalidOperationException(reason);
+            }
+            var agreed = answers.Where(a => a.Primary is not null).GroupBy(a => a.Primary!).FirstOrDefault(g => g.Count() >= _quorum);
+            if (agreed is not null)
+            {
+                // A replica counts when a majority names it (one Sentinel that has not met a replica yet is outvoted by two that have).
+                var replicas = agreed.SelectMany(a => a.Replicas.Distinct()).GroupBy(r => r).Where(g => g.Count() >= Math.Min(_quorum, agreed.Count())).Select(g => g.Key).ToList();
+                // A Sentinel learns the replicas from the primary within seconds of its start; the connection can
+                // only ever use the nodes it starts with, so wait for all of them (then go on with what is known).
+                if (replicas.Count >= ExpectedReplicas || DateTime.UtcNow >= deadline)
                 {
-                    var primary = server.SentinelGetMasterAddressByName(_serviceName);
-                    if (primary is null)
-                    {
-                        continue;
-                    }
-                    var replicas = server.SentinelGetReplicaAddresses(_serviceName);
-                    // A Sentinel learns the replicas from the primary within seconds of its start; the connection can
-                    // only ever use the nodes it starts with, so wait for all of them (then go on with what is known).
-                    if (replicas.Length < ExpectedReplicas && DateTime.UtcNow < deadline)
-                    {
-                        continue;
-                    }
                     var data = options.Clone();
                     data.ServiceName = null;
                     data.EndPoints.Clear();
-                    data.EndPoints.Add(primary);
+                    data.EndPoints.Add(agreed.Key);
                     foreach (var replica in replicas)
                     {
                         data.EndPoints.TryAdd(replica);
                     }
-                    _logger.Log(replicas.Length < ExpectedReplicas ? LogLevel.Warning : LogLevel.Information,
-                        "Shared store {Service}: data nodes {Nodes}, primary {Primary}", _serviceName, string.Join(", ", data.EndPoints), primary);
+                    _logger.Log(replicas.Count < ExpectedReplicas ? LogLevel.Warning : LogLevel.Information,
+                        "Shared store {Service}: data nodes {Nodes}, primary {Primary} ({Agree} of {Sentinels} Sentinels agree)",
+                        _serviceName, string.Join(", ", data.EndPoints), agreed.Key, agreed.Count(), _sentinelCount);
                     return data;
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
-                {
-                    // Ask the next Sentinel.
                 }
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"No Sentinel of '{_serviceName}' named its primary within {DiscoveryTimeout.TotalSeconds} s.");
+                throw new InvalidOperationException($"No {_quorum} of the {_sentinelCount} Sentinels of '{_serviceName}' agreed on its primary within {DiscoveryTimeout.TotalSeconds} s.");
             }
             Thread.Sleep(500);
+        }
+    }
+
+    /// <summary>What one Sentinel says of the data nodes: nothing when it does not answer, a refusal when it names a loopback node from elsewhere.</summary>
+    private sealed record SentinelAnswer(EndPoint? Primary, EndPoint[] Replicas, string? Refusal = null);
+
+    private SentinelAnswer Describe(IServer sentinel)
+    {
+        try
+        {
+            if (sentinel.SentinelGetMasterAddressByName(_serviceName) is not { } primary)
+            {
+                return new(null, []);
+            }
+            var replicas = sentinel.SentinelGetReplicaAddresses(_serviceName);
+            return LoopbackRefusal(sentinel.EndPoint, [primary, .. replicas]) is { } refusal
+                ? new(null, [], refusal)
+                : new(primary, replicas);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return new(null, []);
+        }
+    }
+
+    /// <summary>
+    /// A Sentinel reached beyond this machine that names a loopback node (a hub whose Sentinels announce 127.0.0.1)
+    /// would have this backend send its password to whatever listens on its own loopback: never follow it.
+    /// </summary>
+    private string? LoopbackRefusal(EndPoint sentinel, IEnumerable<EndPoint> named) =>
+        !IsLoopback(sentinel) && named.FirstOrDefault(IsLoopback) is { } node
+            ? $"the Sentinel at {EndPointCollection.ToString(sentinel)} is not on loopback but names the data node {EndPointCollection.ToString(node)} of '{_serviceName}', a loopback address: refused (the remote Sentinels must announce an address this machine can reach)"
+            : null;
+
+    private bool IsLoopback(EndPoint endpoint) => _reachesThisMachine.GetOrAdd(endpoint, ReachesThisMachine);
+
+    /// <summary>
+    /// Whether a connection to <paramref name="endpoint"/> lands on this machine: loopback (also IPv4-mapped), the
+    /// unspecified addresses (0.0.0.0 and :: connect locally on Linux), <c>localhost</c>, or a name resolving to one of those.
+    /// </summary>
+    public static bool ReachesThisMachine(EndPoint endpoint) => endpoint switch
+    {
+        IPEndPoint ip => IsLocal(ip.Address),
+        DnsEndPoint dns => dns.Host.TrimEnd('.') is var host && (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var address) ? IsLocal(address) : ResolvesLocally(host))),
+        _ => false,
+    };
+
+    private static bool IsLocal(IPAddress address) =>
+        IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
+        || (address.IsIPv4MappedToIPv6 && IsLocal(address.MapToIPv4()));
+
+    private static bool ResolvesLocally(string host)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(host).Any(IsLocal);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 
@@ -182,7 +244,13 @@ public sealed class SentinelPrimary : IAsyncDisposable
     {
         try
         {
-            return await sentinel.SentinelGetMasterAddressByNameAsync(_serviceName).ConfigureAwait(false);
+            var named = await sentinel.SentinelGetMasterAddressByNameAsync(_serviceName).ConfigureAwait(false);
+            if (named is not null && LoopbackRefusal(sentinel.EndPoint, [named]) is { } refusal)
+            {
+                Refuse(refusal);
+                return null;
+            }
+            return named;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

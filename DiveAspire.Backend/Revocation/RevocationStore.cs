@@ -36,6 +36,8 @@ public sealed class RevocationStore(
         return ttls
         """;
 
+    private readonly ReplicaAcknowledgements _acknowledgements = new();
+
     private IConnectionMultiplexer Connection => stores.Blacklist;
 
     /// <summary>
@@ -162,7 +164,8 @@ public sealed class RevocationStore(
 
     /// <summary>
     /// HA shared store: the script on the primary, then <c>WAIT 1</c> on the same connection (the write connection, so
-    /// a WAIT held up by slow replicas delays no check, resync or health check): acknowledged only once a
+    /// a WAIT held up by slow replicas delays no check, resync or health check; one WAIT for every script completed
+    /// before it: <see cref="ReplicaAcknowledgements"/>): acknowledged only once a
     /// replica has the write, so a failover cannot discard it (the primary itself refuses writes without a live replica:
     /// min-replicas-to-write). No replica within the bound is a 503; the write may still replicate, and a revocation
     /// recorded without acknowledgement is harmless.
@@ -180,7 +183,7 @@ public sealed class RevocationStore(
         }
         var inForce = (long[])(await ExecuteAsync(server, "EVAL", [RevokeScript, keys.Length, .. keys.Cast<object>(), .. args.Cast<object>()]))!;
         var timeout = BlacklistHighAvailability.Default.ReplicaAcknowledgementTimeout;
-        var replicas = (long)await ExecuteAsync(server, "WAIT", 1, (long)timeout.TotalMilliseconds);
+        var replicas = await _acknowledgements.WaitAsync(server, 1, timeout);
         return replicas >= 1 ? inForce : throw new ReplicaAcknowledgementException($"no replica confirmed the write within {timeout.TotalMilliseconds} ms");
     }
 
@@ -216,10 +219,16 @@ public sealed class RevocationStore(
     }
 
     /// <summary>
-    /// Whether the node a snapshot reads is the store's primary: always with a single store; with HA, when the node the
-    /// Sentinels name answers ROLE "master" (a snapshot of anything else may lack revocations).
+    /// The node a resync reads, taken once for all its steps: with HA the node the Sentinels name now (the primary may
+    /// change during the scan); null with a single store (the multiplexer's choice).
     /// </summary>
-    public async Task<bool> ScansPrimaryAsync()
+    public IServer? ScanTarget => PrimaryServer;
+
+    /// <summary>
+    /// Whether <paramref name="node"/> (a <see cref="ScanTarget"/>) is the store's primary: always with a single store;
+    /// with HA, when that very node answers ROLE "master" (a snapshot of anything else may lack revocations).
+    /// </summary>
+    public async Task<bool> IsPrimaryAsync(IServer? node)
     {
         if (stores.BlacklistPrimary is null)
         {
@@ -227,7 +236,7 @@ public sealed class RevocationStore(
         }
         try
         {
-            return PrimaryServer is { } server && (await server.RoleAsync()).Value == "master";
+            return node is not null && (await node.RoleAsync()).Value == "master";
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -235,20 +244,18 @@ public sealed class RevocationStore(
         }
     }
 
-    /// <summary>Every live revocation of one kind with its expiry, found with SCAN (never KEYS) and pipelined PTTLs.</summary>
-    public async Task<Dictionary<string, DateTimeOffset>> SnapshotAsync(RevocationKind kind, CancellationToken ct)
+    /// <summary>Every live revocation of one kind on <paramref name="node"/> (a <see cref="ScanTarget"/>) with its expiry, found with SCAN (never KEYS) and pipelined PTTLs.</summary>
+    public async Task<Dictionary<string, DateTimeOffset>> SnapshotAsync(RevocationKind kind, IServer? node, CancellationToken ct)
     {
         EnsureConnected();
         var prefix = kind == RevocationKind.Token ? RevocationKeys.TokenPrefix : RevocationKeys.UserPrefix;
-        // One node for the whole scan: the Sentinels' primary (HA), else the multiplexer's.
-        var server = PrimaryServer;
         var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         try
         {
-            await foreach (var batch in ScanAsync(server, prefix + "*", ct))
+            await foreach (var batch in ScanAsync(node, prefix + "*", ct))
             {
                 // PTTL, not TTL helpers: a key without TTL (-1) is a permanent revocation, enforced like /check reports it.
-                var ttls = batch.Select(key => ExecuteAsync(server, "PTTL", (RedisKey)key)).ToArray();
+                var ttls = batch.Select(key => ExecuteAsync(node, "PTTL", (RedisKey)key)).ToArray();
                 var now = clock.GetUtcNow();
                 for (var i = 0; i < batch.Count; i++)
                 {

@@ -87,10 +87,12 @@ public sealed class RevocationSubscriber(
     public async Task<(int Tokens, int Users)> ResyncAsync(CancellationToken ct, bool replace = false)
     {
         var scanStartedAt = clock.GetUtcNow();
-        replace = replace && await store.ScansPrimaryAsync();
-        var tokens = await store.SnapshotAsync(RevocationKind.Token, ct);
-        var users = await store.SnapshotAsync(RevocationKind.User, ct);
-        if (replace && await store.ScansPrimaryAsync())
+        // One node for every step: the primary may change during the scan, and the ROLE checks must be of the node read.
+        var node = store.ScanTarget;
+        replace = replace && await store.IsPrimaryAsync(node);
+        var tokens = await store.SnapshotAsync(RevocationKind.Token, node, ct);
+        var users = await store.SnapshotAsync(RevocationKind.User, node, ct);
+        if (replace && await store.IsPrimaryAsync(node))
         {
             cache.ReplaceWith(tokens, users, scanStartedAt);
         }

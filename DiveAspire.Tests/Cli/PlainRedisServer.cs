@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Topology;
 
 namespace DiveAspire.Tests.Cli;
@@ -52,49 +53,7 @@ public sealed class PlainRedisServer : IDisposable
     public string? OperatorPassword { get; }
     public string Endpoint => $"127.0.0.1:{Port}";
 
-    private void WaitListening()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}");
-            }
-            try
-            {
-                using var client = new TcpClient("127.0.0.1", Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-        throw new TimeoutException($"redis-server did not listen on {Port} within 30 s");
-    }
+    private void WaitListening() => LocalServerProcess.WaitListening(_process, "redis-server", "127.0.0.1", Port);
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-            try
-            {
-                Directory.Delete(_dir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temp folder left behind is harmless.
-            }
-        }
-    }
+    public void Dispose() => LocalServerProcess.Stop(_process, _dir);
 }

@@ -20,8 +20,14 @@ public sealed class SentinelStoreProcesses : IDisposable
     private readonly List<Process?> _nodes = [];
     private readonly List<Process?> _sentinels = [];
 
-    public SentinelStoreProcesses()
+    public SentinelStoreProcesses() : this(null)
     {
+    }
+
+    /// <param name="secrets">The passwords of another store (a second deployment with the same credentials); else new ones.</param>
+    internal SentinelStoreProcesses(TestSecrets? secrets)
+    {
+        Secrets = secrets ?? new TestSecrets();
         Topology = DiveTopology.Load(CliContext.InstancesDirectory(), highAvailability: true);
         Ha = Topology.BlacklistHa!;
         NodePorts = Ha.DataNodes.Select(_ => FreePort.Next()).ToArray();
@@ -47,7 +53,7 @@ public sealed class SentinelStoreProcesses : IDisposable
 
     public DiveTopology Topology { get; }
     public BlacklistHighAvailability Ha { get; }
-    public TestSecrets Secrets { get; } = new();
+    public TestSecrets Secrets { get; }
     public int[] NodePorts { get; }
     public int[] SentinelPorts { get; }
 
@@ -65,6 +71,29 @@ public sealed class SentinelStoreProcesses : IDisposable
         .Set(RedisAcl.Operator(Topology.Blacklist).PasswordEnvironmentVariable, Secrets.For(RedisAcl.Operator(Topology.Blacklist)));
 
     public IEnumerable<string> Passwords => Secrets.AllValues;
+
+    public int NodeProcessId(int index) => _nodes[index]!.Id;
+
+    /// <summary>The connection string of a backend's client of this store (its user on the Sentinels and the data nodes).</summary>
+    public string BackendConnectionString(string instanceCode = "USA")
+    {
+        var user = RedisAcl.Backend(Topology.Blacklist, Topology.Instances.Single(i => i.Code == instanceCode));
+        return $"{SentinelEndpoints},serviceName={BlacklistHighAvailability.ServiceName},user={user.Name},password={Secrets.For(user)}{RedisAcl.ClientOptions}";
+    }
+
+    /// <summary>An admin connection to one data node (<paramref name="sentinel"/>: to one Sentinel).</summary>
+    public StackExchange.Redis.ConnectionMultiplexer ConnectAdmin(int index, bool sentinel = false)
+    {
+        var admin = RedisAcl.Admin(Topology.Blacklist);
+        var port = sentinel ? SentinelPorts[index] : NodePorts[index];
+        var options = StackExchange.Redis.ConfigurationOptions.Parse(
+            $"127.0.0.1:{port},user={admin.Name},password={Secrets.For(admin)},allowAdmin=true,tiebreaker=,configChannel=,connectTimeout=2000");
+        if (sentinel)
+        {
+            options.CommandMap = StackExchange.Redis.CommandMap.Sentinel;
+        }
+        return StackExchange.Redis.ConnectionMultiplexer.Connect(options);
+    }
 
     /// <summary>SIGKILL of one data node (no shutdown, no AOF flush beyond what fsync always did).</summary>
     public void KillNode(int index) => Kill(_nodes[index]);

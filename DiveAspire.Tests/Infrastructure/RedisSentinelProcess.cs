@@ -15,21 +15,24 @@ public sealed class RedisSentinelProcess : IDisposable
 {
     private readonly Process _process;
     private readonly string _dir = Directory.CreateTempSubdirectory("dive-sentinel-").FullName;
+    private readonly string _bind;
 
     /// <param name="stale">
     /// A Sentinel that names <paramref name="primaryPort"/> for ever: it never logs in to that node (NOAUTH to all it
     /// sends), so it learns nothing (no INFO, no hello from other Sentinels) and teaches nothing, and with quorum 2
     /// alone it never fails over; what a partitioned or outdated Sentinel answers, as a real process.
     /// </param>
-    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password, bool stale = false)
+    /// <param name="bind">The address it listens on (default loopback).</param>
+    public RedisSentinelProcess(string serviceName, int primaryPort, string user, string password, bool stale = false, string bind = "127.0.0.1")
     {
+        _bind = bind;
         Port = FreePort.Next();
         var conf = Path.Combine(_dir, "sentinel.conf");
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password)));
         // Sentinel rewrites its file, so it is its own; the file is 0600 and removed with the directory.
         File.WriteAllText(conf, $"""
             port {Port}
-            bind 127.0.0.1
+            bind {bind}
             dir "{_dir}"
             user default off
             user {user} on #{hash} ~* &* +@all
@@ -56,49 +59,7 @@ public sealed class RedisSentinelProcess : IDisposable
 
     public int Port { get; }
 
-    private void WaitListening()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"redis-sentinel exited with {_process.ExitCode}");
-            }
-            try
-            {
-                using var client = new TcpClient("127.0.0.1", Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-        throw new TimeoutException($"redis-sentinel did not listen on {Port} within 30 s");
-    }
+    private void WaitListening() => LocalServerProcess.WaitListening(_process, "redis-sentinel", _bind, Port);
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-            try
-            {
-                Directory.Delete(_dir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temp folder left behind is harmless.
-            }
-        }
-    }
+    public void Dispose() => LocalServerProcess.Stop(_process, _dir);
 }

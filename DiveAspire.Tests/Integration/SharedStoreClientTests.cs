@@ -131,6 +131,10 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
                 LocalProcesses.Signal(pid, UnixSignal.Cont);
             }
         }
+        foreach (var line in federation.Logs.Lines.Where(l => l.Message.Contains("not acknowledged", StringComparison.Ordinal)).Select(l => l.Message).Distinct().Take(5))
+        {
+            output.WriteLine(line);
+        }
         var hungLogouts = logouts.Where(l => l.SentAt >= cut + TimeSpan.FromMilliseconds(200)).ToList();
         var hungChecks = checks.Where(c => c.SentAt >= cut + TimeSpan.FromMilliseconds(200)).ToList();
         var logoutMedian = Median(hungLogouts.Select(l => l.Took));
@@ -183,6 +187,10 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
             using var request = next();
             var sentAt = clock.Elapsed;
             using var response = await http.SendAsync(request, CancellationToken.None);
+            if (response.StatusCode != HttpStatusCode.OK && results.Count < 3)
+            {
+                output.WriteLine($"{(int)response.StatusCode} after {(clock.Elapsed - sentAt).TotalMilliseconds:F0} ms: {await response.Content.ReadAsStringAsync()}");
+            }
             lock (results)
             {
                 results.Add((sentAt, response.StatusCode, clock.Elapsed - sentAt));

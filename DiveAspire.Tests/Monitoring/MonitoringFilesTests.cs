@@ -54,8 +54,17 @@ public sealed class MonitoringFilesTests : IDisposable
         var config = PrometheusConfig.Render("15s", Path.Combine(rulesDir, "*.yml"), "localhost:9121", "localhost:9093",
             [new("redis://localhost:6479", "blacklist", "token-store"), new("redis://localhost:6379", "USA", "cache")],
             [new("localhost:4000", "USA", "hub")],
-            [new("redis://localhost:26379", "blacklist-sentinel-1", MonitoringTargets.SentinelType)]);
+            [new("redis://localhost:26379", "blacklist-sentinel-1", MonitoringTargets.SentinelType)],
+            MonitoringTargets.RemoteBackendTargets(
+                new Microsoft.Extensions.Configuration.ConfigurationManager { ["Dive:Peers:rou"] = "http://spoke-rou.example.org:4025/", ["Dive:Peers:dnk"] = "https://spoke-dnk.example.org:4008/" },
+                DiveTopology.Load(DiveAspire.Tests.Infrastructure.AppHostArgs.InstancesDirectory, "none").Joined("rou,bel,dnk", hubIsRemote: false, DiveAspire.Tests.Infrastructure.AppHostArgs.InstancesDirectory)));
         Assert.Contains($"job_name: {MonitoringNames.SentinelJob}", config);
+        // Remote spokes: their own job, labelled remote, at their Dive:Peers URL; one without an address (BEL) is left out.
+        Assert.Contains($"job_name: {MonitoringNames.RemoteBackendJob}", config);
+        Assert.Contains("- targets: ['spoke-rou.example.org:4025']\n        labels: {instance: 'ROU', role: 'spoke', location: 'remote', __scheme__: 'http'}", config.ReplaceLineEndings("\n"));
+        // An https peer is scraped with https, never downgraded to plain http.
+        Assert.Contains("- targets: ['spoke-dnk.example.org:4008']\n        labels: {instance: 'DNK', role: 'spoke', location: 'remote', __scheme__: 'https'}", config.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("'BEL'", config);
         var path = Path.Combine(_temp, "prometheus.yml");
         await File.WriteAllTextAsync(path, config);
 

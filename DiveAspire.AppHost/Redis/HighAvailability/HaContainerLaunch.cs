@@ -24,6 +24,10 @@ public sealed class HaContainerLaunch(string runtime, string volumePrefix, IConf
 
     public const string DataDirectory = "/data";
 
+    /// <summary>Labels of every node and Sentinel container this AppHost starts: which resource, of which volume prefix.</summary>
+    public const string ResourceLabel = "io.diveaspire.ha-resource";
+    public const string VolumePrefixLabel = "io.diveaspire.volume-prefix";
+
     /// <summary>The container runtime's CLI (<c>ASPIRE_CONTAINER_RUNTIME</c>, docker by default).</summary>
     public string Command => runtime;
 
@@ -42,6 +46,7 @@ public sealed class HaContainerLaunch(string runtime, string volumePrefix, IConf
         List<string> args =
         [
             "run", "--rm", "--name", ContainerName(resourceName), "--network", "host",
+            "--label", $"{ResourceLabel}={resourceName}", "--label", $"{VolumePrefixLabel}={volumePrefix}",
             // On the host's network a Redis (its Lua runs any backend's EVAL) must not sniff or forge loopback traffic
             // (NET_RAW) nor gain privileges: every capability dropped but reading the AppHost's private files.
             "--cap-drop", "ALL", "--cap-add", "DAC_OVERRIDE", "--security-opt", "no-new-privileges",
@@ -68,12 +73,24 @@ public sealed class HaContainerLaunch(string runtime, string volumePrefix, IConf
             ? [DataNodeReplication.Host, "-" + address]
             : [DataNodeReplication.Host];
 
-    /// <summary>A container of this name left by an earlier run (its AppHost died) would hold the port: removed first.</summary>
+    /// <summary>
+    /// A container of this name left by an earlier run (its AppHost died) would hold the port: removed first, but only
+    /// when it carries the labels this AppHost sets (<see cref="ResourceLabel"/>, <see cref="VolumePrefixLabel"/>): a
+    /// container of someone else that happens to have the name is left alone (the resource then fails to start on the
+    /// name, and says why).
+    /// </summary>
     public async Task RemoveLeftoverAsync(string resourceName, ILogger logger, CancellationToken ct)
     {
         var name = ContainerName(resourceName);
-        if ((await ContainerImageCheck.RunAsync(runtime, ["container", "inspect", "--format", "{{.Id}}", name], TimeSpan.FromSeconds(30), ct).ConfigureAwait(false)).ExitCode != 0)
+        var format = $"{{{{index .Config.Labels \"{VolumePrefixLabel}\"}}}}|{{{{index .Config.Labels \"{ResourceLabel}\"}}}}";
+        var inspect = await ContainerImageCheck.RunAsync(runtime, ["container", "inspect", "--format", format, name], TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+        if (inspect.ExitCode != 0)
         {
+            return;
+        }
+        if (inspect.LastLine.Trim() != $"{volumePrefix}|{resourceName}")
+        {
+            logger.LogWarning("A container named {Container} exists but was not started by a DiveAspire AppHost for {Resource} (no label {Label}={Prefix}): left alone", name, resourceName, VolumePrefixLabel, volumePrefix);
             return;
         }
         logger.LogWarning("Removing the container {Container} left by an earlier run", name);
