@@ -7,6 +7,9 @@ namespace DiveAspire.AppHost;
 /// </summary>
 internal static class PrivateFile
 {
+    /// <summary>The same, synchronously (private keys written while the graph is built).</summary>
+    public static void Write(string path, string contents) => WriteAsync(path, contents, CancellationToken.None).GetAwaiter().GetResult();
+
     public static async Task WriteAsync(string path, string contents, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DiveAspire.AppHost;
+using DiveAspire.AppHost.Tls;
 using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -104,6 +105,14 @@ public static class DiveRedisBuilderExtensions
 
         var redis = new LocalRedisResource(spec.ResourceName, container?.Command ?? options.RedisServerPath, dataDirectory);
         redis.Annotations.Add(users);
+        // Reachable from other machines: TLS only (the HA store is refused beyond loopback: AddDiveBlacklistHa).
+        var tls = container is null && replication is null && !BindAddress.IsLoopback(bindAddress)
+            ? TlsSettings.From(builder.Configuration, options.DataPath).ServerCertificate(spec.ResourceName, bindAddress)
+            : null;
+        if (tls is not null)
+        {
+            redis.Annotations.Add(new RedisTlsAnnotation(tls.CaCertificatePath, tls));
+        }
         var healthCheckKey = $"{spec.ResourceName}_check";
         // A DI singleton, so one multiplexer serves every check and is disposed with the AppHost.
         builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new RedisPingHealthCheck(redis));
@@ -139,8 +148,17 @@ public static class DiveRedisBuilderExtensions
                     context.Args.Add(arg);
                 }
                 context.Args.Add(redis.SecretConfigPath);
-                context.Args.Add("--port");
+                context.Args.Add(tls is null ? "--port" : "--tls-port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+                if (tls is not null)
+                {
+                    context.Args.Add("--port");
+                    context.Args.Add("0");
+                    foreach (var arg in RedisTls.ServerArguments(tls))
+                    {
+                        context.Args.Add(arg);
+                    }
+                }
                 context.Args.Add("--bind");
                 foreach (var address in container?.BindAddresses() ?? BindAddress.RedisBindList(bindAddress))
                 {

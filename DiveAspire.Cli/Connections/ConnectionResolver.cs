@@ -28,6 +28,7 @@ public static class ConnectionResolver
         return new RedisTarget(spec, host, port, acl.Name, password, source)
         {
             Admin = acl.Role == RedisUserRole.Admin ? null : () => Redis(spec, endpoint, secrets, RedisAcl.AdminUser),
+            TlsCaCertificate = TlsClients.CaCertificateFor(spec),
         };
     }
 

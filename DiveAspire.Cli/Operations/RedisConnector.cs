@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -36,6 +37,12 @@ public static partial class RedisConnector
             AsyncTimeout = 5000,
             ClientName = ClientName,
         };
+        if (target.TlsCaCertificate is { } ca)
+        {
+            // Validated against the store's CA and its host name, never "accept any certificate".
+            options.Ssl = true;
+            options.TrustIssuer(ca);
+        }
         if (target.User != RedisAcl.AdminUser)
         {
             options.CommandMap = CommandMap.Create(["CONFIG", "CLUSTER"], available: false);
@@ -65,7 +72,22 @@ public static partial class RedisConnector
         timeout.CancelAfter(ConnectTimeout);
         using var client = new TcpClient();
         await client.ConnectAsync(target.Host, target.Port, timeout.Token).ConfigureAwait(false);
-        var stream = client.GetStream();
+        Stream stream = client.GetStream();
+        if (target.TlsCaCertificate is { } ca)
+        {
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false, TlsClients.Validator(ca));
+            try
+            {
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = target.Host }, timeout.Token).ConfigureAwait(false);
+            }
+            catch (System.Security.Authentication.AuthenticationException ex)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw new IOException($"{target} did not present a certificate that validates against {ca}", ex);
+            }
+            stream = tls;
+        }
+        await using var _ = stream;
         await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token).ConfigureAwait(false);
         var buffer = new byte[256];
         var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
@@ -95,10 +117,26 @@ public static partial class RedisConnector
         {
             return new CliException($"{target} has no password configured but one was sent (from {target.PasswordSource}): it is not the DIVE Redis you expect, or it was started without requirepass.");
         }
+        if (target.TlsCaCertificate is { } ca && Inner<System.Security.Authentication.AuthenticationException>(ex) is not null)
+        {
+            return new CliException($"{target} speaks TLS and its certificate did not validate against {ca} (another CA, or not issued for '{target.Host}').");
+        }
         var reason = ex is RedisTimeoutException or TimeoutException || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)
             ? "timed out"
             : "connection refused or closed";
         return new CliException($"{target.Name} is unreachable at {target.Endpoint} ({reason}). Is it running? ('./dive up', or check the port with 'dive ports')");
+    }
+
+    private static T? Inner<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     [GeneratedRegex(@"NOPERM[^']*(?:'(?<command>[^']+)' command)?")]
