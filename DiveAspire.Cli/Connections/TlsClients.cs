@@ -21,7 +21,10 @@ public static class TlsClients
         var path = Path.Combine(dataPath, FileName);
         if (caCertificateByResource.Count == 0)
         {
-            File.Delete(path);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
             return;
         }
         Directory.CreateDirectory(dataPath);
