@@ -43,10 +43,10 @@ public static class RedisConnectionStrings
             .WithEnvironment(context =>
             {
                 context.EnvironmentVariables[$"ConnectionStrings__{connectionName}"] = ForClient(redis.Resource, userName);
-                // A store speaking TLS is validated against its CA by StackExchange.Redis itself (a path, not a secret).
+                // A store speaking TLS is validated against its CA only (RedisClientSetup; a path, not a secret).
                 if (redis.Resource.TlsCaCertificate() is { } ca)
                 {
-                    context.EnvironmentVariables[RedisTls.IssuerVariable] = ca;
+                    context.EnvironmentVariables[RedisTls.CaVariable(connectionName)] = ca;
                 }
             })
             .WithRelationship(redis.Resource, "Reference");

@@ -1,4 +1,5 @@
 using DiveAspire.AppHost.Tls;
+using DiveAspire.Topology.Tls;
 using StackExchange.Redis;
 
 namespace Aspire.Hosting;
@@ -12,10 +13,11 @@ public sealed record RedisTlsAnnotation(string CaCertificatePath, ServerCertific
 public static class RedisTls
 {
     /// <summary>
-    /// StackExchange.Redis's own setting for the CA a client trusts (a file path; it also checks the certificate's names
-    /// against the host): how a backend validates the store without any code of its own.
+    /// The backend's setting (<c>Dive:Redis:TlsCa:&lt;connection&gt;</c>) naming the CA certificate it validates that store
+    /// with, pinned (<see cref="PinnedCertificateAuthority"/>). Not StackExchange.Redis's <c>SERedis_IssuerCertPath</c>:
+    /// that one also accepts any certificate the machine's trust store accepts for the name.
     /// </summary>
-    public const string IssuerVariable = "SERedis_IssuerCertPath";
+    public static string CaVariable(string connectionName) => $"Dive__Redis__TlsCa__{connectionName}";
 
     /// <summary>The CA certificate that validates this Redis, or null when it speaks plain TCP.</summary>
     public static string? TlsCaCertificate(this IResource redis) =>
@@ -27,7 +29,7 @@ public static class RedisTls
         if (redis.TlsCaCertificate() is { } ca)
         {
             options.Ssl = true;
-            options.TrustIssuer(ca);
+            options.CertificateValidation += PinnedCertificateAuthority.Validator(ca);
         }
         return options;
     }

@@ -40,8 +40,12 @@ public sealed class DevelopmentCertificateAuthority
         CertificateFiles.CreatePrivateDirectory(directory);
         var certificatePath = Path.Combine(directory, CertificateFileName);
         var keyPath = Path.Combine(directory, KeyFileName);
-        if (CertificateFiles.TryLoad(certificatePath, keyPath) is { } existing)
+        if (File.Exists(certificatePath) || File.Exists(keyPath))
         {
+            // Every joined spoke trusts this CA: never replace it behind the operator's back because a file is damaged.
+            var existing = CertificateFiles.TryLoad(certificatePath, keyPath) ?? throw new DiveAspire.Topology.TopologyException(
+                $"The development CA in {directory} is incomplete or unreadable ({CertificateFileName}, {KeyFileName}): restore it, or delete both " +
+                "to create a new one (every joined spoke then needs the new ca.pem).");
             if (existing.NotAfter.ToUniversalTime() - now.UtcDateTime > RenewBefore)
             {
                 return new(existing, certificatePath);

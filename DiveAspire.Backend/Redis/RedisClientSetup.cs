@@ -1,5 +1,6 @@
 using DiveAspire.Backend.Instance;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using DiveAspire.Topology.Tls;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Redis;
@@ -25,7 +26,9 @@ public static class RedisClientSetup
         {
             // The connection string is passed through as it is (ConfigurationOptions.Parse): the ACL client options the
             // AppHost appends (RedisAcl.ClientOptions) and a Sentinel string (serviceName=..., sentinel endpoints) included.
-            builder.AddKeyedRedisClient(store, configureOptions: options => Configure(options, instance.Code, store));
+            // A store that speaks TLS (the hub's, reached from beyond loopback) is validated against its CA only.
+            var tlsCa = builder.Configuration[$"{TlsCaSection}:{store}"];
+            builder.AddKeyedRedisClient(store, configureOptions: options => Configure(options, instance.Code, store, tlsCa));
         }
         // StackExchange.Redis's own log (which the integration wires up) is its connection handshake at Information and
         // every failed reconnect attempt (one each 500 ms) as an error with a stack trace; RedisStores logs one line per
@@ -69,8 +72,16 @@ public static class RedisClientSetup
     }
 
     /// <summary>What the backend needs of every connection, on top of what the connection string says.</summary>
-    public static void Configure(ConfigurationOptions options, string instanceCode, string store)
+    /// <summary><c>Dive:Redis:TlsCa:&lt;store&gt;</c>: the CA certificate (PEM path) of a store that speaks TLS, set by the AppHost.</summary>
+    public const string TlsCaSection = "Dive:Redis:TlsCa";
+
+    public static void Configure(ConfigurationOptions options, string instanceCode, string store, string? tlsCa = null)
     {
+        if (tlsCa is { Length: > 0 })
+        {
+            options.Ssl = true;
+            options.CertificateValidation += PinnedCertificateAuthority.Validator(tlsCa);
+        }
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 2000;
         options.SyncTimeout = 2000;

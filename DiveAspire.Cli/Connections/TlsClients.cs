@@ -1,5 +1,3 @@
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using DiveAspire.Cli.AppState;
 using DiveAspire.Topology;
@@ -13,6 +11,12 @@ namespace DiveAspire.Cli.Connections;
 public static class TlsClients
 {
     public const string FileName = "tls-clients.json";
+
+    /// <summary><c>DIVE_REDIS_CA_&lt;LABEL&gt;</c>: the CA certificate of a Redis that speaks TLS, when the AppHost's file is not at hand.</summary>
+    public static string CaVariable(RedisStoreSpec spec) => $"DIVE_REDIS_CA_{spec.Label.ToUpperInvariant()}";
+
+    /// <summary><c>DIVE_REDIS_PLAINTEXT=true</c>: send a password in plain TCP to a Redis beyond loopback (a network you trust).</summary>
+    public const string PlaintextVariable = "DIVE_REDIS_PLAINTEXT";
 
     public static string DefaultPath() => Path.Combine(Path.GetDirectoryName(AppHostState.DefaultPath())!, FileName);
 
@@ -48,26 +52,4 @@ public static class TlsClients
             throw new CliException($"{path} is not the file the AppHost wrote (invalid JSON); delete it, the AppHost rewrites it at start.");
         }
     }
-
-    /// <summary>
-    /// Validates a server certificate against one CA file and the host name (what StackExchange.Redis's TrustIssuer does),
-    /// for the CLI's raw-socket probes.
-    /// </summary>
-    public static RemoteCertificateValidationCallback Validator(string caCertificatePath) => (_, certificate, _, errors) =>
-    {
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
-        if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null)
-        {
-            return false;
-        }
-        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(caCertificatePath));
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(new X509Certificate2(certificate));
-    };
 }

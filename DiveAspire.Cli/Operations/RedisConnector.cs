@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using DiveAspire.Cli.Connections;
 using DiveAspire.Topology;
+using DiveAspire.Topology.Tls;
 using StackExchange.Redis;
 
 namespace DiveAspire.Cli.Operations;
@@ -20,6 +21,7 @@ public static partial class RedisConnector
 
     public static async Task<ConnectionMultiplexer> ConnectAsync(RedisTarget target, CancellationToken ct = default)
     {
+        RefusePlaintextPasswordBeyondLoopback(target);
         var options = new ConfigurationOptions
         {
             EndPoints = { { target.Host, target.Port } },
@@ -39,9 +41,9 @@ public static partial class RedisConnector
         };
         if (target.TlsCaCertificate is { } ca)
         {
-            // Validated against the store's CA and its host name, never "accept any certificate".
+            // Validated against the store's CA alone and its host name, never "accept any certificate".
             options.Ssl = true;
-            options.TrustIssuer(ca);
+            options.CertificateValidation += PinnedCertificateAuthority.Validator(ca);
         }
         if (target.User != RedisAcl.AdminUser)
         {
@@ -65,6 +67,24 @@ public static partial class RedisConnector
         }
     }
 
+    /// <summary>
+    /// A password never leaves this machine in plain TCP by accident: beyond loopback the CLI speaks TLS (the CA from the
+    /// AppHost's tls-clients.json or DIVE_REDIS_CA_&lt;LABEL&gt;) unless DIVE_REDIS_PLAINTEXT=true says the network is trusted.
+    /// </summary>
+    private static void RefusePlaintextPasswordBeyondLoopback(RedisTarget target)
+    {
+        if (target.TlsCaCertificate is not null || target.Password is null || IsLoopback(target.Host)
+            || string.Equals(Environment.GetEnvironmentVariable(TlsClients.PlaintextVariable), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        throw new CliException($"{target} is beyond loopback and no CA certificate is known for it ({TlsClients.DefaultPath()} names none): " +
+            $"refusing to send the password in plain TCP. Give the CA with {TlsClients.CaVariable(target.Spec)}=PATH, or {TlsClients.PlaintextVariable}=true on a network you trust.");
+    }
+
+    private static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
     /// <summary>Sends PING without AUTH on a raw socket: true when Redis refuses it (NOAUTH), i.e. a password is required.</summary>
     public static async Task<bool> RequiresAuthenticationAsync(RedisTarget target, CancellationToken ct = default)
     {
@@ -75,7 +95,7 @@ public static partial class RedisConnector
         Stream stream = client.GetStream();
         if (target.TlsCaCertificate is { } ca)
         {
-            var tls = new SslStream(stream, leaveInnerStreamOpen: false, TlsClients.Validator(ca));
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false, PinnedCertificateAuthority.Validator(ca));
             try
             {
                 await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = target.Host }, timeout.Token).ConfigureAwait(false);

@@ -109,6 +109,25 @@ public sealed partial class JoinHubTests
     }
 
     [Fact]
+    public async Task The_cli_refuses_to_send_a_password_in_plain_tcp_beyond_loopback_and_reaches_the_store_there_with_its_ca()
+    {
+        var ca = DiveAspire.Cli.Connections.TlsClients.CaVariable(RedisStoreSpec.Blacklist);
+        var noApp = Path.Combine(Path.GetTempPath(), $"dive-no-app-{Guid.NewGuid():N}");
+        using (var env = (await FederationCliEnvironment.SetAsync(join.Hub)).Set("DIVE_DATA_PATH", noApp)
+            .Set("DIVE_REDIS_ENDPOINT_BLACKLIST", "192.0.2.1:6479").Set(ca, null).Set(DiveAspire.Cli.Connections.TlsClients.PlaintextVariable, null))
+        {
+            // TEST-NET-1: nothing answers there; the refusal comes before any connection, so no password is sent.
+            var refused = (await CliRun.RunAsync(join.Hub.Secrets.AllValues, "redis", "status", "blacklist")).Expect(1);
+            Assert.Contains(ca, refused.OneLineError);
+        }
+        using (var env = (await FederationCliEnvironment.SetAsync(join.Hub)).Set("DIVE_DATA_PATH", noApp)
+            .Set("DIVE_REDIS_ENDPOINT_BLACKLIST", $"{JoinHubFixture.HubHost}:{join.SharedStorePort}").Set(ca, join.HubCaCertificate))
+        {
+            (await CliRun.RunAsync(join.Hub.Secrets.AllValues, "redis", "status", "blacklist", "--json")).Expect(0);
+        }
+    }
+
+    [Fact]
     public async Task The_exporter_scrapes_the_tls_store_against_its_ca()
     {
         using var http = new HttpClient { BaseAddress = join.Hub.App.GetEndpoint(MonitoringNames.RedisExporter, "http") };

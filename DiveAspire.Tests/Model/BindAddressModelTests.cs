@@ -60,7 +60,8 @@ public sealed class BindAddressModelTests : IDisposable
         Assert.DoesNotContain(args, a => a.Contains("PRIVATE KEY", StringComparison.Ordinal));
         // Every backend: TLS in its connection string, the CA for StackExchange.Redis's own validation (no accept-any).
         var environment = await EnvironmentAsync(Assert.Single(builder.Resources, r => r.Name == "backend-rou"));
-        Assert.Equal(ca, environment[RedisTls.IssuerVariable]);
+        Assert.Equal(ca, environment[RedisTls.CaVariable("blacklist")]);
+        Assert.DoesNotContain("SERedis_IssuerCertPath", environment.Keys);
         Assert.Contains(",ssl=true", ((ReferenceExpression)environment["ConnectionStrings__blacklist"]).Format);
         // An instance's own Redis stays plain on loopback.
         var cache = Strings(await ArgsAsync(Assert.Single(builder.Resources, r => r.Name == "redis-rou")));

@@ -110,6 +110,33 @@ public sealed class CertificateAuthorityTests : IDisposable
         Assert.Contains(IPAddress.Parse("10.0.0.5"), settings.NamesFor("10.0.0.5").Addresses);
     }
 
+    [Fact]
+    public void A_damaged_ca_stops_the_apphost_instead_of_being_replaced_behind_the_spokes_backs()
+    {
+        var ca = DevelopmentCertificateAuthority.LoadOrCreate(_directory);
+        File.WriteAllText(Path.Combine(_directory, DevelopmentCertificateAuthority.KeyFileName), "damaged");
+        var error = Assert.Throws<TopologyException>(() => DevelopmentCertificateAuthority.LoadOrCreate(_directory));
+        Assert.DoesNotContain("\n", error.Message);
+        Assert.Contains(ca.Certificate.ExportCertificatePem().Split('\n')[1], File.ReadAllText(ca.CertificatePath));
+    }
+
+    [Fact]
+    public void The_pinned_validator_accepts_only_certificates_of_its_ca_for_the_dialled_name_whatever_the_system_store_says()
+    {
+        var ca = DevelopmentCertificateAuthority.LoadOrCreate(_directory);
+        var issued = ca.Issue(_directory, "redis-blacklist", StoreNames);
+        using var ours = X509Certificate2.CreateFromPemFile(issued.CertificatePath, issued.KeyPath);
+        var other = DevelopmentCertificateAuthority.LoadOrCreate(Path.Combine(_directory, "other"));
+        var foreign = other.Issue(Path.Combine(_directory, "other"), "redis-blacklist", StoreNames);
+        using var theirs = X509Certificate2.CreateFromPemFile(foreign.CertificatePath, foreign.KeyPath);
+
+        Assert.True(DiveAspire.Topology.Tls.PinnedCertificateAuthority.IsValid(ca.Certificate, ours, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors));
+        // SslPolicyErrors.None is what a certificate trusted by the machine's store would give: still refused for another CA.
+        Assert.False(DiveAspire.Topology.Tls.PinnedCertificateAuthority.IsValid(ca.Certificate, theirs, System.Net.Security.SslPolicyErrors.None));
+        Assert.False(DiveAspire.Topology.Tls.PinnedCertificateAuthority.IsValid(ca.Certificate, ours, System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch));
+        Assert.False(DiveAspire.Topology.Tls.PinnedCertificateAuthority.IsValid(ca.Certificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable));
+    }
+
     [Theory]
     [InlineData("Dive:Tls:Certificate", "/nonexistent/server.pem")]
     [InlineData("Dive:Tls:CertificateAuthority", "/nonexistent/ca.pem")]
