@@ -23,6 +23,13 @@ public sealed partial record JoinSettings(Uri HubUrl, string SharedStoreAddress)
     public const string SentinelsKey = "Dive:Join:Sentinels";
     public const string CertificateAuthorityKey = "Dive:Join:CertificateAuthority";
     public const string PlaintextStoreKey = "Dive:Join:PlaintextStore";
+    public const string CertificateAuthoritySha256Key = "Dive:Join:CertificateAuthoritySha256";
+
+    /// <summary>
+    /// <c>Dive:Join:CertificateAuthoritySha256</c>: the CA certificate's SHA-256 fingerprint as the hub's operator read it
+    /// out (the hub logs it in redis-blacklist's console); the copied file must match it.
+    /// </summary>
+    public string? StoreCertificateAuthoritySha256 { get; init; }
 
     /// <summary>
     /// <c>Dive:Join:CertificateAuthority</c>: the hub's CA certificate (PEM file, e.g. a copy of the hub's
@@ -57,6 +64,13 @@ public sealed partial record JoinSettings(Uri HubUrl, string SharedStoreAddress)
         {
             throw new TopologyException($"{CertificateAuthorityKey}: the file {StoreCertificateAuthority} does not exist.");
         }
+        if (StoreCertificateAuthoritySha256 is { } expected && StoreCertificateAuthority is not null
+            && !string.Equals(Tls.CertificateFingerprint.Normalize(expected), Tls.CertificateFingerprint.Sha256(StoreCertificateAuthority), StringComparison.Ordinal))
+        {
+            throw new TopologyException(
+                $"{CertificateAuthorityKey}: {StoreCertificateAuthority} has the SHA-256 fingerprint {Tls.CertificateFingerprint.Sha256(StoreCertificateAuthority)}, " +
+                $"not the {CertificateAuthoritySha256Key} the hub's operator gave: the copy is not the hub's CA.");
+        }
     }
 
     /// <summary>The settings, or null when this AppHost runs its own hub.</summary>
@@ -87,6 +101,7 @@ public sealed partial record JoinSettings(Uri HubUrl, string SharedStoreAddress)
         {
             StoreCertificateAuthority = config[CertificateAuthorityKey] is { Length: > 0 } ca ? Path.GetFullPath(ca) : null,
             PlaintextStore = string.Equals(config[PlaintextStoreKey], "true", StringComparison.OrdinalIgnoreCase),
+            StoreCertificateAuthoritySha256 = config[CertificateAuthoritySha256Key] is { Length: > 0 } sha ? sha : null,
         };
     }
 

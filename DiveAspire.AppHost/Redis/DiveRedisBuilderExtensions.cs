@@ -3,6 +3,7 @@ using DiveAspire.AppHost;
 using DiveAspire.AppHost.Tls;
 using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -121,6 +122,12 @@ public static class DiveRedisBuilderExtensions
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (e, ct) =>
         {
             var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis);
+            if (tls is not null)
+            {
+                // Public: what a joining spoke's operator checks its copy of ca.pem against (Dive:Join:CertificateAuthoritySha256).
+                logger.LogInformation("TLS only beyond loopback; clients validate against {CaCertificate}, SHA-256 fingerprint {Fingerprint}",
+                    tls.CaCertificatePath, CertificateFingerprint.Sha256(tls.CaCertificatePath));
+            }
             if (container is null)
             {
                 await LeftoverRedis.StopAsync(dataDirectory, logger, ct).ConfigureAwait(false);

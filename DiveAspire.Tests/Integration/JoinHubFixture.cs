@@ -34,7 +34,8 @@ public sealed class JoinHubFixture : IAsyncLifetime
             var hubPort = Hub.Backend("usa").BaseAddress!.Port;
             // The hub's CA certificate, as the hub's operator hands it over (a public file): the store speaks TLS only.
             Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}",
-                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{DiveAspire.AppHost.JoinSettings.CertificateAuthorityKey}={HubCaCertificate}"]);
+                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{DiveAspire.AppHost.JoinSettings.CertificateAuthorityKey}={HubCaCertificate}",
+                $"{DiveAspire.AppHost.JoinSettings.CertificateAuthoritySha256Key}={DiveAspire.AppHost.Tls.CertificateFingerprint.Sha256(HubCaCertificate)}"]);
             await Spoke.InitializeAsync();
         }
         catch

@@ -41,6 +41,9 @@ public sealed partial class JoinHubTests
         Assert.True(await redis.GetDatabase().PingAsync() < TimeSpan.FromSeconds(5));
         // The certificate names the address the spoke dialled (checked by the client, not only the chain).
         Assert.True(redis.IsConnected);
+        // The hub shows the CA's fingerprint for the spoke's operator to check (the fixture's spoke joined with it).
+        var fingerprint = CertificateFingerprint.Sha256(join.HubCaCertificate);
+        Assert.Contains(join.Hub.Logs.Lines, l => l.Message.Contains(fingerprint, StringComparison.Ordinal));
     }
 
     [Fact]

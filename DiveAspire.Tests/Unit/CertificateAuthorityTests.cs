@@ -137,6 +137,22 @@ public sealed class CertificateAuthorityTests : IDisposable
         Assert.False(DiveAspire.Topology.Tls.PinnedCertificateAuthority.IsValid(ca.Certificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable));
     }
 
+    [Fact]
+    public void A_joining_spoke_checks_its_copy_of_the_hubs_ca_against_the_fingerprint_the_hubs_operator_read_out()
+    {
+        var ca = DevelopmentCertificateAuthority.LoadOrCreate(_directory);
+        var fingerprint = CertificateFingerprint.Sha256(ca.CertificatePath);
+        Assert.Matches("^([0-9A-F]{2}:){31}[0-9A-F]{2}$", fingerprint);
+        DiveAspire.AppHost.JoinSettings Join(string sha) => DiveAspire.AppHost.JoinSettings.From(new ConfigurationBuilder().AddInMemoryCollection(
+        [
+            new("Dive:Join:Hub", "http://hub:4000"), new("Dive:Join:CertificateAuthority", ca.CertificatePath), new("Dive:Join:CertificateAuthoritySha256", sha),
+        ]).Build())!;
+        Join(fingerprint.Replace(":", "").ToLowerInvariant()).RequireStoreTrust();
+        var other = DevelopmentCertificateAuthority.LoadOrCreate(Path.Combine(_directory, "other"));
+        var error = Assert.Throws<TopologyException>(() => Join(CertificateFingerprint.Sha256(other.CertificatePath)).RequireStoreTrust());
+        Assert.Contains("not the hub's CA", error.Message);
+    }
+
     [Theory]
     [InlineData("Dive:Tls:Certificate", "/nonexistent/server.pem")]
     [InlineData("Dive:Tls:CertificateAuthority", "/nonexistent/ca.pem")]
