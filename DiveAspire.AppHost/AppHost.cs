@@ -50,6 +50,7 @@ foreach (var instance in topology.LocalInstances)
 }
 builder.AddRemotePeers(topology, join);
 builder.AddDiveMonitoring(topology, runtime, options);
+builder.WriteTlsClientsFile(options);
 builder.AddKubernetesPublishing(topology, options);
 // What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).
 builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ResourceStateFile>(sp, options));

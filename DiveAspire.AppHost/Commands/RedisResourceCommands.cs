@@ -223,9 +223,11 @@ public static class RedisResourceCommands
         var operatorUser = users[RedisAcl.OperatorUser];
         var admin = users[RedisAcl.AdminUser];
         var adminPassword = await admin.Password.GetValueAsync(ct).ConfigureAwait(false);
+        var tls = resource.TlsCaCertificate();
         return new RedisTarget(spec, host, port, RedisAcl.OperatorUser, await operatorUser.Password.GetValueAsync(ct).ConfigureAwait(false), $"the AppHost parameter {operatorUser.Password.Name}")
         {
-            Admin = () => new RedisTarget(spec, host, port, RedisAcl.AdminUser, adminPassword, $"the AppHost parameter {admin.Password.Name}"),
+            Admin = () => new RedisTarget(spec, host, port, RedisAcl.AdminUser, adminPassword, $"the AppHost parameter {admin.Password.Name}") { TlsCaCertificate = tls },
+            TlsCaCertificate = tls,
         };
     }
 

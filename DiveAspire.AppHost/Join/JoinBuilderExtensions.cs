@@ -63,7 +63,12 @@ public static class JoinBuilderExtensions
     /// <summary>The hub's shared store, reached at <see cref="JoinSettings.SharedStoreAddress"/> with each local spoke's own user.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddJoinedSharedStore(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings join)
     {
+        join.RequireStoreTrust();
         var store = new RemoteSharedStoreResource(topology.Blacklist.ResourceName, join.SharedStoreAddress);
+        if (join.StoreCertificateAuthority is { } ca)
+        {
+            store.Annotations.Add(new RedisTlsAnnotation(ca));
+        }
         store.Annotations.Add(new RedisUsersAnnotation([.. topology.Spokes
             .Select(s => RedisAcl.Backend(topology.Blacklist, s))
             .Select(u => new RedisUserPassword(u, builder.AddParameter(u.PasswordParameterName, secret: true).Resource))]));
@@ -71,7 +76,7 @@ public static class JoinBuilderExtensions
         {
             ResourceType = "Redis (on the hub)",
             State = new ResourceStateSnapshot("Remote", KnownResourceStateStyles.Info),
-            Properties = [new("dive.address", join.SharedStoreAddress)],
+            Properties = [new("dive.address", join.SharedStoreAddress), new("dive.tls", join.StoreCertificateAuthority is null ? "no (plain TCP)" : "yes")],
         });
     }
 

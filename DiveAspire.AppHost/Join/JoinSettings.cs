@@ -21,6 +21,57 @@ public sealed partial record JoinSettings(Uri HubUrl, string SharedStoreAddress)
     public const string HubKey = "Dive:Join:Hub";
     public const string SharedStoreKey = "Dive:Join:SharedStore";
     public const string SentinelsKey = "Dive:Join:Sentinels";
+    public const string CertificateAuthorityKey = "Dive:Join:CertificateAuthority";
+    public const string PlaintextStoreKey = "Dive:Join:PlaintextStore";
+    public const string CertificateAuthoritySha256Key = "Dive:Join:CertificateAuthoritySha256";
+
+    /// <summary>
+    /// <c>Dive:Join:CertificateAuthoritySha256</c>: the CA certificate's SHA-256 fingerprint as the hub's operator read it
+    /// out (the hub logs it in redis-blacklist's console); the copied file must match it.
+    /// </summary>
+    public string? StoreCertificateAuthoritySha256 { get; init; }
+
+    /// <summary>
+    /// <c>Dive:Join:CertificateAuthority</c>: the hub's CA certificate (PEM file, e.g. a copy of the hub's
+    /// <c>.dive/data/tls/ca.pem</c>; not a secret): the store is reached over TLS and validated against it.
+    /// </summary>
+    public string? StoreCertificateAuthority { get; init; }
+
+    /// <summary><c>Dive:Join:PlaintextStore=true</c>: the store is reached without TLS (a VPN or tunnel protects it), said explicitly.</summary>
+    public bool PlaintextStore { get; init; }
+
+    /// <summary>
+    /// A joined store is reached over TLS against the hub's CA, or in plain TCP only when said explicitly; TLS through
+    /// Sentinels is not built (a process-runtime hub refuses --ha beyond loopback).
+    /// </summary>
+    public void RequireStoreTrust()
+    {
+        if (StoreCertificateAuthority is null && !PlaintextStore)
+        {
+            throw new TopologyException(
+                $"Joining a hub needs its CA certificate to reach the shared store over TLS: {CertificateAuthorityKey}=PATH (a copy of the hub's " +
+                $".dive/data/tls/ca.pem; not a secret), or {PlaintextStoreKey}=true when a VPN or tunnel already protects the store (docs/deployment.md).");
+        }
+        if (StoreCertificateAuthority is not null && PlaintextStore)
+        {
+            throw new TopologyException($"Give either {CertificateAuthorityKey} (TLS) or {PlaintextStoreKey}=true, not both.");
+        }
+        if (StoreCertificateAuthority is not null && SharedStoreAddress.Contains("serviceName=", StringComparison.Ordinal))
+        {
+            throw new TopologyException($"{CertificateAuthorityKey} with {SentinelsKey}: TLS through Sentinels is not built; join the store at one address ({SharedStoreKey}).");
+        }
+        if (StoreCertificateAuthority is not null && !File.Exists(StoreCertificateAuthority))
+        {
+            throw new TopologyException($"{CertificateAuthorityKey}: the file {StoreCertificateAuthority} does not exist.");
+        }
+        if (StoreCertificateAuthoritySha256 is { } expected && StoreCertificateAuthority is not null
+            && !string.Equals(Tls.CertificateFingerprint.Normalize(expected), Tls.CertificateFingerprint.Sha256(StoreCertificateAuthority), StringComparison.Ordinal))
+        {
+            throw new TopologyException(
+                $"{CertificateAuthorityKey}: {StoreCertificateAuthority} has the SHA-256 fingerprint {Tls.CertificateFingerprint.Sha256(StoreCertificateAuthority)}, " +
+                $"not the {CertificateAuthoritySha256Key} the hub's operator gave: the copy is not the hub's CA.");
+        }
+    }
 
     /// <summary>The settings, or null when this AppHost runs its own hub.</summary>
     public static JoinSettings? From(IConfiguration config)
@@ -46,7 +97,12 @@ public sealed partial record JoinSettings(Uri HubUrl, string SharedStoreAddress)
         var address = !string.IsNullOrWhiteSpace(sentinels)
             ? BlacklistHighAvailability.Default.SentinelConnectionPrefix(sentinels.Split(',', StringSplitOptions.TrimEntries).Select(s => HostAndPort(s, SentinelsKey)))
             : HostAndPort(string.IsNullOrWhiteSpace(store) ? string.Create(CultureInfo.InvariantCulture, $"{url.Host}:{PortPlan.BlacklistRedis}") : store.Trim(), SharedStoreKey);
-        return new JoinSettings(url, address);
+        return new JoinSettings(url, address)
+        {
+            StoreCertificateAuthority = config[CertificateAuthorityKey] is { Length: > 0 } ca ? Path.GetFullPath(ca) : null,
+            PlaintextStore = string.Equals(config[PlaintextStoreKey], "true", StringComparison.OrdinalIgnoreCase),
+            StoreCertificateAuthoritySha256 = config[CertificateAuthoritySha256Key] is { Length: > 0 } sha ? sha : null,
+        };
     }
 
     /// <summary>host:port with a plain host name or IP: nothing that could add an option to a Redis connection string.</summary>

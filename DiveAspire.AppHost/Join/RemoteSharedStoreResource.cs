@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using DiveAspire.Topology;
 
 namespace Aspire.Hosting.ApplicationModel;
@@ -18,6 +19,7 @@ public sealed class RemoteSharedStoreResource(string name, string address) : Res
     public ReferenceExpression ClientConnectionString(string userName)
     {
         var password = this.Users()[userName].Password;
-        return ReferenceExpression.Create($"{Address},user={userName},password={password}{RedisAcl.ClientOptions}");
+        var tls = this.TlsCaCertificate() is null ? "" : ",ssl=true";
+        return ReferenceExpression.Create($"{Address},user={userName},password={password}{RedisAcl.ClientOptions}{tls}");
     }
 }

@@ -34,6 +34,11 @@ internal static class LocalMonitoringBuilderExtensions
                 context.Args.Add("-redis.password-file");
                 context.Args.Add(paths.ExporterPasswordFile);
                 context.Args.Add($"-connection-timeout={settings.ExporterConnectionTimeout}");
+                if (targets.TlsCaCertificate is { } ca)
+                {
+                    // rediss:// targets (the shared store beyond loopback) are validated against this CA.
+                    context.Args.Add($"-tls-ca-cert-file={ca}");
+                }
                 foreach (var arg in MonitoringTargets.ExporterArguments)
                 {
                     context.Args.Add(arg);

@@ -99,7 +99,7 @@ public sealed class MonitoringTargets
         var targets = new List<RedisScrapeTarget>();
         foreach (var (labels, endpoint, _) in scraped)
         {
-            targets.Add(new($"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}", labels.Instance, labels.RedisType));
+            targets.Add(new(await AddressAsync(endpoint, ct).ConfigureAwait(false), labels.Instance, labels.RedisType));
         }
         return targets;
     }
@@ -144,7 +144,7 @@ public sealed class MonitoringTargets
         var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (_, endpoint, password) in _redis.Concat(_sentinels))
         {
-            map[$"redis://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}"] =
+            map[await AddressAsync(endpoint, ct).ConfigureAwait(false)] =
                 await password.GetValueAsync(ct).ConfigureAwait(false)
                 ?? throw new TopologyException($"The secret parameter {password.Name} has no value.");
         }
@@ -156,6 +156,16 @@ public sealed class MonitoringTargets
     /// CONFIG GET * would show settings, later replication secrets); the metrics we use come from INFO.
     /// </summary>
     public static IReadOnlyList<string> ExporterArguments { get; } = [$"-redis.user={RedisAcl.ExporterUser}", "-config-command=-"];
+
+    /// <summary>
+    /// The CA certificate the exporter validates TLS targets with (<c>-tls-ca-cert-file</c>): the shared store's when it
+    /// speaks TLS (listening beyond loopback), else null.
+    /// </summary>
+    public string? TlsCaCertificate => _redis.Concat(_sentinels).Select(r => r.Endpoint.Resource.TlsCaCertificate()).FirstOrDefault(ca => ca is not null);
+
+    /// <summary><c>redis://host:port</c>, or <c>rediss://</c> for a Redis that speaks TLS only.</summary>
+    private static async Task<string> AddressAsync(EndpointReference endpoint, CancellationToken ct) =>
+        $"{(endpoint.Resource.TlsCaCertificate() is null ? "redis" : "rediss")}://{await HostAndPortAsync(endpoint, ct).ConfigureAwait(false)}";
 
     public static async Task<string> HostAndPortAsync(EndpointReference endpoint, CancellationToken ct) =>
         await endpoint.Property(EndpointProperty.HostAndPort).GetValueAsync(ct).ConfigureAwait(false)

@@ -1,7 +1,9 @@
 using System.Globalization;
 using DiveAspire.AppHost;
+using DiveAspire.AppHost.Tls;
 using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -104,6 +106,14 @@ public static class DiveRedisBuilderExtensions
 
         var redis = new LocalRedisResource(spec.ResourceName, container?.Command ?? options.RedisServerPath, dataDirectory);
         redis.Annotations.Add(users);
+        // Reachable from other machines: TLS only (the HA store is refused beyond loopback: AddDiveBlacklistHa).
+        var tls = container is null && replication is null && !BindAddress.IsLoopback(bindAddress)
+            ? TlsSettings.From(builder.Configuration, options.DataPath).ServerCertificate(spec.ResourceName, bindAddress)
+            : null;
+        if (tls is not null)
+        {
+            redis.Annotations.Add(new RedisTlsAnnotation(tls.CaCertificatePath, tls));
+        }
         var healthCheckKey = $"{spec.ResourceName}_check";
         // A DI singleton, so one multiplexer serves every check and is disposed with the AppHost.
         builder.Services.AddKeyedSingleton(healthCheckKey, (_, _) => new RedisPingHealthCheck(redis));
@@ -112,6 +122,12 @@ public static class DiveRedisBuilderExtensions
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (e, ct) =>
         {
             var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(redis);
+            if (tls is not null)
+            {
+                // Public: what a joining spoke's operator checks its copy of ca.pem against (Dive:Join:CertificateAuthoritySha256).
+                logger.LogInformation("TLS only beyond loopback; clients validate against {CaCertificate}, SHA-256 fingerprint {Fingerprint}",
+                    tls.CaCertificatePath, CertificateFingerprint.Sha256(tls.CaCertificatePath));
+            }
             if (container is null)
             {
                 await LeftoverRedis.StopAsync(dataDirectory, logger, ct).ConfigureAwait(false);
@@ -139,8 +155,17 @@ public static class DiveRedisBuilderExtensions
                     context.Args.Add(arg);
                 }
                 context.Args.Add(redis.SecretConfigPath);
-                context.Args.Add("--port");
+                context.Args.Add(tls is null ? "--port" : "--tls-port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+                if (tls is not null)
+                {
+                    context.Args.Add("--port");
+                    context.Args.Add("0");
+                    foreach (var arg in RedisTls.ServerArguments(tls))
+                    {
+                        context.Args.Add(arg);
+                    }
+                }
                 context.Args.Add("--bind");
                 foreach (var address in container?.BindAddresses() ?? BindAddress.RedisBindList(bindAddress))
                 {

@@ -17,7 +17,7 @@ public static class RedisConnectionStrings
     {
         var endpoint = new EndpointReference((IResourceWithEndpoints)redis, "tcp");
         var password = redis.Users()[userName].Password;
-        var options = (redis is RedisResource { TlsEnabled: true } ? ",ssl=true" : "") + (userName == RedisAcl.AdminUser ? "" : RedisAcl.ClientOptions);
+        var options = (redis is RedisResource { TlsEnabled: true } || redis.TlsCaCertificate() is not null ? ",ssl=true" : "") + (userName == RedisAcl.AdminUser ? "" : RedisAcl.ClientOptions);
         return ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.HostAndPort)},user={userName},password={password}{options}");
     }
 
@@ -40,7 +40,15 @@ public static class RedisConnectionStrings
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
     {
         client
-            .WithEnvironment(context => context.EnvironmentVariables[$"ConnectionStrings__{connectionName}"] = ForClient(redis.Resource, userName))
+            .WithEnvironment(context =>
+            {
+                context.EnvironmentVariables[$"ConnectionStrings__{connectionName}"] = ForClient(redis.Resource, userName);
+                // A store speaking TLS is validated against its CA only (RedisClientSetup; a path, not a secret).
+                if (redis.Resource.TlsCaCertificate() is { } ca)
+                {
+                    context.EnvironmentVariables[RedisTls.CaVariable(connectionName)] = ca;
+                }
+            })
             .WithRelationship(redis.Resource, "Reference");
         return waitForRedis ? client.WaitFor(redis) : client;
     }

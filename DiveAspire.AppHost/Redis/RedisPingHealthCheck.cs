@@ -37,7 +37,7 @@ internal sealed class RedisPingHealthCheck(IResourceWithConnectionString redis) 
             {
                 var connectionString = await redis.GetConnectionStringAsync(ct).ConfigureAwait(false)
                     ?? throw new InvalidOperationException("connection string not available yet");
-                var options = ConfigurationOptions.Parse(connectionString);
+                var options = ConfigurationOptions.Parse(connectionString).WithTlsOf(redis);
                 options.AbortOnConnectFail = false;
                 options.ConnectTimeout = 2000;
                 _connection = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);

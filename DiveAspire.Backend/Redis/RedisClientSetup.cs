@@ -1,5 +1,6 @@
 using DiveAspire.Backend.Instance;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using DiveAspire.Topology.Tls;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Redis;
@@ -26,9 +27,11 @@ public static class RedisClientSetup
         {
             // The connection string is passed through as it is (ConfigurationOptions.Parse): the ACL client options the
             // AppHost appends (RedisAcl.ClientOptions) and a Sentinel string (serviceName=..., sentinel endpoints) included.
+            // A store that speaks TLS (the hub's, reached from beyond loopback) is validated against its CA only.
+            var tlsCa = builder.Configuration[$"{TlsCaSection}:{store}"];
             builder.AddKeyedRedisClient(store, configureOptions: options =>
             {
-                Configure(options, instance.Code, store);
+                Configure(options, instance.Code, store, tlsCa);
                 // The client's default reads and completes replies on its own dedicated threads, and every awaiting request
                 // then hops to the thread pool: two context switches per command on 2 cores shared with wrk, Redis and
                 // other backends. The thread pool serves the sockets itself (docs/benchmarks.md, session 7).
@@ -81,8 +84,16 @@ public static class RedisClientSetup
     }
 
     /// <summary>What the backend needs of every connection, on top of what the connection string says.</summary>
-    public static void Configure(ConfigurationOptions options, string instanceCode, string store)
+    /// <summary><c>Dive:Redis:TlsCa:&lt;store&gt;</c>: the CA certificate (PEM path) of a store that speaks TLS, set by the AppHost.</summary>
+    public const string TlsCaSection = "Dive:Redis:TlsCa";
+
+    public static void Configure(ConfigurationOptions options, string instanceCode, string store, string? tlsCa = null)
     {
+        if (tlsCa is { Length: > 0 })
+        {
+            options.Ssl = true;
+            options.CertificateValidation += PinnedCertificateAuthority.Validator(tlsCa);
+        }
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 2000;
         options.SyncTimeout = 2000;

@@ -28,6 +28,7 @@ public static class ConnectionResolver
         return new RedisTarget(spec, host, port, acl.Name, password, source)
         {
             Admin = acl.Role == RedisUserRole.Admin ? null : () => Redis(spec, endpoint, secrets, RedisAcl.AdminUser),
+            TlsCaCertificate = Environment.GetEnvironmentVariable(TlsClients.CaVariable(spec)) is { Length: > 0 } ca ? Path.GetFullPath(ca) : TlsClients.CaCertificateFor(spec),
         };
     }
 

@@ -18,6 +18,9 @@ public sealed record RedisTarget(RedisStoreSpec Spec, string Host, int Port, str
     [JsonIgnore]
     public Func<RedisTarget>? Admin { get; init; }
 
+    /// <summary>The CA certificate (PEM path) when this Redis speaks TLS only (the shared store beyond loopback), else null.</summary>
+    public string? TlsCaCertificate { get; init; }
+
     public RedisTarget AsAdmin() => User == RedisAcl.AdminUser ? this
         : Admin?.Invoke() ?? throw new CliException($"{Name}: this operation needs the '{RedisAcl.AdminUser}' user and no way to get its password was given.");
 

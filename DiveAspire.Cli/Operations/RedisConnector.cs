@@ -1,8 +1,10 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using DiveAspire.Cli.Connections;
 using DiveAspire.Topology;
+using DiveAspire.Topology.Tls;
 using StackExchange.Redis;
 
 namespace DiveAspire.Cli.Operations;
@@ -19,6 +21,7 @@ public static partial class RedisConnector
 
     public static async Task<ConnectionMultiplexer> ConnectAsync(RedisTarget target, CancellationToken ct = default)
     {
+        RefusePlaintextPasswordBeyondLoopback(target);
         var options = new ConfigurationOptions
         {
             EndPoints = { { target.Host, target.Port } },
@@ -36,6 +39,12 @@ public static partial class RedisConnector
             AsyncTimeout = 5000,
             ClientName = ClientName,
         };
+        if (target.TlsCaCertificate is { } ca)
+        {
+            // Validated against the store's CA alone and its host name, never "accept any certificate".
+            options.Ssl = true;
+            options.CertificateValidation += PinnedCertificateAuthority.Validator(ca);
+        }
         if (target.User != RedisAcl.AdminUser)
         {
             options.CommandMap = CommandMap.Create(["CONFIG", "CLUSTER"], available: false);
@@ -58,6 +67,24 @@ public static partial class RedisConnector
         }
     }
 
+    /// <summary>
+    /// A password never leaves this machine in plain TCP by accident: beyond loopback the CLI speaks TLS (the CA from the
+    /// AppHost's tls-clients.json or DIVE_REDIS_CA_&lt;LABEL&gt;) unless DIVE_REDIS_PLAINTEXT=true says the network is trusted.
+    /// </summary>
+    private static void RefusePlaintextPasswordBeyondLoopback(RedisTarget target)
+    {
+        if (target.TlsCaCertificate is not null || target.Password is null || IsLoopback(target.Host)
+            || string.Equals(Environment.GetEnvironmentVariable(TlsClients.PlaintextVariable), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        throw new CliException($"{target} is beyond loopback and no CA certificate is known for it ({TlsClients.DefaultPath()} names none): " +
+            $"refusing to send the password in plain TCP. Give the CA with {TlsClients.CaVariable(target.Spec)}=PATH, or {TlsClients.PlaintextVariable}=true on a network you trust.");
+    }
+
+    private static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
     /// <summary>Sends PING without AUTH on a raw socket: true when Redis refuses it (NOAUTH), i.e. a password is required.</summary>
     public static async Task<bool> RequiresAuthenticationAsync(RedisTarget target, CancellationToken ct = default)
     {
@@ -65,7 +92,22 @@ public static partial class RedisConnector
         timeout.CancelAfter(ConnectTimeout);
         using var client = new TcpClient();
         await client.ConnectAsync(target.Host, target.Port, timeout.Token).ConfigureAwait(false);
-        var stream = client.GetStream();
+        Stream stream = client.GetStream();
+        if (target.TlsCaCertificate is { } ca)
+        {
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false, PinnedCertificateAuthority.Validator(ca));
+            try
+            {
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = target.Host }, timeout.Token).ConfigureAwait(false);
+            }
+            catch (System.Security.Authentication.AuthenticationException ex)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw new IOException($"{target} did not present a certificate that validates against {ca}", ex);
+            }
+            stream = tls;
+        }
+        await using var _ = stream;
         await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token).ConfigureAwait(false);
         var buffer = new byte[256];
         var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
@@ -95,10 +137,26 @@ public static partial class RedisConnector
         {
             return new CliException($"{target} has no password configured but one was sent (from {target.PasswordSource}): it is not the DIVE Redis you expect, or it was started without requirepass.");
         }
+        if (target.TlsCaCertificate is { } ca && Inner<System.Security.Authentication.AuthenticationException>(ex) is not null)
+        {
+            return new CliException($"{target} speaks TLS and its certificate did not validate against {ca} (another CA, or not issued for '{target.Host}').");
+        }
         var reason = ex is RedisTimeoutException or TimeoutException || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)
             ? "timed out"
             : "connection refused or closed";
         return new CliException($"{target.Name} is unreachable at {target.Endpoint} ({reason}). Is it running? ('./dive up', or check the port with 'dive ports')");
+    }
+
+    private static T? Inner<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     [GeneratedRegex(@"NOPERM[^']*(?:'(?<command>[^']+)' command)?")]

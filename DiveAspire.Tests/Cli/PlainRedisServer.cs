@@ -16,7 +16,7 @@ public sealed class PlainRedisServer : IDisposable
     private readonly Process _process;
     private readonly string _dir = Directory.CreateTempSubdirectory("dive-cli-redis-").FullName;
 
-    public PlainRedisServer(bool password, bool aof, string maxMemory = "512mb", string policy = "allkeys-lru")
+    public PlainRedisServer(bool password, bool aof, string maxMemory = "512mb", string policy = "allkeys-lru", DiveAspire.AppHost.Tls.ServerCertificate? tls = null)
     {
         Port = FreePort.Next();
         Password = password ? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() : null;
@@ -27,6 +27,11 @@ public sealed class PlainRedisServer : IDisposable
             "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _dir, "--save", "",
             "--appendonly", aof ? "yes" : "no", "--maxmemory", maxMemory, "--maxmemory-policy", policy,
         ];
+        if (tls is not null)
+        {
+            // TLS only, as the AppHost runs the shared store beyond loopback (RedisTls.ServerArguments).
+            args = ["--tls-port", Port.ToString(), "--port", "0", .. Aspire.Hosting.RedisTls.ServerArguments(tls), .. args[2..]];
+        }
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

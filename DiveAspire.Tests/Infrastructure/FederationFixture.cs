@@ -112,6 +112,11 @@ public class FederationFixture : IAsyncLifetime
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 3000;
         options.AllowAdmin = true;
+        if (options.Ssl)
+        {
+            // The shared store beyond loopback speaks TLS only: validated against this run's development CA.
+            options.TrustIssuer(Path.Combine(DataPath, "tls", DiveAspire.AppHost.Tls.DevelopmentCertificateAuthority.CertificateFileName));
+        }
         return await ConnectionMultiplexer.ConnectAsync(options);
     }
 

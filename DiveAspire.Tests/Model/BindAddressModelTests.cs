@@ -45,5 +45,39 @@ public sealed class BindAddressModelTests : IDisposable
         Assert.Matches("^http://localhost:\\d+;http://10\\.0\\.0\\.5:\\d+$", urls);
     }
 
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task Beyond_loopback_the_shared_store_speaks_tls_only_and_its_clients_validate_it_against_the_deployments_ca()
+    {
+        await using var builder = await BuildModelAsync("process", "rou", _data, _secrets, "Dive:Redis:BindAddress=10.0.0.5", "Dive:BackendLaunch=executable");
+        var store = Assert.IsType<LocalRedisResource>(Assert.Single(builder.Resources, r => r.Name == "redis-blacklist"));
+        var args = Strings(await ArgsAsync(store));
+        var ca = Path.Combine(_data, "tls", "ca.pem");
+        Assert.Equal("0", ValueAfter(args, "--port"));
+        Assert.Equal("<EndpointReferenceExpression>", ValueAfter(args, "--tls-port"));
+        Assert.Equal(Path.Combine(_data, "tls", "redis-blacklist.key"), ValueAfter(args, "--tls-key-file"));
+        Assert.Equal(ca, ValueAfter(args, "--tls-ca-cert-file"));
+        Assert.DoesNotContain(args, a => a.Contains("PRIVATE KEY", StringComparison.Ordinal));
+        // Every backend: TLS in its connection string, the CA for StackExchange.Redis's own validation (no accept-any).
+        var environment = await EnvironmentAsync(Assert.Single(builder.Resources, r => r.Name == "backend-rou"));
+        Assert.Equal(ca, environment[RedisTls.CaVariable("blacklist")]);
+        Assert.DoesNotContain("SERedis_IssuerCertPath", environment.Keys);
+        Assert.Contains(",ssl=true", ((ReferenceExpression)environment["ConnectionStrings__blacklist"]).Format);
+        // An instance's own Redis stays plain on loopback.
+        var cache = Strings(await ArgsAsync(Assert.Single(builder.Resources, r => r.Name == "redis-rou")));
+        Assert.DoesNotContain("--tls-port", cache);
+        // The CLI learns it from the data directory.
+        Assert.Contains("redis-blacklist", File.ReadAllText(Path.Combine(_data, DiveAspire.Cli.Connections.TlsClients.FileName)));
+    }
+
+    [Fact]
+    public async Task The_highly_available_store_beyond_loopback_is_refused_with_one_line_naming_what_is_missing()
+    {
+        var error = await Assert.ThrowsAsync<DiveAspire.Topology.TopologyException>(() =>
+            BuildModelAsync("process", "rou", _data, _secrets, AppHostArgs.HighAvailability, "Dive:Redis:BindAddress=0.0.0.0"));
+        Assert.Contains("TLS between the store's nodes and Sentinels is not built", error.Message);
+        Assert.DoesNotContain("\n", error.Message);
+    }
+
     public void Dispose() => Directory.Delete(_data, recursive: true);
 }

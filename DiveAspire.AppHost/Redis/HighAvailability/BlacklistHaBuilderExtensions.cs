@@ -15,6 +15,13 @@ public static class BlacklistHaBuilderExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddDiveBlacklistHa(
         this IDistributedApplicationBuilder builder, DiveTopology topology, BlacklistHighAvailability ha, DiveRuntime runtime, DiveOptions options)
     {
+        // Beyond loopback the store speaks TLS only (RedisTls); its replication and Sentinels do not yet.
+        if (!BindAddress.IsLoopback(options.RedisBindAddress))
+        {
+            throw new TopologyException(
+                $"--ha with Dive:Redis:BindAddress={options.RedisBindAddress} is refused: TLS between the store's nodes and Sentinels is not built " +
+                "(tls-replication, Sentinel TLS); run the hub without --ha, or keep the store on loopback (docs/deployment.md).");
+        }
         // Container runtime: the Redis image on the host's network, for one address that works from everywhere (HaContainerLaunch).
         var container = runtime == DiveRuntime.Container
             ? new HaContainerLaunch(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] is { Length: > 0 } name ? name : "docker", options.VolumePrefix, builder.Configuration)
