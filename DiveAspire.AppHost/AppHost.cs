@@ -49,6 +49,7 @@ foreach (var instance in topology.LocalInstances)
     builder.AddDiveInstance(instance, topology, blacklist, trust, runtime, options);
 }
 builder.AddRemotePeers(topology, join);
+builder.RelayRevocationsToHub(topology, join);
 builder.AddDiveMonitoring(topology, runtime, options);
 builder.AddKubernetesPublishing(topology, options);
 // What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).

@@ -28,12 +28,12 @@ public static class JoinBuilderExtensions
 
     /// <summary>
     /// The secrets a joining spoke takes from the hub instead of generating them: each local spoke's password on the
-    /// shared store, the federation key and, in the process runtime, the development signing key. All missing ones are
+    /// shared store (its read-only user, <c>redis-password-blacklist-backend-&lt;code&gt;-ro</c>), the federation key and, in the process runtime, the development signing key. All missing ones are
     /// named in one error, before anything starts.
     /// </summary>
     public static void RequireHubSecrets(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime)
     {
-        var required = topology.Spokes.Select(s => RedisAcl.Backend(topology.Blacklist, s))
+        var required = topology.Spokes.Select(s => RedisAcl.SharedStoreUser(topology, s))
             .Select(u => (Name: u.PasswordParameterName, Legacy: (string?)u.PasswordEnvironmentVariable))
             .Append((Federation.FederationKeyParameter, null));
         if (runtime == DiveRuntime.Process)
@@ -60,12 +60,12 @@ public static class JoinBuilderExtensions
         }
     }
 
-    /// <summary>The hub's shared store, reached at <see cref="JoinSettings.SharedStoreAddress"/> with each local spoke's own user.</summary>
+    /// <summary>The hub's shared store, reached at <see cref="JoinSettings.SharedStoreAddress"/> with each local spoke's own read-only user.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddJoinedSharedStore(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings join)
     {
         var store = new RemoteSharedStoreResource(topology.Blacklist.ResourceName, join.SharedStoreAddress);
         store.Annotations.Add(new RedisUsersAnnotation([.. topology.Spokes
-            .Select(s => RedisAcl.Backend(topology.Blacklist, s))
+            .Select(s => RedisAcl.SharedStoreUser(topology, s))
             .Select(u => new RedisUserPassword(u, builder.AddParameter(u.PasswordParameterName, secret: true).Resource))]));
         return builder.AddResource(store).WithInitialState(new CustomResourceSnapshot
         {
@@ -73,6 +73,22 @@ public static class JoinBuilderExtensions
             State = new ResourceStateSnapshot("Remote", KnownResourceStateStyles.Info),
             Properties = [new("dive.address", join.SharedStoreAddress)],
         });
+    }
+
+    /// <summary>
+    /// A joining spoke's backends may only read the shared store: each sends its revocations (logout, revoke,
+    /// blacklist-token) to the hub's backend at its <c>--join</c> URL, which writes them (the backend's <c>Dive:Revocation:Relay</c>).
+    /// </summary>
+    public static void RelayRevocationsToHub(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings? join)
+    {
+        if (join is null)
+        {
+            return;
+        }
+        foreach (var backend in topology.LocalInstances.Select(i => builder.Resources.Single(r => r.Name == i.BackendResourceName)).OfType<IResourceWithEnvironment>())
+        {
+            builder.CreateResourceBuilder(backend).WithEnvironment("Dive__Revocation__Relay", join.HubUrl.GetLeftPart(UriPartial.Authority));
+        }
     }
 
     /// <summary>

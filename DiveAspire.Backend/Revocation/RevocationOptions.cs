@@ -31,7 +31,15 @@ public sealed record RevocationOptions(
     public const int DefaultCacheMaxEntries = 1_000_000;
     public static readonly TimeSpan DefaultMaxTokenLifetime = TimeSpan.FromHours(24);
 
+    public const string RelayKey = "Dive:Revocation:Relay";
+
     public TimeSpan MaxTokenLifetime => MaxTokenLifetimeSetting ?? DefaultMaxTokenLifetime;
+
+    /// <summary>
+    /// The hub backend's URL when this backend is a spoke on another machine (<c>Dive:Revocation:Relay</c>, set by
+    /// <c>./dive up --join</c>): its store user is read-only and its revocations go through the hub (<see cref="RevocationRelay"/>).
+    /// </summary>
+    public Uri? Relay { get; init; }
 
     public static RevocationOptions From(IConfiguration config)
     {
@@ -56,8 +64,14 @@ public sealed record RevocationOptions(
                 ? n
                 : throw new InvalidOperationException($"{CacheMaxEntriesKey} must be a whole number of at least 1 (got '{entriesText}').")
             : DefaultCacheMaxEntries;
-        return new(mode, check, lifetime, maxEntries);
+        return new(mode, check, lifetime, maxEntries) { Relay = config[RelayKey] is { Length: > 0 } relay ? ParseRelay(relay) : null };
     }
+
+    private static Uri ParseRelay(string text) =>
+        Uri.TryCreate(text.Trim(), UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.AbsolutePath == "/"
+            && url.Query.Length == 0 && url.UserInfo.Length == 0
+            ? url
+            : throw new InvalidOperationException($"{RelayKey} must be the hub backend's http(s)://host:port URL, without path (got '{text}').");
 
     private static TimeSpan ParseLifetime(string text)
     {

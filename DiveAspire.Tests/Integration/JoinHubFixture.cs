@@ -74,8 +74,8 @@ public sealed class HubAppHost : FederationFixture
 {
     public override string Spokes => "none";
 
-    /// <summary>ROU's user on the shared store, which the hub creates although it does not run ROU.</summary>
-    public RedisUser RemoteSpokeUser => RedisAcl.Backend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Spokes[0]);
+    /// <summary>ROU's read-only user on the shared store, which the hub creates although it does not run ROU.</summary>
+    public static RedisUser RemoteSpokeUser => RedisAcl.RemoteSpokeBackend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Spokes[0]);
 
     protected override IEnumerable<string> ExtraArgs =>
     [
@@ -99,7 +99,9 @@ public sealed class JoinedSpokeAppHost : FederationFixture
     }
 
     public override string Spokes => "rou";
-    protected override IEnumerable<string> ExtraArgs => _join;
+    // The read-only store password as the hub's operator handed it over.
+    protected override IEnumerable<string> ExtraArgs =>
+        [.. _join, $"Parameters:{HubAppHost.RemoteSpokeUser.PasswordParameterName}={Secrets.For(HubAppHost.RemoteSpokeUser)}"];
     public override IEnumerable<string> RedisNames => ["redis-rou"];
     public override IEnumerable<string> BackendNames => ["backend-rou"];
 }
