@@ -36,7 +36,17 @@ public sealed class DiveTopology
     /// Its store user is read-only and its backend relays revocations to the hub.
     /// </summary>
     public bool IsRemoteSpoke(InstanceDefinition instance) =>
-        instance.Role == InstanceRole.Spoke && (HubIsRemote || RemoteSpokes.Any(r => r.Code == instance.Code));
+        instance.Role == InstanceRole.Spoke && (HubIsRemote || SpokesElsewhere || RemoteSpokes.Any(r => r.Code == instance.Code));
+
+    /// <summary>
+    /// Published manifests (<c>./dive publish kubernetes</c>): each nation deploys its overlay on its own cluster, so every
+    /// spoke is remote to the hub (read-only store user, revocations relayed to the hub's backend).
+    /// </summary>
+    public bool SpokesElsewhere { get; init; }
+
+    /// <summary>This topology with every spoke on its own cluster (<see cref="SpokesElsewhere"/>).</summary>
+    public DiveTopology WithSpokesElsewhere() =>
+        new(Hub, Spokes) { BlacklistHa = BlacklistHa, RemoteSpokes = RemoteSpokes, HubIsRemote = HubIsRemote, SpokesElsewhere = true };
 
     /// <summary>Instances whose backends share the shared store: those run here and the remote spokes.</summary>
     public IEnumerable<InstanceDefinition> SharedStoreClients => Federation;

@@ -78,16 +78,28 @@ public static class JoinBuilderExtensions
     /// <summary>
     /// A joining spoke's backends may only read the shared store: each sends its revocations (logout, revoke,
     /// blacklist-token) to the hub's backend at its <c>--join</c> URL, which writes them (the backend's <c>Dive:Revocation:Relay</c>).
+    /// In published manifests (<see cref="DiveTopology.SpokesElsewhere"/>) each spoke's backend relays to the hub backend's
+    /// endpoint, which the publisher writes as the hub's public address from the overlay's federation ConfigMap.
     /// </summary>
     public static void RelayRevocationsToHub(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings? join)
     {
-        if (join is null)
+        const string relay = "Dive__Revocation__Relay";
+        var spokes = topology.LocalInstances.Where(topology.IsRemoteSpoke)
+            .Select(i => builder.Resources.Single(r => r.Name == i.BackendResourceName)).OfType<IResourceWithEnvironment>();
+        if (join is not null)
         {
-            return;
+            foreach (var backend in spokes)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, join.HubUrl.GetLeftPart(UriPartial.Authority));
+            }
         }
-        foreach (var backend in topology.LocalInstances.Select(i => builder.Resources.Single(r => r.Name == i.BackendResourceName)).OfType<IResourceWithEnvironment>())
+        else if (topology.SpokesElsewhere && builder.Resources.Single(r => r.Name == topology.Hub.BackendResourceName) is IResourceWithEndpoints hub)
         {
-            builder.CreateResourceBuilder(backend).WithEnvironment("Dive__Revocation__Relay", join.HubUrl.GetLeftPart(UriPartial.Authority));
+            var endpoint = new EndpointReference(hub, "http");
+            foreach (var backend in spokes)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, endpoint);
+            }
         }
     }
 
