@@ -42,6 +42,7 @@ builder.RequireDevelopmentKeyConsent(topology, runtime, joining: join is not nul
 if (join is not null)
 {
     builder.RequireHubSecrets(topology, runtime);
+    builder.RequirePlaintextRelayConsent(join);
 }
 var blacklist = join is not null
     ? builder.AddJoinedSharedStore(topology, join)

@@ -76,14 +76,15 @@ public static class RedisAcl
 
     /// <summary>
     /// A spoke that runs on another machine than the hub (<see cref="DiveTopology.IsRemoteSpoke"/>): its operator holds
-    /// this credential, so it may only read revocations (<c>%R~</c>: EXISTS, PTTL, GET, SCAN for the check, the resync and
-    /// the expiry of a message) and subscribe to the revocation and invalidation channels. No write, no PUBLISH, no
-    /// script: it can neither lift, shorten, forge nor announce a revocation. Its revocations go through the hub's API
-    /// (the backend's <c>Dive:Revocation:Relay</c>). ROLE and INFO: the client's handshake and the HA primary check.
+    /// this credential, so it may only see revocations (<c>%R~</c>: EXISTS, PTTL, TTL, SCAN for the check, the resync and
+    /// the expiry of a message; no GET: other realms' records, their reasons, stay unread) and subscribe to the revocation
+    /// and invalidation channels. No write, no PUBLISH, no script: it can neither lift, shorten, forge nor announce a
+    /// revocation. Its revocations go through the hub's API (the backend's <c>Dive:Revocation:Relay</c>). ROLE and INFO:
+    /// the client's handshake and the HA primary check.
     /// </summary>
     private const string SharedStoreRemoteSpokeRules =
         Handshake + " %R~blacklist:* %R~user-revoked:* &dive-v3:token-blacklist &dive-v3:user-revoked &authz:invalidate" +
-        " +info +role +get +mget +exists +ttl +pttl +scan +subscribe +unsubscribe";
+        " +info +role +exists +ttl +pttl +scan +subscribe +unsubscribe";
 
     /// <summary>The suffix of a remote spoke's read-only user on the shared store: <c>backend-rou-ro</c>.</summary>
     public const string ReadOnlySuffix = "-ro";

@@ -75,6 +75,25 @@ public static class JoinBuilderExtensions
         });
     }
 
+    public const string AllowPlaintextRelaySetting = "Dive:Revocation:AllowPlaintextRelay";
+    public const string PublishedHubBackendUrlSetting = "Dive:Publish:HubBackendUrl";
+
+    /// <summary>
+    /// A joining spoke's backends relay users' bearer tokens to the hub's backend at the <c>--join</c> URL: plain http to
+    /// another machine only when <c>Dive:Revocation:AllowPlaintextRelay=true</c> says a VPN or mesh protects the link
+    /// (the setting reaches the backends with the other <c>Dive:Revocation:*</c> ones). One line, before anything starts.
+    /// </summary>
+    public static void RequirePlaintextRelayConsent(this IDistributedApplicationBuilder builder, JoinSettings join)
+    {
+        if (join.HubUrl.Scheme == "http" && !join.HubUrl.IsLoopback
+            && !string.Equals(builder.Configuration[AllowPlaintextRelaySetting]?.Trim(), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new TopologyException(
+                $"--join {join.HubUrl.GetLeftPart(UriPartial.Authority)} is plain http: this spoke's backends would send users' bearer tokens (logout, revoke) " +
+                $"to the hub unencrypted. Join the hub's https URL, or say {AllowPlaintextRelaySetting}=true where a VPN protects the link.");
+        }
+    }
+
     /// <summary>
     /// A joining spoke's backends may only read the shared store: each sends its revocations (logout, revoke,
     /// blacklist-token) to the hub's backend at its <c>--join</c> URL, which writes them (the backend's <c>Dive:Revocation:Relay</c>).
@@ -93,12 +112,25 @@ public static class JoinBuilderExtensions
                 builder.CreateResourceBuilder(backend).WithEnvironment(relay, join.HubUrl.GetLeftPart(UriPartial.Authority));
             }
         }
+        else if (topology.SpokesElsewhere && builder.Configuration[PublishedHubBackendUrlSetting] is { Length: > 0 } url)
+        {
+            // Separate clusters: the hub backend's public https address (its ingress).
+            var hubUrl = Uri.TryCreate(url.Trim(), UriKind.Absolute, out var parsed) && parsed.Scheme == "https" && parsed.AbsolutePath == "/" && parsed.Query.Length == 0 && parsed.UserInfo.Length == 0
+                ? parsed.GetLeftPart(UriPartial.Authority)
+                : throw new TopologyException($"{PublishedHubBackendUrlSetting} must be the hub backend's public https://host[:port] URL, without path (got '{url}').");
+            foreach (var backend in spokes)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, hubUrl);
+            }
+        }
         else if (topology.SpokesElsewhere && builder.Resources.Single(r => r.Name == topology.Hub.BackendResourceName) is IResourceWithEndpoints hub)
         {
+            // Default: the hub backend's Service by the address in the overlay's federation ConfigMap, plain http as every
+            // in-cluster address of the manifests (one cluster, or a mesh that encrypts pod traffic).
             var endpoint = new EndpointReference(hub, "http");
             foreach (var backend in spokes)
             {
-                builder.CreateResourceBuilder(backend).WithEnvironment(relay, endpoint);
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, endpoint).WithEnvironment("Dive__Revocation__AllowPlaintextRelay", "true");
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using DiveAspire.Backend.Auth;
@@ -85,6 +86,13 @@ public sealed class RelayCredentials(IConfiguration config, InstanceInfo instanc
         }
         return (token.Issuer[(FederationCredentials.Name("").Length)..], null);
     }
+
+    /// <summary>
+    /// A backend relays the tokens of its own realm, and a hub-realm token used at any spoke (review R4): a spoke's
+    /// operator cannot record another spoke as the relay of its own realm's revocations.
+    /// </summary>
+    public static bool MayRelay(string relayedBy, ClaimsPrincipal caller) =>
+        caller.IsHubRealm() || string.Equals(caller.Realm(), relayedBy, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The relaying instance the hub recorded for this request (set once its credential was accepted), else null.</summary>
     public static string? RelayedBy(HttpContext http) => http.Items[RelayedByItem] as string;

@@ -14,8 +14,13 @@ public static class RevocationEndpoints
     {
         var auth = app.MapGroup("/api/auth").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
         // Writes to the shared store have their own limiter: one client cannot fill the noeviction store.
-        if (app.ServiceProvider.GetRequiredService<RevocationOptions>().Relay is not null)
+        if (app.ServiceProvider.GetRequiredService<RevocationOptions>().Relay is { } hub)
         {
+            if (RevocationOptions.IsPlaintextBeyondThisMachine(hub))
+            {
+                app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RevocationEndpoints)).LogWarning(
+                    "Revocations are relayed to {Hub} over plain http ({Key}=true): users' bearer tokens cross the network unencrypted", hub.Authority, RevocationOptions.AllowPlaintextRelayKey);
+            }
             // A spoke on another machine: its store user is read-only, the hub writes (RevocationRelay).
             foreach (var path in new[] { "/logout", "/revoke", "/blacklist-token" })
             {
@@ -228,6 +233,10 @@ public static class RevocationEndpoints
             return await next(context);
         }
         var (relayedBy, problem) = await http.RequestServices.GetRequiredService<RelayCredentials>().ValidateAsync(http.Request);
+        if (problem is null && !RelayCredentials.MayRelay(relayedBy!, http.User))
+        {
+            problem = $"from {relayedBy}, which relays tokens of its own realm only";
+        }
         if (problem is not null)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RevocationEndpoints))

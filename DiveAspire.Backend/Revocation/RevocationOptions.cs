@@ -32,6 +32,7 @@ public sealed record RevocationOptions(
     public static readonly TimeSpan DefaultMaxTokenLifetime = TimeSpan.FromHours(24);
 
     public const string RelayKey = "Dive:Revocation:Relay";
+    public const string AllowPlaintextRelayKey = "Dive:Revocation:AllowPlaintextRelay";
 
     public TimeSpan MaxTokenLifetime => MaxTokenLifetimeSetting ?? DefaultMaxTokenLifetime;
 
@@ -64,14 +65,33 @@ public sealed record RevocationOptions(
                 ? n
                 : throw new InvalidOperationException($"{CacheMaxEntriesKey} must be a whole number of at least 1 (got '{entriesText}').")
             : DefaultCacheMaxEntries;
-        return new(mode, check, lifetime, maxEntries) { Relay = config[RelayKey] is { Length: > 0 } relay ? ParseRelay(relay) : null };
+        var allowPlaintext = string.Equals(config[AllowPlaintextRelayKey]?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+        return new(mode, check, lifetime, maxEntries) { Relay = config[RelayKey] is { Length: > 0 } relay ? ParseRelay(relay, allowPlaintext) : null };
     }
 
-    private static Uri ParseRelay(string text) =>
-        Uri.TryCreate(text.Trim(), UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.AbsolutePath == "/"
-            && url.Query.Length == 0 && url.UserInfo.Length == 0
-            ? url
-            : throw new InvalidOperationException($"{RelayKey} must be the hub backend's http(s)://host:port URL, without path (got '{text}').");
+    /// <summary>
+    /// The relay carries users' bearer tokens (an admin's too) to another machine: plain http only to this machine, or
+    /// where <see cref="AllowPlaintextRelayKey"/> says the network itself is protected (VPN, a mesh's mTLS).
+    /// </summary>
+    private static Uri ParseRelay(string text, bool allowPlaintext)
+    {
+        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsolutePath != "/"
+            || url.Query.Length > 0 || url.UserInfo.Length > 0)
+        {
+            throw new InvalidOperationException($"{RelayKey} must be the hub backend's http(s)://host:port URL, without path (got '{text}').");
+        }
+        if (IsPlaintextBeyondThisMachine(url) && !allowPlaintext)
+        {
+            throw new InvalidOperationException(
+                $"{RelayKey} is plain http to another machine ({url.Host}): users' bearer tokens would cross the network unencrypted. " +
+                $"Use https, or set {AllowPlaintextRelayKey}=true where a VPN or mesh protects the link.");
+        }
+        return url;
+    }
+
+    /// <summary>Whether a relay URL sends tokens unencrypted beyond this machine.</summary>
+    public static bool IsPlaintextBeyondThisMachine(Uri url) =>
+        url.Scheme == "http" && !url.IsLoopback;
 
     private static TimeSpan ParseLifetime(string text)
     {

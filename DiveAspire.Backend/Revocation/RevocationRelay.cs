@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using DiveAspire.Backend.Auth;
@@ -16,7 +17,9 @@ namespace DiveAspire.Backend.Revocation;
 /// Once the hub acknowledged, the revocation is in this backend's cache at once (its subscriber also hears the hub's
 /// message). The hub unreachable, or no answer within the resilience pipeline's timeouts, is a 503: never an acknowledgement.
 /// </summary>
-public sealed class RevocationRelay(HttpClient http, RelayCredentials credentials, RevocationCache cache, InstanceInfo instance, ILogger<RevocationRelay> logger)
+public sealed class RevocationRelay(
+    HttpClient http, RelayCredentials credentials, RevocationCache cache, InstanceInfo instance, RevocationOptions options, TimeProvider clock,
+    ILogger<RevocationRelay> logger)
 {
     /// <summary>Each attempt; the whole call (retries of a refused connection or a 5xx included) ends after <see cref="TotalTimeout"/>.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(3);
@@ -60,7 +63,7 @@ public sealed class RevocationRelay(HttpClient http, RelayCredentials credential
             }
             if (response.IsSuccessStatusCode)
             {
-                Remember(path, answer);
+                Remember(path, context.User, body, answer);
             }
             if (response.Headers.RetryAfter is { } retryAfter)
             {
@@ -73,7 +76,8 @@ public sealed class RevocationRelay(HttpClient http, RelayCredentials credential
         {
             logger.LogWarning("A revocation could not be relayed to the hub: {Error}", ex.GetType().Name);
             context.Response.Headers.RetryAfter = "5";
-            return RevocationResults.Unavailable("The hub's backend is unreachable; the revocation was not recorded. Retry.");
+            // An attempt that timed out may still have been written by the hub: "may not", and a retry is harmless.
+            return RevocationResults.Unavailable("The hub's backend did not answer; the revocation may not have been recorded. Retry.");
         }
     }
 
@@ -111,31 +115,61 @@ public sealed class RevocationRelay(HttpClient http, RelayCredentials credential
         }
     }
 
-    /// <summary>What the hub acknowledged, into this backend's cache with the expiry the hub's store holds.</summary>
-    private void Remember(string path, string answer)
+    /// <summary>
+    /// What the hub acknowledged, into this backend's cache with the expiry the hub's store holds; only the revocations this
+    /// request asked for (the caller's own jti and user key, the jti or user named in its body), each at most as long as a
+    /// revocation can last, so an answer that is not the hub's (on an unprotected network) cannot revoke anyone else here.
+    /// </summary>
+    private void Remember(string path, ClaimsPrincipal caller, byte[] body, string answer)
     {
         using var document = JsonDocument.Parse(answer);
         var root = document.RootElement;
+        var asked = AskedFor(body);
         switch (path.TrimEnd('/').Split('/')[^1].ToLowerInvariant())
         {
             case "logout":
-                Add(RevocationKind.Token, String(root, "jti"), Time(root, "tokenRevokedUntil"));
-                Add(RevocationKind.User, String(root, "user"), Time(root, "userRevokedUntil"));
+                Add(RevocationKind.Token, String(root, "jti"), caller.Jti(), Time(root, "tokenRevokedUntil"));
+                Add(RevocationKind.User, String(root, "user"), caller.UserId(), Time(root, "userRevokedUntil"));
                 break;
             case "revoke" when String(root, "realm") is { } realm && String(root, "uniqueID") is { } subject:
-                Add(RevocationKind.User, DiveClaims.UserKey(realm, realm == instance.Hub, subject), Time(root, "expiresAt"));
+                var expected = asked.UniqueId is { } target
+                    ? DiveClaims.UserKey((asked.Realm ?? caller.Realm() ?? "").Trim().ToUpperInvariant(), (asked.Realm ?? caller.Realm() ?? "").Trim().ToUpperInvariant() == instance.Hub, target)
+                    : caller.UserId();
+                Add(RevocationKind.User, DiveClaims.UserKey(realm, realm == instance.Hub, subject), expected, Time(root, "expiresAt"));
                 break;
             case "blacklist-token":
-                Add(RevocationKind.Token, String(root, "jti"), Time(root, "expiresAt"));
+                Add(RevocationKind.Token, String(root, "jti"), asked.Jti, Time(root, "expiresAt"));
                 break;
         }
     }
 
-    private void Add(RevocationKind kind, string? identifier, DateTimeOffset? expiresAt)
+    private void Add(RevocationKind kind, string? identifier, string? expected, DateTimeOffset? expiresAt)
     {
-        if (identifier is { Length: > 0 } && expiresAt is { } until)
+        if (identifier is { Length: > 0 } && identifier == expected && expiresAt is { } until)
         {
-            cache.Add(kind, identifier, until);
+            // No revocation outlives the longest token (user revocations: 24 h) plus the check's skew and margin.
+            var longest = clock.GetUtcNow() + (options.MaxTokenLifetime > MaxUserRevocation ? options.MaxTokenLifetime : MaxUserRevocation)
+                + RevocationKeys.ValidationClockSkew + RevocationKeys.ExpiryMargin;
+            cache.Add(kind, identifier, until < longest ? until : longest);
+        }
+    }
+
+    private static readonly TimeSpan MaxUserRevocation = TimeSpan.FromHours(24);
+
+    /// <summary>The targets the caller's body names (null where it names none or is not a JSON object).</summary>
+    private static (string? Jti, string? UniqueId, string? Realm) AskedFor(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body.Length == 0 ? "{}"u8.ToArray() : body);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                ? (String(root, "jti"), String(root, "uniqueID") is { } id && !string.IsNullOrWhiteSpace(id) ? id : null, String(root, "realm"))
+                : (null, null, null);
+        }
+        catch (JsonException)
+        {
+            return (null, null, null);
         }
     }
 

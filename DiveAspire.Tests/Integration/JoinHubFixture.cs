@@ -29,7 +29,9 @@ public sealed class JoinHubFixture : IAsyncLifetime
         {
             SharedStorePort = (await Hub.RedisEndpointAsync("redis-blacklist")).Port;
             var hubPort = Hub.Backend("usa").BaseAddress!.Port;
-            Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}", $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true"]);
+            // Plain http between the two AppHosts of one machine: said explicitly, as an operator with a VPN would.
+            Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}",
+                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{JoinBuilderExtensions.AllowPlaintextRelaySetting}=true"]);
             await Spoke.InitializeAsync();
         }
         catch

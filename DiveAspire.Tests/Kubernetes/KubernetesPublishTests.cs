@@ -217,6 +217,8 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         // Read-only on the shared store: its revocations go to the hub's backend, at the hub's public address.
         Assert.Contains($",user=backend-{spoke}{RedisAcl.ReadOnlySuffix},", (string?)env["ConnectionStrings__blacklist"]);
         Assert.Equal($"http://$(DIVE_HOST_BACKEND_{published.Topology.Hub.Code}):{PortPlan.Backend(published.Topology.Hub.Country)}", (string?)env["Dive__Revocation__Relay"]);
+        // In-cluster http, as every address of the default manifests (Dive:Publish:HubBackendUrl=https://... for separate clusters).
+        Assert.Equal("true", (string?)env["Dive__Revocation__AllowPlaintextRelay"]);
         var federation = File.ReadAllText(Path.Combine(published.Output, "overlays", spoke, "federation.env"));
         Assert.Contains($"DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2=redis-blacklist-sentinel-2.dive-{published.Topology.Hub.LowerCode}.svc.cluster.local", federation);
         // Nothing the workloads run with names this machine (the realm file's development redirect URIs are realm data).
