@@ -76,16 +76,26 @@ public sealed class HubAppHost : FederationFixture
 {
     public override string Spokes => "none";
 
+    public const int RealmRevocationMax = 10;
+
+    /// <summary>BEL's read-only user: allowed, never joined.</summary>
+    public static RedisUser UnjoinedSpokeUser => RedisAcl.RemoteSpokeBackend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "bel").Spokes[0]);
+    public static readonly TimeSpan RealmRevocationWindow = TimeSpan.FromMinutes(1);
+
     /// <summary>ROU's read-only user on the shared store, which the hub creates although it does not run ROU.</summary>
     public static RedisUser RemoteSpokeUser => RedisAcl.RemoteSpokeBackend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Spokes[0]);
 
     protected override IEnumerable<string> ExtraArgs =>
     [
-        "Dive:RemoteSpokes=rou", "Dive:Redis:BindAddress=0.0.0.0", "Dive:Backend:BindAddress=0.0.0.0",
+        // BEL is allowed too but never joins: the realm-budget test floods with its tokens only, so no other test waits.
+        "Dive:RemoteSpokes=rou,bel", "Dive:Redis:BindAddress=0.0.0.0", "Dive:Backend:BindAddress=0.0.0.0",
         // One operator runs both AppHosts here: the development signing key may be shared (JoinBuilderExtensions).
         $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true",
+        // A small, short realm-wide revocation window, so that its test can exhaust it without holding up the others.
+        $"Dive:RateLimits:revocation:RealmMax={RealmRevocationMax}", $"Dive:RateLimits:revocation:RealmWindow={(int)RealmRevocationWindow.TotalSeconds}",
         // Its password as the hub's operator has it (the test's secrets, never the developer's user secrets).
         $"Parameters:{RemoteSpokeUser.PasswordParameterName}={Secrets.For(RemoteSpokeUser)}",
+        $"Parameters:{UnjoinedSpokeUser.PasswordParameterName}={Secrets.For(UnjoinedSpokeUser)}",
     ];
 }
 

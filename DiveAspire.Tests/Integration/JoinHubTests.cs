@@ -151,6 +151,38 @@ public sealed class JoinHubTests(JoinHubFixture join, ITestOutputHelper output) 
         Assert.Equal("ROU", record.GetProperty("revokedByInstance").GetString());
     }
 
+    /// <summary>
+    /// Review R2: a spoke operator mints tokens for ever new users of its realm (BEL here, allowed by the hub and used by no
+    /// other test) and logs each out at the hub; every one has its own client window, but the hub's realm-wide window
+    /// stops them with 429 while the hub realm's and other realms' revocations go on.
+    /// </summary>
+    [Fact]
+    public async Task A_realm_cannot_fill_the_store_through_the_hub_with_ever_new_users()
+    {
+        var statuses = new List<HttpStatusCode>();
+        var refused = default(System.Text.Json.JsonElement?);
+        for (var i = 0; i < HubAppHost.RealmRevocationMax * 3 && refused is null; i++)
+        {
+            using var bel = join.Hub.Backend("usa", join.Hub.Mint("bel", $"flood-{Guid.NewGuid():N}"[..20]));
+            var (status, body) = await PostAsync(bel, "/api/auth/logout");
+            statuses.Add(status);
+            if (status == HttpStatusCode.TooManyRequests)
+            {
+                refused = body;
+            }
+        }
+        output.WriteLine($"logouts of new BEL users at the hub: {statuses.Count(s => s == HttpStatusCode.OK)} acknowledged, then {(int)statuses[^1]}");
+        Assert.NotNull(refused);
+        Assert.Equal("Too Many Requests", refused!.Value.GetProperty("error").GetString());
+        Assert.All(statuses.SkipLast(1), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(HubAppHost.RealmRevocationMax, statuses.Count - 1);
+        // Other realms are not held up by BEL's flood: the hub's, and ROU's through its spoke.
+        using var usa = join.Hub.Backend("usa", join.Hub.Mint("usa", NewUser()));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(usa, "/api/auth/logout")).Status);
+        using var rou = join.Spoke.Backend("rou", join.Hub.Mint("rou", "testuser-rou-" + Guid.NewGuid().ToString("N")[..8]));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(rou, "/api/auth/logout")).Status);
+    }
+
     /// <summary>What ROU's backend signs its relays with, given a federation key.</summary>
     private static RelayCredentials RelayCredentialsOfRou(string federationKey) => new(
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Dive:FederationKey"] = federationKey }).Build(),
@@ -234,12 +266,13 @@ public sealed class JoinHubTests(JoinHubFixture join, ITestOutputHelper output) 
                 $"{string.Join(' ', command)}: {error.Message}");
         }
 
-        // The hub has users for the spokes it runs or allows, and no other: BEL and DNK (folders, neither run nor allowed) have none.
+        // The hub has users for the spokes it runs or allows, and no other: DNK (a folder, neither run nor allowed) has none.
         await using var admin = await join.Hub.ConnectAsync("redis-blacklist");
         var users = ((RedisResult[])(await admin.GetDatabase().ExecuteAsync("ACL", "USERS"))!).Select(u => (string)u!).ToList();
         Assert.Contains(user.Name, users);
         Assert.DoesNotContain("backend-bel", users);
         Assert.DoesNotContain("backend-dnk", users);
+        Assert.DoesNotContain("backend-dnk-ro", users);
         // The read-only rules (RedisAcl), not a local backend's: a local backend of the hub keeps its write user.
         Assert.Contains("backend-usa", users);
         Assert.DoesNotContain("backend-rou", users);
