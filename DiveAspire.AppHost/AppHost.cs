@@ -27,6 +27,11 @@ var options = DiveOptions.From(builder.Configuration, builder.AppHostDirectory);
 var join = builder.ExecutionContext.IsPublishMode ? null : JoinSettings.From(builder.Configuration);
 var topology = DiveTopology.Load(options.InstancesPath, options.Spokes, options.HighAvailability && !builder.ExecutionContext.IsPublishMode)
     .Joined(builder.ExecutionContext.IsPublishMode ? null : builder.Configuration["Dive:RemoteSpokes"], hubIsRemote: join is not null, options.InstancesPath);
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // Each nation deploys its overlay on its own cluster: spokes get the read-only store user and relay to the hub.
+    topology = topology.WithSpokesElsewhere();
+}
 var runtime = builder.ExecutionContext.IsPublishMode
     ? DiveRuntime.Container
     : ContainerRuntimeProbe.Resolve(options.RequestedRuntime, builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]);
@@ -37,6 +42,7 @@ builder.RequireDevelopmentKeyConsent(topology, runtime, joining: join is not nul
 if (join is not null)
 {
     builder.RequireHubSecrets(topology, runtime);
+    builder.RequirePlaintextRelayConsent(join);
 }
 var blacklist = join is not null
     ? builder.AddJoinedSharedStore(topology, join)
@@ -49,6 +55,7 @@ foreach (var instance in topology.LocalInstances)
     builder.AddDiveInstance(instance, topology, blacklist, trust, runtime, options);
 }
 builder.AddRemotePeers(topology, join);
+builder.RelayRevocationsToHub(topology, join);
 builder.AddDiveMonitoring(topology, runtime, options);
 builder.WriteTlsClientsFile(options);
 builder.AddKubernetesPublishing(topology, options);

@@ -16,8 +16,8 @@ public sealed class DiveTopology
 
     /// <summary>
     /// Spokes that run on other machines and join this hub (<c>Dive:RemoteSpokes</c>, <c>./dive up --remote-spokes rou</c>):
-    /// the shared store has their backend users, with the same rights as a local backend's, and the hub's backends trust
-    /// their realms.
+    /// the shared store has a read-only user for each (<see cref="RedisAcl.RemoteSpokeBackend"/>; their revocations go
+    /// through the hub's API), and the hub's backends trust their realms.
     /// </summary>
     public IReadOnlyList<InstanceDefinition> RemoteSpokes { get; init; } = [];
 
@@ -29,6 +29,24 @@ public sealed class DiveTopology
 
     /// <summary>Every instance of the federation this AppHost knows of (run here or elsewhere), hub first.</summary>
     public IEnumerable<InstanceDefinition> Federation => Instances.Concat(RemoteSpokes).OrderBy(i => i.Role == InstanceRole.Hub ? -1 : i.Country.Offset);
+
+    /// <summary>
+    /// Whether <paramref name="instance"/> is a spoke on another machine than the hub: one the hub allows from elsewhere
+    /// (<see cref="RemoteSpokes"/>), or, in a spoke AppHost joining a hub (<see cref="HubIsRemote"/>), every spoke it runs.
+    /// Its store user is read-only and its backend relays revocations to the hub.
+    /// </summary>
+    public bool IsRemoteSpoke(InstanceDefinition instance) =>
+        instance.Role == InstanceRole.Spoke && (HubIsRemote || SpokesElsewhere || RemoteSpokes.Any(r => r.Code == instance.Code));
+
+    /// <summary>
+    /// Published manifests (<c>./dive publish kubernetes</c>): each nation deploys its overlay on its own cluster, so every
+    /// spoke is remote to the hub (read-only store user, revocations relayed to the hub's backend).
+    /// </summary>
+    public bool SpokesElsewhere { get; init; }
+
+    /// <summary>This topology with every spoke on its own cluster (<see cref="SpokesElsewhere"/>).</summary>
+    public DiveTopology WithSpokesElsewhere() =>
+        new(Hub, Spokes) { BlacklistHa = BlacklistHa, RemoteSpokes = RemoteSpokes, HubIsRemote = HubIsRemote, SpokesElsewhere = true };
 
     /// <summary>Instances whose backends share the shared store: those run here and the remote spokes.</summary>
     public IEnumerable<InstanceDefinition> SharedStoreClients => Federation;

@@ -75,6 +75,21 @@ public static class RedisAcl
         " +publish +subscribe +unsubscribe +wait +role " + Scripting;
 
     /// <summary>
+    /// A spoke that runs on another machine than the hub (<see cref="DiveTopology.IsRemoteSpoke"/>): its operator holds
+    /// this credential, so it may only see revocations (<c>%R~</c>: EXISTS, PTTL, TTL, SCAN for the check, the resync and
+    /// the expiry of a message; no GET: other realms' records, their reasons, stay unread) and subscribe to the revocation
+    /// and invalidation channels. No write, no PUBLISH, no script: it can neither lift, shorten, forge nor announce a
+    /// revocation. Its revocations go through the hub's API (the backend's <c>Dive:Revocation:Relay</c>). ROLE and INFO:
+    /// the client's handshake and the HA primary check.
+    /// </summary>
+    private const string SharedStoreRemoteSpokeRules =
+        Handshake + " %R~blacklist:* %R~user-revoked:* &dive-v3:token-blacklist &dive-v3:user-revoked &authz:invalidate" +
+        " +info +role +exists +ttl +pttl +scan +subscribe +unsubscribe";
+
+    /// <summary>The suffix of a remote spoke's read-only user on the shared store: <c>backend-rou-ro</c>.</summary>
+    public const string ReadOnlySuffix = "-ro";
+
+    /// <summary>
     /// An instance's own Redis: the backend owns <c>dive-v3:*</c> (rate limits, OAuth codes, decisions, catalog),
     /// <c>dive:*</c> (federated search cache) and <c>otp:*</c>. Data commands only: nothing @dangerous (FLUSH*, KEYS,
     /// CONFIG, DEBUG, SHUTDOWN, ...), no SCRIPT FLUSH/KILL, no FUNCTION, no pub/sub.
@@ -132,22 +147,31 @@ public static class RedisAcl
         ? new(store, $"backend-{instance.LowerCode}", RedisUserRole.Backend, SharedStoreBackendRules)
         : new(store, InstanceBackendUser, RedisUserRole.Backend, InstanceBackendRules);
 
+    /// <summary>A remote spoke's read-only user on the shared store: <c>backend-&lt;code&gt;-ro</c> (password <c>redis-password-blacklist-backend-&lt;code&gt;-ro</c>).</summary>
+    public static RedisUser RemoteSpokeBackend(RedisStoreSpec store, InstanceDefinition instance) =>
+        new(store, $"backend-{instance.LowerCode}{ReadOnlySuffix}", RedisUserRole.Backend, SharedStoreRemoteSpokeRules);
+
+    /// <summary>The user an instance's backend logs in to the shared store with: read-only for a remote spoke, else <see cref="Backend"/>.</summary>
+    public static RedisUser SharedStoreUser(DiveTopology topology, InstanceDefinition instance) =>
+        topology.IsRemoteSpoke(instance) ? RemoteSpokeBackend(topology.Blacklist, instance) : Backend(topology.Blacklist, instance);
+
     public static RedisUser Replication(RedisStoreSpec store) => new(store, ReplicationUser, RedisUserRole.Replication, ReplicationRules);
     public static RedisUser Sentinel(RedisStoreSpec store) => new(store, SentinelUser, RedisUserRole.Sentinel, SentinelOnDataNodeRules);
 
     /// <summary>
-    /// Every user of one Redis: admin, operator, exporter, and one backend per instance that uses it; with the HA
+    /// Every user of one Redis: admin, operator, exporter, and one backend per instance that uses it (read-only for a
+    /// remote spoke, see <see cref="SharedStoreUser"/>); with the HA
     /// topology the shared store's data nodes also have <c>replication</c> and <c>sentinel</c>.
     /// </summary>
     public static IReadOnlyList<RedisUser> Users(RedisStoreSpec store, DiveTopology topology)
     {
         var backends = store.Kind == RedisKind.TokenStore
-            ? topology.SharedStoreClients
-            : topology.Instances.Where(i => i.Code == store.Label).Take(1);
+            ? topology.SharedStoreClients.Select(i => SharedStoreUser(topology, i) with { Store = store })
+            : topology.Instances.Where(i => i.Code == store.Label).Take(1).Select(i => Backend(store, i));
         IEnumerable<RedisUser> ha = store.Kind == RedisKind.TokenStore && topology.BlacklistHa is not null
             ? [Replication(store), Sentinel(store)]
             : [];
-        return [Admin(store), Operator(store), Exporter(store), .. backends.Select(i => Backend(store, i)), .. ha];
+        return [Admin(store), Operator(store), Exporter(store), .. backends, .. ha];
     }
 
     /// <summary>
@@ -163,7 +187,7 @@ public static class RedisAcl
             Admin(store),
             new(store, OperatorUser, RedisUserRole.Operator, SentinelOperatorRules),
             new(store, ExporterUser, RedisUserRole.Exporter, SentinelExporterRules),
-            .. topology.SharedStoreClients.Select(i => Backend(store, i) with { Rules = SentinelClientRules }),
+            .. topology.SharedStoreClients.Select(i => SharedStoreUser(topology, i) with { Rules = SentinelClientRules }),
             new(store, SentinelUser, RedisUserRole.Sentinel, SentinelPeerRules),
         ];
     }

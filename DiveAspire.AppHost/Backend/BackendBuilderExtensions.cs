@@ -106,11 +106,12 @@ public static class BackendBuilderExtensions
             .WithEnvironment("Dive__Runtime", runtime.ToString().ToLowerInvariant())
             .WithEnvironment("Dive__Federation", string.Join(',', topology.Federation.Select(i => i.Code)))
             .WithEnvironment("Dive__Hub", topology.Hub.Code)
-            // Each store with the backend's own ACL user: "backend" on its Redis, "backend-<code>" on the shared one.
+            // Each store with the backend's own ACL user: "backend" on its Redis, "backend-<code>" on the shared one
+            // ("backend-<code>-ro" for a spoke on another machine than the hub: it relays its revocations to the hub).
             .WithRedisUser("cache", redis, RedisAcl.Backend(RedisStoreSpec.ForInstance(instance), instance).Name)
             // No wait for the shared store: a backend must (re)start while it is down. It then runs not ready
             // (/health/ready 503, tokens 503) until its first revocation sync, which it completes by itself.
-            .WithRedisUser("blacklist", blacklist, RedisAcl.Backend(topology.Blacklist, instance).Name, waitForRedis: false)
+            .WithRedisUser("blacklist", blacklist, RedisAcl.SharedStoreUser(topology, instance).Name, waitForRedis: false)
             .WithHttpHealthCheck("/health/ready")
             .WithBlacklistSyncCommand(instance)
             .WithFederationTrust(trust, instance)

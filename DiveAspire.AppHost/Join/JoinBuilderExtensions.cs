@@ -28,12 +28,12 @@ public static class JoinBuilderExtensions
 
     /// <summary>
     /// The secrets a joining spoke takes from the hub instead of generating them: each local spoke's password on the
-    /// shared store, the federation key and, in the process runtime, the development signing key. All missing ones are
+    /// shared store (its read-only user, <c>redis-password-blacklist-backend-&lt;code&gt;-ro</c>), the federation key and, in the process runtime, the development signing key. All missing ones are
     /// named in one error, before anything starts.
     /// </summary>
     public static void RequireHubSecrets(this IDistributedApplicationBuilder builder, DiveTopology topology, DiveRuntime runtime)
     {
-        var required = topology.Spokes.Select(s => RedisAcl.Backend(topology.Blacklist, s))
+        var required = topology.Spokes.Select(s => RedisAcl.SharedStoreUser(topology, s))
             .Select(u => (Name: u.PasswordParameterName, Legacy: (string?)u.PasswordEnvironmentVariable))
             .Append((Federation.FederationKeyParameter, null));
         if (runtime == DiveRuntime.Process)
@@ -60,7 +60,7 @@ public static class JoinBuilderExtensions
         }
     }
 
-    /// <summary>The hub's shared store, reached at <see cref="JoinSettings.SharedStoreAddress"/> with each local spoke's own user.</summary>
+    /// <summary>The hub's shared store, reached at <see cref="JoinSettings.SharedStoreAddress"/> with each local spoke's own read-only user.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddJoinedSharedStore(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings join)
     {
         join.RequireStoreTrust();
@@ -70,7 +70,7 @@ public static class JoinBuilderExtensions
             store.Annotations.Add(new RedisTlsAnnotation(ca));
         }
         store.Annotations.Add(new RedisUsersAnnotation([.. topology.Spokes
-            .Select(s => RedisAcl.Backend(topology.Blacklist, s))
+            .Select(s => RedisAcl.SharedStoreUser(topology, s))
             .Select(u => new RedisUserPassword(u, builder.AddParameter(u.PasswordParameterName, secret: true).Resource))]));
         return builder.AddResource(store).WithInitialState(new CustomResourceSnapshot
         {
@@ -78,6 +78,66 @@ public static class JoinBuilderExtensions
             State = new ResourceStateSnapshot("Remote", KnownResourceStateStyles.Info),
             Properties = [new("dive.address", join.SharedStoreAddress), new("dive.tls", join.StoreCertificateAuthority is null ? "no (plain TCP)" : "yes")],
         });
+    }
+
+    public const string AllowPlaintextRelaySetting = "Dive:Revocation:AllowPlaintextRelay";
+    public const string PublishedHubBackendUrlSetting = "Dive:Publish:HubBackendUrl";
+
+    /// <summary>
+    /// A joining spoke's backends relay users' bearer tokens to the hub's backend at the <c>--join</c> URL: plain http to
+    /// another machine only when <c>Dive:Revocation:AllowPlaintextRelay=true</c> says a VPN or mesh protects the link
+    /// (the setting reaches the backends with the other <c>Dive:Revocation:*</c> ones). One line, before anything starts.
+    /// </summary>
+    public static void RequirePlaintextRelayConsent(this IDistributedApplicationBuilder builder, JoinSettings join)
+    {
+        if (join.HubUrl.Scheme == "http" && !join.HubUrl.IsLoopback
+            && !string.Equals(builder.Configuration[AllowPlaintextRelaySetting]?.Trim(), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new TopologyException(
+                $"--join {join.HubUrl.GetLeftPart(UriPartial.Authority)} is plain http: this spoke's backends would send users' bearer tokens (logout, revoke) " +
+                $"to the hub unencrypted. Join the hub's https URL, or say {AllowPlaintextRelaySetting}=true where a VPN protects the link.");
+        }
+    }
+
+    /// <summary>
+    /// A joining spoke's backends may only read the shared store: each sends its revocations (logout, revoke,
+    /// blacklist-token) to the hub's backend at its <c>--join</c> URL, which writes them (the backend's <c>Dive:Revocation:Relay</c>).
+    /// In published manifests (<see cref="DiveTopology.SpokesElsewhere"/>) each spoke's backend relays to the hub backend's
+    /// endpoint, which the publisher writes as the hub's public address from the overlay's federation ConfigMap.
+    /// </summary>
+    public static void RelayRevocationsToHub(this IDistributedApplicationBuilder builder, DiveTopology topology, JoinSettings? join)
+    {
+        const string relay = "Dive__Revocation__Relay";
+        var spokes = topology.LocalInstances.Where(topology.IsRemoteSpoke)
+            .Select(i => builder.Resources.Single(r => r.Name == i.BackendResourceName)).OfType<IResourceWithEnvironment>();
+        if (join is not null)
+        {
+            foreach (var backend in spokes)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, join.HubUrl.GetLeftPart(UriPartial.Authority));
+            }
+        }
+        else if (topology.SpokesElsewhere && builder.Configuration[PublishedHubBackendUrlSetting] is { Length: > 0 } url)
+        {
+            // Separate clusters: the hub backend's public https address (its ingress).
+            var hubUrl = Uri.TryCreate(url.Trim(), UriKind.Absolute, out var parsed) && parsed.Scheme == "https" && parsed.AbsolutePath == "/" && parsed.Query.Length == 0 && parsed.UserInfo.Length == 0
+                ? parsed.GetLeftPart(UriPartial.Authority)
+                : throw new TopologyException($"{PublishedHubBackendUrlSetting} must be the hub backend's public https://host[:port] URL, without path (got '{url}').");
+            foreach (var backend in spokes)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, hubUrl);
+            }
+        }
+        else if (topology.SpokesElsewhere && builder.Resources.Single(r => r.Name == topology.Hub.BackendResourceName) is IResourceWithEndpoints hub)
+        {
+            // Default: the hub backend's Service by the address in the overlay's federation ConfigMap, plain http as every
+            // in-cluster address of the manifests (one cluster, or a mesh that encrypts pod traffic).
+            var endpoint = new EndpointReference(hub, "http");
+            foreach (var backend in spokes)
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment(relay, endpoint).WithEnvironment("Dive__Revocation__AllowPlaintextRelay", "true");
+            }
+        }
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// The shared revocation store of a hub that runs elsewhere (<c>./dive up --join</c>): an address only. Each local
-/// backend logs in as its own user (<c>backend-&lt;code&gt;</c>, created by the hub) with the password the hub's operator
+/// backend logs in as its own read-only user (<c>backend-&lt;code&gt;-ro</c>, created by the hub) with the password the hub's operator
 /// gave; this AppHost has no other credential for it.
 /// </summary>
 public sealed class RemoteSharedStoreResource(string name, string address) : Resource(name), IResourceWithConnectionString

@@ -28,7 +28,11 @@ public static class KubernetesPublishing
         }
         // The graph has the single shared store; the manifests always have the HA topology (SharedStoreHa), whose extra
         // users (replication, sentinel) get their secret parameters here, named and generated like every other.
-        var published = new DiveTopology(topology.Hub, topology.Spokes) { BlacklistHa = topology.BlacklistHa ?? BlacklistHighAvailability.Default };
+        var published = new DiveTopology(topology.Hub, topology.Spokes)
+        {
+            BlacklistHa = topology.BlacklistHa ?? BlacklistHighAvailability.Default,
+            SpokesElsewhere = topology.SpokesElsewhere,
+        };
         foreach (var user in RedisAcl.Users(published.Blacklist, published)
                      .Where(u => !builder.Resources.OfType<ParameterResource>().Any(p => p.Name == u.PasswordParameterName)))
         {

@@ -3,6 +3,7 @@ using DiveAspire.Backend.Catalog;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.Redis;
+using DiveAspire.Backend.Revocation;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Authorization;
@@ -15,7 +16,7 @@ public sealed record CachedDecision(Decision Decision, bool Cached, TimeSpan Ttl
 /// shared store (the only Redis every backend reaches); other nodes apply it to their own Redis, the sender ignores its echo.
 /// A failing Redis means decisions are computed uncached, never refused.
 /// </summary>
-public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, ILogger<DecisionCache> logger)
+public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, RevocationOptions revocation, ILogger<DecisionCache> logger)
 {
     public const string Channel = "authz:invalidate";
     public const string KeyPrefix = "dive-v3:authz:decision:";
@@ -62,6 +63,12 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, ILog
     public async Task<(long Deleted, bool Published)> InvalidateAsync(InvalidationScope scope, string? identifier)
     {
         var deleted = await InvalidateLocallyAsync(scope, identifier);
+        if (revocation.Relay is not null)
+        {
+            // A spoke on another machine may only read the shared store (no PUBLISH): its own Redis is invalidated, and
+            // every replica of it uses that Redis; other instances' entries expire by their TTL.
+            return (deleted, false);
+        }
         var message = new InvalidationMessage(scope.ToString().ToLowerInvariant(), identifier, NodeId, instance.Code, DateTimeOffset.UtcNow);
         try
         {

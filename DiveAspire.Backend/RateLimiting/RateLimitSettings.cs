@@ -27,12 +27,21 @@ public sealed class RateLimitSettings
         [RateLimitPolicies.Revocation] = new(30, TimeSpan.FromMinutes(1)),
     };
 
+    /// <summary>
+    /// All revocations of one non-hub realm together (<c>Dive:RateLimits:revocation:RealmMax</c> / <c>:RealmWindow</c>): a
+    /// realm's operator, who can mint tokens for any number of its users, cannot fill the noeviction shared store through
+    /// the hub's API for everyone (review R2); only its own realm's revocations wait.
+    /// </summary>
+    public static readonly LimitRule DefaultRevocationRealm = new(120, TimeSpan.FromMinutes(1));
+
     public RateLimitSettings(IReadOnlyDictionary<string, LimitRule> rules, IReadOnlySet<IPAddress> allowList, RateLimitStoreMode mode = RateLimitStoreMode.Redis)
     {
         Rules = rules;
         AllowList = allowList;
         Mode = mode;
     }
+
+    public LimitRule RevocationRealm { get; init; } = DefaultRevocationRealm;
 
     public RateLimitStoreMode Mode { get; }
 
@@ -65,7 +74,10 @@ public sealed class RateLimitSettings
             "off" => RateLimitStoreMode.Off,
             var other => throw new InvalidOperationException($"Dive:RateLimits:Store must be redis, memory or off (got '{other}')."),
         };
-        return new RateLimitSettings(rules, allow, mode);
+        var realm = new LimitRule(
+            section[$"{RateLimitPolicies.Revocation}:RealmMax"] is { } realmMax ? ParseMax($"{RateLimitPolicies.Revocation}:Realm", realmMax) : DefaultRevocationRealm.Max,
+            section[$"{RateLimitPolicies.Revocation}:RealmWindow"] is { } realmWindow ? ParseWindow($"{RateLimitPolicies.Revocation}:Realm", realmWindow) : DefaultRevocationRealm.Window);
+        return new RateLimitSettings(rules, allow, mode) { RevocationRealm = realm };
     }
 
     private static int ParseMax(string type, string text) =>

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.RateLimiting;
@@ -64,11 +65,21 @@ public static class RateLimitingSetup
                 ? new ChainedLimiter(new DiveRateLimiter(type, key[..split], rule, store, refused, accessor), new DiveRateLimiter(type, "account:" + key[(split + 1)..], rule, store, refused, accessor))
                 : new DiveRateLimiter(type, key, rule, store, refused, accessor);
         }
+        if (type == RateLimitPolicies.Revocation)
+        {
+            // "{client key}\n{realm}" for a non-hub realm's token: the client's window and the realm's, both must admit.
+            var realmRule = settings.RevocationRealm;
+            create = key => key.IndexOf('\n') is var split and > 0
+                ? new ChainedLimiter(new DiveRateLimiter(type, key[..split], rule, store, refused, accessor), new DiveRateLimiter(type, "realm:" + key[(split + 1)..], realmRule, store, refused, accessor))
+                : new DiveRateLimiter(type, key, rule, store, refused, accessor);
+        }
         return http => off || HealthEndpoints.IsOperational(http.Request.Path) || (allowList.Count > 0 && allowList.Contains(ClientAddress.Of(http)))
             ? Exempt
             : new RateLimitPartition<string>(type == RateLimitPolicies.Auth && AccountLimiter.AccountOf(http) is { } account
                 ? $"{ClientAddress.Key(http)}\n{account}"
-                : ClientAddress.Key(http), create);
+                : type == RateLimitPolicies.Revocation && !http.User.IsHubRealm() && http.User.Realm() is { } realm
+                    ? $"{ClientAddress.Key(http)}\n{realm}"
+                    : ClientAddress.Key(http), create);
     }
 
     /// <summary>The rate limiter, after the OAuth token request's form is read (its client is an account of the auth limiter).</summary>

@@ -14,9 +14,26 @@ public static class RevocationEndpoints
     {
         var auth = app.MapGroup("/api/auth").RequireAuthorization().AddEndpointFilter(StoreUnavailableAs503);
         // Writes to the shared store have their own limiter: one client cannot fill the noeviction store.
-        auth.MapPost("/logout", LogoutAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
-        auth.MapPost("/revoke", RevokeUserAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
-        auth.MapPost("/blacklist-token", BlacklistTokenAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
+        if (app.ServiceProvider.GetRequiredService<RevocationOptions>().Relay is { } hub)
+        {
+            if (RevocationOptions.IsPlaintextBeyondThisMachine(hub))
+            {
+                app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RevocationEndpoints)).LogWarning(
+                    "Revocations are relayed to {Hub} over plain http ({Key}=true): users' bearer tokens cross the network unencrypted", hub.Authority, RevocationOptions.AllowPlaintextRelayKey);
+            }
+            // A spoke on another machine: its store user is read-only, the hub writes (RevocationRelay).
+            foreach (var path in new[] { "/logout", "/revoke", "/blacklist-token" })
+            {
+                auth.MapPost(path, (HttpContext http, RevocationRelay relay) => relay.ForwardAsync(http)).RequireRateLimiting(RateLimitPolicies.Revocation);
+            }
+        }
+        else
+        {
+            var writes = auth.MapGroup("").AddEndpointFilter(AcceptRelay);
+            writes.MapPost("/logout", LogoutAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
+            writes.MapPost("/revoke", RevokeUserAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
+            writes.MapPost("/blacklist-token", BlacklistTokenAsync).RequireRateLimiting(RateLimitPolicies.Revocation);
+        }
         auth.MapGet("/check-blacklist/{jti?}", async (string? jti, RevocationCache cache, RevocationStore store) =>
             RevocationRequest.ValidateIdentifier(jti, "jti")
             ?? Wire.Json(new CheckBlacklistResponse(jti!, await IsBlacklistedAsync(jti!, cache, store), cache.HeldSince(RevocationKind.Token, jti!))));
@@ -51,7 +68,7 @@ public static class RevocationEndpoints
             return RevocationResults.BadRequest("The token identifies no user (no uniqueID, preferred_username or sub)");
         }
         var jti = user.Jti();
-        var records = await store.RevokeSessionAsync(jti, user.ExpiresAt(), userId, reason);
+        var records = await store.RevokeSessionAsync(jti, user.ExpiresAt(), userId, reason, RelayCredentials.RelayedBy(request.HttpContext));
         return Wire.Json(new LogoutResponse(
             "Logged out: this token and all of the user's sessions are revoked across the federation",
             jti,
@@ -102,7 +119,7 @@ public static class RevocationEndpoints
                 ? $"Only a dive-admin of realm {targetRealm} or of the hub realm may revoke its users' sessions"
                 : "Only a dive-admin may revoke another user's sessions");
         }
-        var record = await store.RevokeUserAsync(targetKey, ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null, reason);
+        var record = await store.RevokeUserAsync(targetKey, ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null, reason, RelayCredentials.RelayedBy(request.HttpContext));
         var (_, subject) = DiveClaims.ParseUserKey(targetKey, instance.Hub);
         return Wire.Json(new UserRevokedResponse(true, "user", subject, targetRealm, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance));
     }
@@ -142,7 +159,7 @@ public static class RevocationEndpoints
         {
             return RevocationResults.BadRequest("'exp' (the token's expiry, Unix seconds) is required to blacklist another token");
         }
-        var record = await store.RevokeTokenAsync(jti!, expiresAt, reason);
+        var record = await store.RevokeTokenAsync(jti!, expiresAt, reason, RelayCredentials.RelayedBy(request.HttpContext));
         return Wire.Json(new TokenBlacklistedResponse(true, jti!, record.RevokedAt, record.ExpiresAt, record.Reason, record.RevokedByInstance));
     }
 
@@ -194,6 +211,32 @@ public static class RevocationEndpoints
             new SubscriptionState(sync.SubscriptionLive, sync.Synchronised, sync.LastSync),
             options.FailureMode.ToString().ToLowerInvariant(),
             [RevocationKeys.TokenPrefix + "*", RevocationKeys.UserPrefix + "*"]));
+    }
+
+    /// <summary>
+    /// A revocation relayed by a remote spoke's backend carries its <see cref="RelayCredentials"/>: accepted, the record
+    /// names that backend; refused, nothing is written (403). The caller's token is authorized as for any caller.
+    /// </summary>
+    private static async ValueTask<object?> AcceptRelay(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!http.Request.Headers.ContainsKey(RelayCredentials.Header))
+        {
+            return await next(context);
+        }
+        var (relayedBy, problem) = await http.RequestServices.GetRequiredService<RelayCredentials>().ValidateAsync(http.Request);
+        if (problem is null && !RelayCredentials.MayRelay(relayedBy!, http.User))
+        {
+            problem = $"from {relayedBy}, which relays tokens of its own realm only";
+        }
+        if (problem is not null)
+        {
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RevocationEndpoints))
+                .LogWarning("Refused a relayed revocation: its relay credential is {Problem}", problem);
+            return RevocationResults.Forbidden($"The relaying backend's credential was refused: {problem}");
+        }
+        RelayCredentials.Accept(http, relayedBy!);
+        return await next(context);
     }
 
     private static async ValueTask<object?> StoreUnavailableAs503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -31,7 +31,16 @@ public sealed record RevocationOptions(
     public const int DefaultCacheMaxEntries = 1_000_000;
     public static readonly TimeSpan DefaultMaxTokenLifetime = TimeSpan.FromHours(24);
 
+    public const string RelayKey = "Dive:Revocation:Relay";
+    public const string AllowPlaintextRelayKey = "Dive:Revocation:AllowPlaintextRelay";
+
     public TimeSpan MaxTokenLifetime => MaxTokenLifetimeSetting ?? DefaultMaxTokenLifetime;
+
+    /// <summary>
+    /// The hub backend's URL when this backend is a spoke on another machine (<c>Dive:Revocation:Relay</c>, set by
+    /// <c>./dive up --join</c>): its store user is read-only and its revocations go through the hub (<see cref="RevocationRelay"/>).
+    /// </summary>
+    public Uri? Relay { get; init; }
 
     public static RevocationOptions From(IConfiguration config)
     {
@@ -56,8 +65,33 @@ public sealed record RevocationOptions(
                 ? n
                 : throw new InvalidOperationException($"{CacheMaxEntriesKey} must be a whole number of at least 1 (got '{entriesText}').")
             : DefaultCacheMaxEntries;
-        return new(mode, check, lifetime, maxEntries);
+        var allowPlaintext = string.Equals(config[AllowPlaintextRelayKey]?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+        return new(mode, check, lifetime, maxEntries) { Relay = config[RelayKey] is { Length: > 0 } relay ? ParseRelay(relay, allowPlaintext) : null };
     }
+
+    /// <summary>
+    /// The relay carries users' bearer tokens (an admin's too) to another machine: plain http only to this machine, or
+    /// where <see cref="AllowPlaintextRelayKey"/> says the network itself is protected (VPN, a mesh's mTLS).
+    /// </summary>
+    private static Uri ParseRelay(string text, bool allowPlaintext)
+    {
+        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsolutePath != "/"
+            || url.Query.Length > 0 || url.UserInfo.Length > 0)
+        {
+            throw new InvalidOperationException($"{RelayKey} must be the hub backend's http(s)://host:port URL, without path (got '{text}').");
+        }
+        if (IsPlaintextBeyondThisMachine(url) && !allowPlaintext)
+        {
+            throw new InvalidOperationException(
+                $"{RelayKey} is plain http to another machine ({url.Host}): users' bearer tokens would cross the network unencrypted. " +
+                $"Use https, or set {AllowPlaintextRelayKey}=true where a VPN or mesh protects the link.");
+        }
+        return url;
+    }
+
+    /// <summary>Whether a relay URL sends tokens unencrypted beyond this machine.</summary>
+    public static bool IsPlaintextBeyondThisMachine(Uri url) =>
+        url.Scheme == "http" && !url.IsLoopback;
 
     private static TimeSpan ParseLifetime(string text)
     {

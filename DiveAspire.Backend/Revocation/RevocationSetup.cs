@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace DiveAspire.Backend.Revocation;
@@ -12,6 +13,26 @@ public static class RevocationSetup
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new RevocationCache(sp.GetRequiredService<TimeProvider>(), options.CacheMaxEntries));
         services.AddSingleton<RevocationStore>();
+        services.AddSingleton<RelayCredentials>();
+        if (options.Relay is { } hub)
+        {
+            // The ServiceDefaults' standard resilience handler, with bounds for a revocation the caller waits for: a
+            // refused connection or a hub 5xx is retried within the total timeout, then the caller gets 503 (a revocation
+            // sent twice is harmless: the hub's store only lengthens). RemoveAllResilienceHandlers replaces the default
+            // handler ConfigureHttpClientDefaults added rather than nesting a second one (marked experimental, EXTEXP0001).
+#pragma warning disable EXTEXP0001
+            services.AddHttpClient<RevocationRelay>(http => http.BaseAddress = hub)
+                .RemoveAllResilienceHandlers()
+#pragma warning restore EXTEXP0001
+                .AddStandardResilienceHandler(resilience =>
+                {
+                    resilience.AttemptTimeout.Timeout = RevocationRelay.AttemptTimeout;
+                    resilience.TotalRequestTimeout.Timeout = RevocationRelay.TotalTimeout;
+                    resilience.Retry.MaxRetryAttempts = 2;
+                    resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                    resilience.CircuitBreaker.SamplingDuration = RevocationRelay.AttemptTimeout * 2;
+                });
+        }
         services.AddSingleton<RevocationSubscriber>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationSubscriber>());
         services.AddHealthChecks().AddCheck<RevocationHealthCheck>("revocation", HealthStatus.Degraded);

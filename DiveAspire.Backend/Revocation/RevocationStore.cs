@@ -79,22 +79,22 @@ public sealed class RevocationStore(
     /// capped at now + <see cref="RevocationOptions.MaxTokenLifetime"/>: the revocation check refuses any token that
     /// would live longer, so the cap never lets a revoked token back in.
     /// </summary>
-    public async Task<RevocationRecord> RevokeTokenAsync(string jti, DateTimeOffset? tokenExpiresAt, string? reason)
+    public async Task<RevocationRecord> RevokeTokenAsync(string jti, DateTimeOffset? tokenExpiresAt, string? reason, string? relayedBy = null)
     {
         var now = clock.GetUtcNow();
-        var records = await RevokeAsync([new(RevocationKind.Token, jti, TokenTtl(tokenExpiresAt, now))], reason, now);
+        var records = await RevokeAsync([new(RevocationKind.Token, jti, TokenTtl(tokenExpiresAt, now))], reason, now, relayedBy);
         return records[0];
     }
 
     /// <summary>Revokes every token of a user for <paramref name="ttl"/> (900 s by default), or longer if already revoked longer.</summary>
-    public async Task<RevocationRecord> RevokeUserAsync(string userId, TimeSpan? ttl, string? reason)
+    public async Task<RevocationRecord> RevokeUserAsync(string userId, TimeSpan? ttl, string? reason, string? relayedBy = null)
     {
-        var records = await RevokeAsync([new(RevocationKind.User, userId, ttl ?? RevocationKeys.DefaultUserTtl)], reason, clock.GetUtcNow());
+        var records = await RevokeAsync([new(RevocationKind.User, userId, ttl ?? RevocationKeys.DefaultUserTtl)], reason, clock.GetUtcNow(), relayedBy);
         return records[0];
     }
 
     /// <summary>Logout: this token and all of the user's tokens, in one script (both or neither).</summary>
-    public Task<IReadOnlyList<RevocationRecord>> RevokeSessionAsync(string? jti, DateTimeOffset? tokenExpiresAt, string userId, string? reason)
+    public Task<IReadOnlyList<RevocationRecord>> RevokeSessionAsync(string? jti, DateTimeOffset? tokenExpiresAt, string userId, string? reason, string? relayedBy = null)
     {
         var now = clock.GetUtcNow();
         var targets = new List<RevocationTarget> { new(RevocationKind.User, userId, RevocationKeys.DefaultUserTtl) };
@@ -102,7 +102,7 @@ public sealed class RevocationStore(
         {
             targets.Insert(0, new(RevocationKind.Token, jti, TokenTtl(tokenExpiresAt, now)));
         }
-        return RevokeAsync(targets, reason, now);
+        return RevokeAsync(targets, reason, now, relayedBy);
     }
 
     private TimeSpan TokenTtl(DateTimeOffset? tokenExpiresAt, DateTimeOffset now)
@@ -113,9 +113,11 @@ public sealed class RevocationStore(
 
     private sealed record RevocationTarget(RevocationKind Kind, string Identifier, TimeSpan Ttl);
 
-    private async Task<IReadOnlyList<RevocationRecord>> RevokeAsync(IReadOnlyList<RevocationTarget> targets, string? reason, DateTimeOffset now)
+    /// <param name="relayedBy">The remote spoke that relayed the request (<see cref="RelayCredentials"/>): the record's <c>revokedByInstance</c>.</param>
+    private async Task<IReadOnlyList<RevocationRecord>> RevokeAsync(IReadOnlyList<RevocationTarget> targets, string? reason, DateTimeOffset now, string? relayedBy)
     {
         reason = string.IsNullOrWhiteSpace(reason) ? RevocationKeys.DefaultReason : reason;
+        var revokedBy = relayedBy ?? instance.Code;
         EnsureConnected();
         var keys = new RedisKey[targets.Count];
         var args = new RedisValue[targets.Count * 4];
@@ -126,7 +128,7 @@ public sealed class RevocationStore(
                 target.Kind == RevocationKind.Token ? RevocationMessage.TokenType : RevocationMessage.UserType,
                 target.Identifier, reason, instance.Code, now);
             keys[i] = RevocationKeys.Key(target.Kind, target.Identifier);
-            args[i * 4] = new RevocationRecord(now, reason, now + target.Ttl, instance.Code).ToJson();
+            args[i * 4] = new RevocationRecord(now, reason, now + target.Ttl, revokedBy).ToJson();
             args[i * 4 + 1] = (long)Math.Ceiling(target.Ttl.TotalMilliseconds);
             args[i * 4 + 2] = RevocationKeys.Channel(target.Kind);
             args[i * 4 + 3] = message.ToJson();
@@ -155,7 +157,7 @@ public sealed class RevocationStore(
         for (var i = 0; i < targets.Count; i++)
         {
             var expiresAt = ExpiryOf(inForce[i], now) ?? now + targets[i].Ttl;
-            records.Add(new RevocationRecord(now, reason, expiresAt, instance.Code));
+            records.Add(new RevocationRecord(now, reason, expiresAt, revokedBy));
             cache.Add(targets[i].Kind, targets[i].Identifier, expiresAt);
             DiveMetrics.RevocationsPublished.WithLabels(targets[i].Kind == RevocationKind.Token ? "token" : "user").Inc();
         }

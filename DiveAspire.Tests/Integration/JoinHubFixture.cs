@@ -32,9 +32,9 @@ public sealed class JoinHubFixture : IAsyncLifetime
         {
             SharedStorePort = (await Hub.RedisEndpointAsync("redis-blacklist")).Port;
             var hubPort = Hub.Backend("usa").BaseAddress!.Port;
-            // The hub's CA certificate, as the hub's operator hands it over (a public file): the store speaks TLS only.
+            // Plain http between the two AppHosts of one machine (said explicitly, as an operator with a VPN would); the hub's CA certificate, as the hub's operator hands it over (a public file): the store speaks TLS only.
             Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}",
-                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{DiveAspire.AppHost.JoinSettings.CertificateAuthorityKey}={HubCaCertificate}",
+                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{JoinBuilderExtensions.AllowPlaintextRelaySetting}=true", $"{DiveAspire.AppHost.JoinSettings.CertificateAuthorityKey}={HubCaCertificate}",
                 $"{DiveAspire.AppHost.JoinSettings.CertificateAuthoritySha256Key}={DiveAspire.AppHost.Tls.CertificateFingerprint.Sha256(HubCaCertificate)}"]);
             await Spoke.InitializeAsync();
         }
@@ -80,18 +80,28 @@ public sealed class HubAppHost : FederationFixture
 {
     public override string Spokes => "none";
 
-    /// <summary>ROU's user on the shared store, which the hub creates although it does not run ROU.</summary>
-    public RedisUser RemoteSpokeUser => RedisAcl.Backend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Spokes[0]);
+    public const int RealmRevocationMax = 10;
+
+    /// <summary>BEL's read-only user: allowed, never joined.</summary>
+    public static RedisUser UnjoinedSpokeUser => RedisAcl.RemoteSpokeBackend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "bel").Spokes[0]);
+    public static readonly TimeSpan RealmRevocationWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>ROU's read-only user on the shared store, which the hub creates although it does not run ROU.</summary>
+    public static RedisUser RemoteSpokeUser => RedisAcl.RemoteSpokeBackend(RedisStoreSpec.Blacklist, DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Spokes[0]);
 
     protected override IEnumerable<string> ExtraArgs =>
     [
-        "Dive:RemoteSpokes=rou", "Dive:Redis:BindAddress=0.0.0.0", "Dive:Backend:BindAddress=0.0.0.0",
+        // BEL is allowed too but never joins: the realm-budget test floods with its tokens only, so no other test waits.
+        "Dive:RemoteSpokes=rou,bel", "Dive:Redis:BindAddress=0.0.0.0", "Dive:Backend:BindAddress=0.0.0.0",
         // The exporter scrapes the store over TLS (JoinHubTlsTests).
         "Dive:Monitoring=true",
         // One operator runs both AppHosts here: the development signing key may be shared (JoinBuilderExtensions).
         $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true",
+        // A small, short realm-wide revocation window, so that its test can exhaust it without holding up the others.
+        $"Dive:RateLimits:revocation:RealmMax={RealmRevocationMax}", $"Dive:RateLimits:revocation:RealmWindow={(int)RealmRevocationWindow.TotalSeconds}",
         // Its password as the hub's operator has it (the test's secrets, never the developer's user secrets).
         $"Parameters:{RemoteSpokeUser.PasswordParameterName}={Secrets.For(RemoteSpokeUser)}",
+        $"Parameters:{UnjoinedSpokeUser.PasswordParameterName}={Secrets.For(UnjoinedSpokeUser)}",
     ];
 }
 
@@ -107,7 +117,9 @@ public sealed class JoinedSpokeAppHost : FederationFixture
     }
 
     public override string Spokes => "rou";
-    protected override IEnumerable<string> ExtraArgs => _join;
+    // The read-only store password as the hub's operator handed it over.
+    protected override IEnumerable<string> ExtraArgs =>
+        [.. _join, $"Parameters:{HubAppHost.RemoteSpokeUser.PasswordParameterName}={Secrets.For(HubAppHost.RemoteSpokeUser)}"];
     public override IEnumerable<string> RedisNames => ["redis-rou"];
     public override IEnumerable<string> BackendNames => ["backend-rou"];
 }

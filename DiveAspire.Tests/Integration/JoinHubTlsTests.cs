@@ -20,7 +20,7 @@ public sealed partial class JoinHubTests
 {
     private ConfigurationOptions RemoteSpokeOptions(string trustedCa)
     {
-        var user = join.Hub.RemoteSpokeUser;
+        var user = HubAppHost.RemoteSpokeUser;
         var options = ConfigurationOptions.Parse($"{JoinHubFixture.HubHost}:{join.SharedStorePort}");
         options.User = user.Name;
         options.Password = join.Hub.Secrets.For(user);

@@ -26,7 +26,8 @@ public sealed class KubePlayManifestsFixture : PublishedManifestsFixture
 /// besides that, Keycloak and Grafana are not played (no image without a registry): the backends trust an
 /// <see cref="OidcRealmStandIn"/> for both realms instead, through the one setting that names a realm's metadata.
 /// Then every readiness probe of the manifests passes, a token of the hub's realm is accepted on the spoke, and after a
-/// logout on the hub the spoke refuses it within 1 s (through the hub's Sentinels and shared store). Everything is
+/// logout on the hub the spoke refuses it within 1 s (through the hub's Sentinels and shared store); a logout on the spoke
+/// is relayed to the hub's backend (the spoke's store user is read-only) and refused on both. Everything is
 /// removed afterwards, on failure too. Skipped with the setup script's reason only where Podman cannot be set up.
 /// </summary>
 public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutputHelper output) : IClassFixture<KubePlayManifestsFixture>, IAsyncLifetime
@@ -108,6 +109,20 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         while (status == HttpStatusCode.OK && revoked.Elapsed < TimeSpan.FromSeconds(1));
         output.WriteLine($"hub logout refused on the spoke after {revoked.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(HttpStatusCode.Unauthorized, status);
+
+        // The spoke's store user is read-only: its logout goes to the hub's backend (the relay URL from its federation
+        // ConfigMap), which writes it; the hub answers, and both refuse the token.
+        var spokeToken = _realms.Mint("rou", $"kube-play-{Guid.NewGuid():N}"[..24], issuer: PublishedIssuer("rou"));
+        Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync("usa", spokeToken));
+        using (var spoke = Backend("rou", spokeToken))
+        using (var logout = await spoke.PostAsync("/api/auth/logout", null))
+        {
+            var answer = await logout.Content.ReadAsStringAsync();
+            Assert.True(logout.StatusCode == HttpStatusCode.OK, $"spoke logout: {(int)logout.StatusCode} {answer}");
+            Assert.Equal("USA", System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("instance").GetString());
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, await WhoAmIAsync("rou", spokeToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WhoAmIAsync("usa", spokeToken));
     }
 
     /// <summary>What stands in for Keycloak: each backend reads both realms' metadata from the stand-in.</summary>

@@ -72,7 +72,8 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             // The backend's own passwords, on its Redis and on the shared store, are in the nation's Secret.
             var keys = dive["data"]!.AsObject().Select(kv => kv.Key).ToList();
             Assert.Contains($"redis-password-{instance.LowerCode}-backend", keys);
-            Assert.Contains($"redis-password-blacklist-backend-{instance.LowerCode}", keys);
+            // A spoke's is its read-only user's: each nation runs on its own cluster and relays revocations to the hub.
+            Assert.Contains($"redis-password-blacklist-backend-{instance.LowerCode}{(instance.Role == InstanceRole.Spoke ? RedisAcl.ReadOnlySuffix : "")}", keys);
             // Redis gets its passwords only as the ACL file (SHA-256 hashes), mounted from a Secret.
             var acl = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)secrets.Single(s => (string?)s["metadata"]!["name"] == "redis-acl")["data"]!["users.acl"]!));
             Assert.Contains("user backend on #", acl);
@@ -213,6 +214,11 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             "$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_1):26379,$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2):26380,$(DIVE_HOST_REDIS_BLACKLIST_SENTINEL_3):26381,serviceName=dive-blacklist,user=backend-",
             (string?)env["ConnectionStrings__blacklist"]);
         Assert.NotNull(env["DIVE_HOST_REDIS_BLACKLIST_SENTINEL_1"]!["configMapKeyRef"]);
+        // Read-only on the shared store: its revocations go to the hub's backend, at the hub's public address.
+        Assert.Contains($",user=backend-{spoke}{RedisAcl.ReadOnlySuffix},", (string?)env["ConnectionStrings__blacklist"]);
+        Assert.Equal($"http://$(DIVE_HOST_BACKEND_{published.Topology.Hub.Code}):{PortPlan.Backend(published.Topology.Hub.Country)}", (string?)env["Dive__Revocation__Relay"]);
+        // In-cluster http, as every address of the default manifests (Dive:Publish:HubBackendUrl=https://... for separate clusters).
+        Assert.Equal("true", (string?)env["Dive__Revocation__AllowPlaintextRelay"]);
         var federation = File.ReadAllText(Path.Combine(published.Output, "overlays", spoke, "federation.env"));
         Assert.Contains($"DIVE_HOST_REDIS_BLACKLIST_SENTINEL_2=redis-blacklist-sentinel-2.dive-{published.Topology.Hub.LowerCode}.svc.cluster.local", federation);
         // Nothing the workloads run with names this machine (the realm file's development redirect URIs are realm data).
@@ -297,7 +303,8 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
         Assert.Contains("sentinel monitor dive-blacklist redis-blacklist.dive-usa.svc.cluster.local 6479 2", config);
         Assert.All(ha.SentinelMonitorLines("redis-blacklist.dive-usa.svc.cluster.local", ha.InitialPrimary.HostPort), line => Assert.Contains(line + "\n", config));
         Assert.Contains("sentinel auth-user dive-blacklist sentinel", config);
-        Assert.Contains("user backend-rou on #", config);
+        Assert.Contains("user backend-rou-ro on #", config);
+        Assert.Contains("user backend-usa on #", config);
         var replication = await File.ReadAllTextAsync(Path.Combine(published.Output, "secrets", "usa", "values", "replication.conf"));
         Assert.StartsWith("masteruser replication\nmasterauth ", replication);
     }

@@ -50,10 +50,10 @@ public sealed class PublishedSharedStoreTests(PublishedManifestsFixture publishe
             Start(script, data);
         }
 
-        var rou = published.Topology.Get("ROU");
-        var password = published.Secrets.For(RedisAcl.Backend(RedisStoreSpec.Blacklist, rou));
+        // The hub's backend writes (spokes on their own clusters have read-only users and relay to it).
+        var usa = RedisAcl.Backend(RedisStoreSpec.Blacklist, published.Topology.Hub);
         var sentinels = string.Join(',', ha.Sentinels.Select(s => $"127.0.0.1:{ports[s.ResourceName]}"));
-        var options = ConfigurationOptions.Parse($"{sentinels},serviceName={BlacklistHighAvailability.ServiceName},user=backend-rou,password={password}{RedisAcl.ClientOptions}");
+        var options = ConfigurationOptions.Parse($"{sentinels},serviceName={BlacklistHighAvailability.ServiceName},user={usa.Name},password={published.Secrets.For(usa)}{RedisAcl.ClientOptions}");
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 3000;
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -76,7 +76,7 @@ public sealed class PublishedSharedStoreTests(PublishedManifestsFixture publishe
                 await Task.Delay(1000);
             }
         }
-        throw new InvalidOperationException($"the published store did not serve backend-rou through its Sentinels within 60 s: {last?.Message}\n{Logs()}");
+        throw new InvalidOperationException($"the published store did not serve {usa.Name} through its Sentinels within 60 s: {last?.Message}\n{Logs()}");
     }
 
     /// <summary>The shell command a Deployment of the hub overlay runs (its args after -c).</summary>

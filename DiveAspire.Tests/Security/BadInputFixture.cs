@@ -13,6 +13,8 @@ public sealed class BadInputFixture : Infrastructure.FederationFixture
     protected override IEnumerable<string> ExtraArgs =>
     [
         .. DiveAspire.Backend.RateLimiting.RateLimitPolicies.All.Select(type => $"Dive:RateLimits:{type}:Max=1000000"),
+        // and the realm-wide revocation window (all of ROU's tokens together)
+        "Dive:RateLimits:revocation:RealmMax=1000000",
         $"Dive:Backends:{Code}:Diagnostics:RouteTable=true",
     ];
 }

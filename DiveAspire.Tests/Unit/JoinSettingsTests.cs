@@ -69,16 +69,16 @@ public sealed class JoinSettingsTests
         var topology = DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou,bel").Joined(null, hubIsRemote: true, AppHostArgs.InstancesDirectory);
         var builder = DistributedApplication.CreateBuilder([]);
         var error = Assert.Throws<TopologyException>(() => builder.RequireHubSecrets(topology, DiveRuntime.Process));
-        foreach (var name in new[] { "redis-password-blacklist-backend-rou", "redis-password-blacklist-backend-bel", Federation.FederationKeyParameter, Federation.DevSigningKeyParameter })
+        foreach (var name in new[] { "redis-password-blacklist-backend-rou-ro", "redis-password-blacklist-backend-bel-ro", Federation.FederationKeyParameter, Federation.DevSigningKeyParameter })
         {
             Assert.Contains(name, error.Message);
         }
 
-        var given = DistributedApplication.CreateBuilder(["Parameters:redis-password-blacklist-backend-rou=a", "Parameters:redis-password-blacklist-backend-bel=b", $"Parameters:{Federation.FederationKeyParameter}=c"]);
+        var given = DistributedApplication.CreateBuilder(["Parameters:redis-password-blacklist-backend-rou-ro=a", "Parameters:redis-password-blacklist-backend-bel-ro=b", $"Parameters:{Federation.FederationKeyParameter}=c"]);
         given.RequireHubSecrets(topology, DiveRuntime.Container);
         // The original's variable works as for every Redis password.
-        var legacy = DistributedApplication.CreateBuilder(["REDIS_PASSWORD_BLACKLIST_BACKEND_ROU=a"]);
-        Assert.DoesNotContain("backend-rou", Assert.Throws<TopologyException>(() => legacy.RequireHubSecrets(topology, DiveRuntime.Container)).Message);
+        var legacy = DistributedApplication.CreateBuilder(["REDIS_PASSWORD_BLACKLIST_BACKEND_ROU_RO=a"]);
+        Assert.DoesNotContain("backend-rou-ro", Assert.Throws<TopologyException>(() => legacy.RequireHubSecrets(topology, DiveRuntime.Container)).Message);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class JoinSettingsTests
 
         var hub = DiveTopology.Load(AppHostArgs.InstancesDirectory, "none").Joined("rou", hubIsRemote: false, AppHostArgs.InstancesDirectory);
         Assert.Equal(["USA"], hub.LocalInstances.Select(i => i.Code));
-        Assert.Equal(["admin", "operator", "exporter", "backend-usa", "backend-rou"], RedisAcl.Users(hub.Blacklist, hub).Select(u => u.Name));
+        Assert.Equal(["admin", "operator", "exporter", "backend-usa", "backend-rou-ro"], RedisAcl.Users(hub.Blacklist, hub).Select(u => u.Name));
 
         Assert.Throws<TopologyException>(() => DiveTopology.Load(AppHostArgs.InstancesDirectory, "none").Joined(null, hubIsRemote: true, AppHostArgs.InstancesDirectory));
         Assert.Throws<TopologyException>(() => DiveTopology.Load(AppHostArgs.InstancesDirectory, "rou").Joined("rou", hubIsRemote: false, AppHostArgs.InstancesDirectory));
