@@ -297,6 +297,8 @@ public sealed partial class JoinHubTests(JoinHubFixture join, ITestOutputHelper 
         options.CommandMap = CommandMap.Default;
         options.TieBreaker = "";
         options.AbortOnConnectFail = false;
+        options.Ssl = true;
+        options.TrustIssuer(join.HubCaCertificate);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
         var db = redis.GetDatabase();
 
