@@ -215,7 +215,10 @@ public static class RevocationEndpoints
 
     /// <summary>
     /// A revocation relayed by a remote spoke's backend carries its <see cref="RelayCredentials"/>: accepted, the record
-    /// names that backend; refused, nothing is written (403). The caller's token is authorized as for any caller.
+    /// names that backend. A credential that does not verify (forged, another token, or a spoke whose clock is off) only
+    /// loses its label: the revocation is still written, named as the hub's own, and the problem logged. The caller's token
+    /// is authorized as for any caller; refusing the revocation over a label would let a clock drift stop a realm's logouts
+    /// while leaving the header out is accepted anyway (review R8).
     /// </summary>
     private static async ValueTask<object?> AcceptRelay(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -232,8 +235,8 @@ public static class RevocationEndpoints
         if (problem is not null)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RevocationEndpoints))
-                .LogWarning("Refused a relayed revocation: its relay credential is {Problem}", problem);
-            return RevocationResults.Forbidden($"The relaying backend's credential was refused: {problem}");
+                .LogWarning("A relayed revocation's relay credential is {Problem}: recorded as this backend's own", problem);
+            return await next(context);
         }
         RelayCredentials.Accept(http, relayedBy!);
         return await next(context);

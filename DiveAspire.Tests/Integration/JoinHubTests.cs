@@ -120,35 +120,39 @@ public sealed partial class JoinHubTests(JoinHubFixture join, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task The_hub_refuses_a_relay_credential_that_is_forged_or_issued_for_another_token()
+    public async Task A_relay_credential_that_is_forged_or_issued_for_another_token_names_nobody_but_the_revocation_stands()
     {
-        var user = "testuser-rou-" + Guid.NewGuid().ToString("N")[..8];
-        var token = join.Hub.Mint("rou", user);
-        var other = join.Hub.Mint("rou", user + "x");
+        // Review R8: a bad label must not cost the revocation (a spoke whose clock drifted would lose every logout), and
+        // it must not put another backend's name in the record either.
         var relay = RelayCredentialsOfRou(join.Hub.Secrets.FederationKey);
         var forgedKey = RelayCredentialsOfRou(new string('k', 64));
-        foreach (var (credential, why) in new[]
+        await using var admin = await join.Hub.ConnectAsync("redis-blacklist");
+        async Task<string?> RevokedByAsync(string user) => System.Text.Json.JsonDocument.Parse(
+            (string)(await admin.GetDatabase().StringGetAsync($"user-revoked:ROU:{user}"))!).RootElement.GetProperty("revokedByInstance").GetString();
+        foreach (var why in new[] { "issued for another token", "issued for another endpoint", "signed with another key", "garbage" })
         {
-            (relay.Issue(other, "/api/auth/logout")!, "issued for another token"),
-            (relay.Issue(token, "/api/auth/revoke")!, "issued for another endpoint"),
-            (forgedKey.Issue(token, "/api/auth/logout")!, "not signed with the federation key"),
-            ("garbage", "not signed with the federation key"),
-        })
-        {
+            var user = "testuser-rou-" + Guid.NewGuid().ToString("N")[..8];
+            var token = join.Hub.Mint("rou", user);
+            var credential = why switch
+            {
+                "issued for another token" => relay.Issue(join.Hub.Mint("rou", user + "x"), "/api/auth/logout")!,
+                "issued for another endpoint" => relay.Issue(token, "/api/auth/revoke")!,
+                "signed with another key" => forgedKey.Issue(token, "/api/auth/logout")!,
+                _ => "garbage",
+            };
             using var usa = join.Hub.Backend("usa", token);
             usa.DefaultRequestHeaders.Add(RelayCredentials.Header, credential);
-            var (status, body) = await PostAsync(usa, "/api/auth/logout");
-            Assert.Equal(HttpStatusCode.Forbidden, status);
-            Assert.Contains(why, Message(body));
+            var (status, _) = await PostAsync(usa, "/api/auth/logout");
+            Assert.True(status == HttpStatusCode.OK, $"credential {why}: {status}");
+            Assert.Equal("USA", await RevokedByAsync(user));
         }
-        // Nothing was written; the same credential for this token and endpoint is accepted and recorded as ROU's.
-        using var hub = join.Hub.Backend("usa", token);
-        Assert.Equal(HttpStatusCode.OK, (await hub.GetAsync("/api/auth/whoami")).StatusCode);
-        hub.DefaultRequestHeaders.Add(RelayCredentials.Header, relay.Issue(token, "/api/auth/logout"));
+        // The credential for this token and endpoint is recorded as ROU's.
+        var relayed = "testuser-rou-" + Guid.NewGuid().ToString("N")[..8];
+        var relayedToken = join.Hub.Mint("rou", relayed);
+        using var hub = join.Hub.Backend("usa", relayedToken);
+        hub.DefaultRequestHeaders.Add(RelayCredentials.Header, relay.Issue(relayedToken, "/api/auth/logout"));
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(hub, "/api/auth/logout")).Status);
-        await using var admin = await join.Hub.ConnectAsync("redis-blacklist");
-        var record = System.Text.Json.JsonDocument.Parse((string)(await admin.GetDatabase().StringGetAsync($"user-revoked:ROU:{user}"))!).RootElement;
-        Assert.Equal("ROU", record.GetProperty("revokedByInstance").GetString());
+        Assert.Equal("ROU", await RevokedByAsync(relayed));
     }
 
     /// <summary>
