@@ -1,7 +1,10 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using DiveAspire.AppHost.Tls;
+using DiveAspire.Backend.FederatedSearch;
 using DiveAspire.Topology.Tls;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DiveAspire.Tests.Integration;
 
@@ -55,6 +58,37 @@ public sealed partial class JoinHubTests
             using var client = ClientTrusting(otherCa.CertificatePath);
             var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(HubBackendAt("https")));
             output.WriteLine($"refused: {error.Message}");
+            Assert.Contains(Flatten(error), e => e is AuthenticationException);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Security")]
+    public async Task The_backends_peer_clients_pin_the_ca_they_are_given_and_refuse_the_hub_under_another()
+    {
+        // What a joined spoke's backend does with Dive:Peers:TlsCa (its relay and federated-search clients). The joined
+        // spoke's relay itself passing over https (the logout tests) shows the hub's CA is in use: the machine's trust store
+        // does not know it.
+        static HttpClient PeerClient(string ca)
+        {
+            var config = new ConfigurationBuilder().AddInMemoryCollection([new(PeerTls.CaKey, ca)]).Build();
+            return new ServiceCollection().AddPeerTls(config).AddHttpClient().BuildServiceProvider()
+                .GetRequiredService<IHttpClientFactory>().CreateClient("federation");
+        }
+        using (var pinned = PeerClient(join.HubCaCertificate))
+        using (var response = await pinned.GetAsync(HubBackendAt("https")))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        var other = Directory.CreateTempSubdirectory("dive-other-ca-").FullName;
+        try
+        {
+            using var wrong = PeerClient(DevelopmentCertificateAuthority.LoadOrCreate(other).CertificatePath);
+            var error = await Assert.ThrowsAsync<HttpRequestException>(() => wrong.GetAsync(HubBackendAt("https")));
             Assert.Contains(Flatten(error), e => e is AuthenticationException);
         }
         finally
