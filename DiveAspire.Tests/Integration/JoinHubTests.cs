@@ -229,20 +229,26 @@ public sealed partial class JoinHubTests(JoinHubFixture join, ITestOutputHelper 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(rou, "/api/auth/logout")).Status);
     }
 
-    [Fact]
-    public async Task The_joined_spokes_credential_on_the_shared_store_reads_revocations_and_nothing_else()
+    /// <summary>The hub's store at its network address over TLS, as the remote spoke's user; every command available on the
+    /// client side, so the server alone decides (its CONFIG probes at connect are refused too).</summary>
+    private async Task<ConnectionMultiplexer> ConnectAsRemoteSpokeAsync(string user, string? password)
     {
-        var user = HubAppHost.RemoteSpokeUser;
         var options = ConfigurationOptions.Parse($"{JoinHubFixture.HubHost}:{join.SharedStorePort}");
-        options.User = user.Name;
-        options.Password = join.Hub.Secrets.For(user);
-        // Every command available on the client side: the server alone decides (its CONFIG probes at connect are refused too).
+        options.User = user;
+        options.Password = password;
         options.CommandMap = CommandMap.Default;
         options.TieBreaker = "";
         options.AbortOnConnectFail = false;
         options.Ssl = true;
         options.TrustIssuer(join.HubCaCertificate);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+        return await ConnectionMultiplexer.ConnectAsync(options);
+    }
+
+    [Fact]
+    public async Task The_joined_spokes_credential_on_the_shared_store_reads_revocations_and_nothing_else()
+    {
+        var user = HubAppHost.RemoteSpokeUser;
+        await using var redis = await ConnectAsRemoteSpokeAsync(user.Name, join.Hub.Secrets.For(user));
         var db = redis.GetDatabase();
 
         // What it is for: reading revocation keys (the check, the resync, a message's expiry) and hearing their channels.
@@ -295,15 +301,7 @@ public sealed partial class JoinHubTests(JoinHubFixture join, ITestOutputHelper 
         var store = join.Spoke.App.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>().Resources
             .OfType<Aspire.Hosting.ApplicationModel.RemoteSharedStoreResource>().Single();
         var credential = Assert.Single(store.Annotations.OfType<Aspire.Hosting.ApplicationModel.RedisUsersAnnotation>().Single().Users);
-        var options = ConfigurationOptions.Parse($"{JoinHubFixture.HubHost}:{join.SharedStorePort}");
-        options.User = credential.User.Name;
-        options.Password = await credential.Password.GetValueAsync(CancellationToken.None);
-        options.CommandMap = CommandMap.Default;
-        options.TieBreaker = "";
-        options.AbortOnConnectFail = false;
-        options.Ssl = true;
-        options.TrustIssuer(join.HubCaCertificate);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+        await using var redis = await ConnectAsRemoteSpokeAsync(credential.User.Name, await credential.Password.GetValueAsync(CancellationToken.None));
         var db = redis.GetDatabase();
 
         // A real revocation of a hub user, made by the hub.
