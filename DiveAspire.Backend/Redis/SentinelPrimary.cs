@@ -16,7 +16,9 @@ namespace DiveAspire.Backend.Redis;
 public sealed class SentinelPrimary : IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan DiscoveryTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DiscoveryTimeout = TimeSpan.FromSeconds(60);
+    // How long an agreed primary waits for its replicas to be named before the connection goes on with what is known.
+    private static readonly TimeSpan ReplicaWait = TimeSpan.FromSeconds(30);
     private static readonly int ExpectedReplicas = BlacklistHighAvailability.Default.DataNodes.Count - 1;
 
     private readonly ConnectionMultiplexer _sentinels;
@@ -66,11 +68,12 @@ public sealed class SentinelPrimary : IAsyncDisposable
     /// <summary>
     /// The options of a plain connection to every data node (primary and replicas), with the credentials and settings of
     /// <paramref name="options"/>: the nodes a majority of the Sentinels (2 of 3) name, as for a failover (one stale or
-    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits up to 30 s for them.
+    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits up to 60 s for a majority, 30 s for the replicas.
     /// </summary>
     public ConfigurationOptions DataNodeOptions(ConfigurationOptions options)
     {
-        var deadline = DateTime.UtcNow + DiscoveryTimeout;
+        var started = DateTime.UtcNow;
+        var deadline = started + DiscoveryTimeout;
         while (true)
         {
             var answers = SentinelServers().Select(Describe).ToList();
@@ -89,7 +92,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
                 var replicas = agreed.SelectMany(a => a.Replicas.Distinct()).GroupBy(r => r).Where(g => g.Count() >= Math.Min(_quorum, agreed.Count())).Select(g => g.Key).ToList();
                 // A Sentinel learns the replicas from the primary within seconds of its start; the connection can
                 // only ever use the nodes it starts with, so wait for all of them (then go on with what is known).
-                if (replicas.Count >= ExpectedReplicas || DateTime.UtcNow >= deadline)
+                if (replicas.Count >= ExpectedReplicas || DateTime.UtcNow >= started + ReplicaWait)
                 {
                     var data = options.Clone();
                     data.ServiceName = null;
@@ -124,7 +127,17 @@ public sealed class SentinelPrimary : IAsyncDisposable
             {
                 return new(null, []);
             }
-            var replicas = sentinel.SentinelGetReplicaAddresses(_serviceName);
+            // A Sentinel that named the primary keeps its vote even if its replica list times out (a loaded machine at
+            // start-up): the replicas are waited for below anyway.
+            EndPoint[] replicas;
+            try
+            {
+                replicas = sentinel.SentinelGetReplicaAddresses(_serviceName);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                replicas = [];
+            }
             return LoopbackRefusal(sentinel.EndPoint, [primary, .. replicas]) is { } refusal
                 ? new(null, [], refusal)
                 : new(primary, replicas);

@@ -35,6 +35,8 @@ public static class PinnedCertificateAuthority
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Only the given CA decides: no fetching of intermediates from URLs the server's certificate names.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
         return chain.Build(leaf);
     }
