@@ -15,8 +15,8 @@ namespace DiveAspire.Backend.Revocation;
 /// audience the hub's backend, 60 s), scope <c>revocation-relay</c>, bound to the caller's token (<c>ath</c>: its SHA-256,
 /// as in RFC 9449) and to the endpoint (<c>htu</c>). It grants nothing: the hub authorizes the caller's own token exactly
 /// as for a local caller. The federation key is shared by every backend and known to every nation's operator, so the
-/// credential proves that a holder of that key relayed (the hub refuses relays signed otherwise or naming a backend
-/// outside its federation), not which backend: <c>revokedByInstance</c> is what the relaying backend says it is.
+/// credential proves that a holder of that key relayed, not which backend: <c>revokedByInstance</c> is what the relaying
+/// backend says it is. A credential that does not verify only loses its label (the hub records itself; review R8).
 /// </summary>
 public sealed class RelayCredentials(IConfiguration config, InstanceInfo instance, TimeProvider clock)
 {
