@@ -11,7 +11,7 @@ if (args.Any(a => a is "-h" or "--help"))
     Console.WriteLine("usage: ./dive bench [--quick] [--startup | --throughput | --failover | --memory | --scale]");
     Console.WriteLine("  --quick       small samples, fewer lever configurations, one start-up each, 1 failover drill (what CI runs)");
     Console.WriteLine("  --startup     only start-up and memory, executable vs project launch; prints, does not write docs/benchmarks.md");
-    Console.WriteLine("  --throughput  only HTTP throughput with wrk (headline on hub + ROU, then the levers); prints, does not write docs/benchmarks.md");
+    Console.WriteLine("  --throughput  only HTTP throughput with wrk (headline on hub + ROU, JIT then Native AOT backends, then the levers); prints, does not write docs/benchmarks.md");
     Console.WriteLine("  --failover    only the failover drills of the HA revocation store (kill -9 of the primary); prints, does not write docs/benchmarks.md");
     Console.WriteLine("  --memory      only the backend memory settings (GC, JIT, telemetry), one spoke each, RSS idle and under wrk; prints, does not write docs/benchmarks.md");
     Console.WriteLine("  --scale       only the hub + all 37 spokes, started with JIT then with Native AOT backends: start-up and RSS per spoke; prints");
