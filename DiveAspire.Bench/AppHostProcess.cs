@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using DiveAspire.Cli;
+using DiveAspire.Cli.AppState;
 using DiveAspire.Topology;
 
 namespace DiveAspire.Bench;
@@ -132,6 +133,17 @@ public sealed class AppHostProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         var seconds = Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds;
+        // Native AOT backends can be ready before the AppHost's state file (written every 500 ms by a hosted service that
+        // starts after the orchestrator's) lists them: what reads pids from it waits for that too.
+        var backends = Topology.Instances.Select(i => $"backend-{i.Code.ToLowerInvariant()}").ToList();
+        while (AppHostState.Read(StatePath) is not { } state || backends.Any(b => state.Resources.SingleOrDefault(r => r.Name == b)?.Pid is null))
+        {
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"healthy, but the AppHost's state file ({StatePath}) does not list every backend's pid after {timeout.TotalSeconds:F0} s");
+            }
+            await Task.Delay(100);
+        }
         Console.WriteLine($"  (app of {Topology.Instances.Count()} backends healthy after {seconds:F1} s)");
         return seconds;
     }
