@@ -45,6 +45,13 @@ public static class DiveRedisBuilderExtensions
                 defaultOwner: 0, defaultGroup: 0)
             .WithEnvironment(context => context.EnvironmentVariables.Remove(RedisPasswordVariable))
             .WithArgs(context => AppendServerSettings(context.Args, spec, ["--aclfile", $"{ContainerAclDirectory}/{AclFileName}"]));
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            // No orchestrator proxy in front either: the container runtime publishes the planned host port straight to
+            // the container's 6379 (issue 16; a published Service keeps its port and target port as before).
+            redis.WithEndpoint(LocalRedisResource.PrimaryEndpointName, endpoint => endpoint.IsProxied = false)
+                .WithFreePortWhenRandomized(builder, proxied: false);
+        }
         // Its connection string (health check, references) logs in as operator, like the process runtime's.
         redis.WithAnnotation(new ConnectionStringRedirectAnnotation(
             new ConnectionStringResource($"{spec.ResourceName}-operator", RedisConnectionStrings.For(redis.Resource, RedisAcl.OperatorUser))));
