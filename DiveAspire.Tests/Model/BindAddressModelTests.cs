@@ -18,6 +18,13 @@ public sealed class BindAddressModelTests : IDisposable
         var args = Strings(await ArgsAsync(redis));
         Assert.Equal(["127.0.0.1", "--protected-mode"], args.Skip(args.IndexOf("--bind") + 1).Take(2));
         Assert.Equal("localhost", Assert.Single(redis.Annotations.OfType<EndpointAnnotation>()).TargetHost);
+        // No orchestrator proxy in front of any Redis (issue 16): redis-server binds its planned port itself.
+        foreach (var local in builder.Resources.OfType<LocalRedisResource>())
+        {
+            var endpoint = Assert.Single(local.Annotations.OfType<EndpointAnnotation>());
+            Assert.False(endpoint.IsProxied, local.Name);
+            Assert.Equal(endpoint.Port, endpoint.TargetPort);
+        }
     }
 
     [Fact]
