@@ -96,7 +96,12 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
 
     private void Sweep()
     {
-        foreach (var activity in _sessions.Keys)
+        if (LiveSessions == 0)
+        {
+            return;
+        }
+        // The dictionary's enumerator takes no locks (its Keys property would take them all).
+        foreach (var (activity, _) in _sessions)
         {
             if (activity.IsStopped)
             {
