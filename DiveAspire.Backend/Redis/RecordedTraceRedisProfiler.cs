@@ -31,6 +31,13 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
+    /// <summary>Sessions started: one per recorded activity that ran a Redis command, none for a request the budget drops.</summary>
+    public static readonly Prometheus.Counter SessionsStarted = Prometheus.Metrics.CreateCounter(
+        "dive_v3_redis_profiling_sessions_total", "Redis profiling sessions started (one per recorded activity that ran a Redis command).");
+
+    public static readonly Prometheus.Gauge SessionsLive = Prometheus.Metrics.CreateGauge(
+        "dive_v3_redis_profiling_sessions", "Redis profiling sessions held now (recorded activities not drained into spans yet).");
+
     // Keyed by the activity itself (reference equality): nothing but the live recorded activities and their commands.
     private readonly ConcurrentDictionary<Activity, ProfilingSession> _sessions = new(ReferenceEqualityComparer.Instance);
     private readonly ActivityListener _listener;
@@ -76,6 +83,8 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
         if (_sessions.TryAdd(activity, created))
         {
             Interlocked.Increment(ref _liveSessions);
+            SessionsStarted.Inc();
+            SessionsLive.Inc();
             return created;
         }
         return _sessions.TryGetValue(activity, out session) ? session : null;
@@ -88,6 +97,7 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
             return;
         }
         Interlocked.Decrement(ref _liveSessions);
+        SessionsLive.Dec();
         foreach (var command in session.FinishProfiling())
         {
             Emit(activity.Context, command);

@@ -77,6 +77,47 @@ public sealed class RedisClientIntegrationTests
         Assert.DoesNotContain(blacklist.Password!, backend.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_the_trace_budget_exhausted_the_dropped_requests_are_not_profiled_and_leave_no_session()
+    {
+        using var cache = new PlainRedisServer(password: true, aof: false);
+        using var blacklist = new PlainRedisServer(password: true, aof: false);
+        using var otlp = new OtlpTraceReceiver();
+        using var backend = new BackendProcess(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "backend-usa",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["Dive__Telemetry__MaxTracesPerSecond"] = "1",
+        });
+        await backend.WaitReadyAsync(ReadyTimeout);
+        const string Started = "dive_v3_redis_profiling_sessions_total";
+        var before = await HttpAssertions.MetricAsync(backend.Http, Started) ?? throw new InvalidOperationException($"{Started} not in /metrics");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // a full budget: the burst's first request is recorded
+
+        // 40 requests at once, each running the limiter's script on the cache: a budget of 1 trace/s records one or two.
+        const int Requests = 40;
+        var responses = await Task.WhenAll(Enumerable.Range(0, Requests).Select(_ => backend.Http.GetAsync("/api/resources")));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode));
+
+        List<string> RecordedTraces() => otlp.Spans.Where(s => s.Scope == "Microsoft.AspNetCore" && s.Name.Contains("/api/resources", StringComparison.Ordinal))
+            .Select(s => s.TraceId).Distinct().ToList();
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(RecordedTraces().Count > 0), TimeSpan.FromSeconds(30), "the recorded request's trace exported");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the exporter's next batches, if any
+        var recorded = RecordedTraces();
+        Assert.InRange(recorded.Count, 1, Requests / 4);
+
+        // A session only for each recorded request (its EVALSHA a span of its trace), none for the dropped ones, none held.
+        var started = await HttpAssertions.MetricAsync(backend.Http, Started) - before;
+        Assert.Equal(recorded.Count, started);
+        Assert.Equal(0, await HttpAssertions.MetricAsync(backend.Http, "dive_v3_redis_profiling_sessions"));
+        Assert.All(recorded, trace => Assert.Contains(otlp.Spans, s => s.TraceId == trace && IsRedis(s)));
+        Assert.All(otlp.Spans.Where(IsRedis), s => Assert.Contains(s.TraceId, recorded));
+    }
+
     private static bool IsRedis(OtlpSpan span) =>
         span.Scope.Contains("StackExchangeRedis", StringComparison.Ordinal) && span.Attributes.GetValueOrDefault("db.system") == "redis";
 
