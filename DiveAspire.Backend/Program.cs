@@ -14,6 +14,7 @@ using DiveAspire.Backend.Revocation;
 using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
+DiveMetrics.ConfigureDefaults(builder.Configuration);
 
 builder.AddServiceDefaults();
 builder.Services.AddDiveJson();
