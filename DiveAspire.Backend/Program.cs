@@ -25,6 +25,7 @@ builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.AddDiveRedisClients(instance);
 builder.Services.AddDiveHealthChecks();
 builder.Services.AddDiveRevocation(builder.Configuration);
+builder.Services.AddPeerTls(builder.Configuration);
 builder.Services.AddDiveForwardedHeaders(builder.Configuration);
 builder.Services.AddDiveRateLimiting(builder.Configuration);
 builder.Services.AddResourceCatalog();
