@@ -18,7 +18,8 @@ namespace DiveAspire.Backend.Redis;
 /// command of every request and keeps each request's activity and session for 10 s after it ends: at 10,000 requests/s
 /// about 100,000 of them, live into gen2 (docs/benchmarks.md, session 8). Sessions are drained when their activity stops
 /// (an <see cref="ActivityListener"/>); a sweep each <see cref="SweepInterval"/> drains those whose stop it did not see
-/// (e.g. a command that started a session after its activity stopped), and at most <see cref="MaxSessions"/> live at once.
+/// (e.g. a command that started a session after its activity stopped) and those older than 30 s (an activity that never
+/// stops: its commands so far become spans), and at most <see cref="MaxSessions"/> live at once.
 /// </remarks>
 public sealed class RecordedTraceRedisProfiler : IDisposable
 {
@@ -44,9 +45,15 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
     private readonly Timer _sweep;
     private int _liveSessions;
 
-    public RecordedTraceRedisProfiler(int maxSessions = DefaultMaxSessions)
+    /// <summary>A session older than this is drained even if its activity never stops (review S2: else it held a slot for good).</summary>
+    public static readonly TimeSpan DefaultMaxSessionAge = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _maxSessionAge;
+
+    public RecordedTraceRedisProfiler(int maxSessions = DefaultMaxSessions, TimeSpan? maxSessionAge = null)
     {
         MaxSessions = maxSessions;
+        _maxSessionAge = maxSessionAge ?? DefaultMaxSessionAge;
         _listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name != ActivitySourceName,
@@ -75,18 +82,20 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
         {
             return session;
         }
-        if (LiveSessions >= MaxSessions)
+        // The slot is taken before the session is added, so concurrent first commands cannot go past the cap (review S3).
+        if (Interlocked.Increment(ref _liveSessions) > MaxSessions)
         {
+            Interlocked.Decrement(ref _liveSessions);
             return null;
         }
         var created = new ProfilingSession();
         if (_sessions.TryAdd(activity, created))
         {
-            Interlocked.Increment(ref _liveSessions);
             SessionsStarted.Inc();
             SessionsLive.Inc();
             return created;
         }
+        Interlocked.Decrement(ref _liveSessions);
         return _sessions.TryGetValue(activity, out session) ? session : null;
     }
 
@@ -111,9 +120,10 @@ public sealed class RecordedTraceRedisProfiler : IDisposable
             return;
         }
         // The dictionary's enumerator takes no locks (its Keys property would take them all).
+        var startedBefore = DateTime.UtcNow - _maxSessionAge;
         foreach (var (activity, _) in _sessions)
         {
-            if (activity.IsStopped)
+            if (activity.IsStopped || activity.StartTimeUtc < startedBefore)
             {
                 Drain(activity);
             }

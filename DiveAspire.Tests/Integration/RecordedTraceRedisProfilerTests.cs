@@ -145,6 +145,30 @@ public sealed class RecordedTraceRedisProfilerTests : IDisposable
         Assert.Equal(0, profiler.LiveSessions);
     }
 
+    [Fact]
+    public async Task A_session_whose_activity_never_stops_is_drained_after_its_maximum_age()
+    {
+        using var tracing = Tracing(maxTracesPerSecond: 1000);
+        using var profiler = new RecordedTraceRedisProfiler(maxSessions: 1, maxSessionAge: TimeSpan.FromSeconds(1));
+        await using var connection = await ConnectAsync(profiler);
+        var db = connection.GetDatabase();
+
+        using var endless = StartRequest();
+        await db.PingAsync();
+        Assert.Equal(1, profiler.LiveSessions);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (profiler.LiveSessions > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.False(endless.IsStopped);
+        Assert.Equal(0, profiler.LiveSessions);
+        Assert.Contains(RedisSpansOf(endless.TraceId), span => span.ParentSpanId == endless.SpanId && span.DisplayName == "PING");
+        // Its slot is free again: the next command of the same activity starts a new session.
+        await db.PingAsync();
+        Assert.Equal(1, profiler.LiveSessions);
+    }
+
     public void Dispose()
     {
         _requests.Dispose();
