@@ -14,6 +14,7 @@ using DiveAspire.Backend.Revocation;
 using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
+DiveMetrics.ConfigureDefaults(builder.Configuration);
 
 builder.AddServiceDefaults();
 builder.Services.AddDiveJson();
@@ -24,6 +25,7 @@ builder.Services.AddDiveAuthentication(builder.Configuration, instance);
 builder.AddDiveRedisClients(instance);
 builder.Services.AddDiveHealthChecks();
 builder.Services.AddDiveRevocation(builder.Configuration);
+builder.Services.AddPeerTls(builder.Configuration);
 builder.Services.AddDiveForwardedHeaders(builder.Configuration);
 builder.Services.AddDiveRateLimiting(builder.Configuration);
 builder.Services.AddResourceCatalog();
@@ -48,6 +50,9 @@ app.UseWhen(http => !HealthEndpoints.IsOperational(http.Request.Path), authentic
     authenticated.UseAuthentication();
     authenticated.UseRevocationCheck();
 });
+// WebApplication adds its own UseAuthentication in front of everything unless the root builder has one; the branch's
+// does not count. Without this mark every request was authenticated twice, health probes included (issue 16).
+app.MarkAuthenticationInBranch();
 // GET /api/resources sends its catalog read before the limiter's script: one Redis round trip for both.
 app.UseCatalogPrefetch(builder.Configuration);
 // After authentication (client key = uniqueID:ip), before authorization (requests that end in 401 are counted too).

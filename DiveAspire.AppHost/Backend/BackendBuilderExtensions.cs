@@ -1,4 +1,5 @@
 using DiveAspire.AppHost;
+using DiveAspire.AppHost.Backend;
 using DiveAspire.Topology;
 using Microsoft.Extensions.Configuration;
 
@@ -47,6 +48,7 @@ public static class BackendBuilderExtensions
                 .WithBindAddress("http", options.BackendBindAddress)
                 .WithFreePortWhenRandomized(builder, proxied)
                 .WithProjectLikeEnvironment()
+                .WithHttpsBeyondLoopback(builder, options)
                 .WithEnvironment("Dive__ExitWithOrchestrator", "true")
                 .WithOtlpExporter()
                 .ConfigureBackend(instance, topology, redis, blacklist, trust, runtime, builder);

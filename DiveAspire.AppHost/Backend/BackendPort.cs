@@ -6,9 +6,10 @@ using Microsoft.Extensions.Configuration;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// The host port of a backend is the port plan's. Under <c>DcpPublisher:RandomizePorts=true</c> (the tests) the
-/// orchestrator randomizes only proxied endpoints, so a backend without a proxy gets a free port picked here right
-/// before the start instead; otherwise two test runs would both bind the port plan's port. The model keeps the plan's.
+/// The host port of a backend (or of a Redis or Sentinel of the process runtime) is the port plan's. Under
+/// <c>DcpPublisher:RandomizePorts=true</c> (the tests) the orchestrator randomizes only proxied endpoints, so a resource
+/// without a proxy gets a free port picked here right before the start instead; otherwise two test runs would both
+/// bind the port plan's port. The model keeps the plan's.
 /// </summary>
 public static class BackendPort
 {

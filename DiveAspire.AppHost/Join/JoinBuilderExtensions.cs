@@ -165,7 +165,14 @@ public static class JoinBuilderExtensions
         {
             foreach (var (name, url) in peers)
             {
-                builder.CreateResourceBuilder(backend).WithEnvironment($"services__{name}__http__0", url.GetLeftPart(UriPartial.Authority));
+                // Under the URL's own scheme: "https+http://backend-usa" then takes the https address.
+                builder.CreateResourceBuilder(backend).WithEnvironment($"services__{name}__{url.Scheme}__0", url.GetLeftPart(UriPartial.Authority));
+            }
+            // The hub's backend speaks https beyond loopback with a certificate of its deployment CA: the relay and
+            // federated search validate it against the hub's CA alone (PeerTls in the backend).
+            if (join is { HubUrl.Scheme: "https", StoreCertificateAuthority: { } ca })
+            {
+                builder.CreateResourceBuilder(backend).WithEnvironment("Dive__Peers__TlsCa", ca);
             }
         }
     }

@@ -41,6 +41,9 @@ public static class AuthenticationSetup
             .AddJwtBearer(options =>
             {
                 LimitTokenSize(options);
+                // Nothing reads the token back from the authentication properties (GetTokenAsync): storing it cost a
+                // dictionary and formatted dates per request.
+                options.SaveToken = false;
                 if (!string.Equals(config["Dive:Auth:PrincipalCache"], "off", StringComparison.OrdinalIgnoreCase))
                 {
                     var handlers = options.TokenHandlers.ToList();
@@ -119,6 +122,20 @@ public static class AuthenticationSetup
             throw new InvalidOperationException($"Dive:Auth:DevSigningKey is set but this backend runs in the {instance.Runtime} runtime: the development signing key is accepted in the process runtime only. Remove it.");
         }
         return new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key));
+    }
+
+    /// <summary>The key <c>UseAuthentication</c> sets in the builder's properties (ASP.NET Core's AuthAppBuilderExtensions).</summary>
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+
+    /// <summary>
+    /// Tells WebApplication that authentication is in the pipeline already: it adds its own <c>UseAuthentication</c> in
+    /// front of everything when the root builder has none, and one inside a <c>UseWhen</c> branch does not count, so each
+    /// request was authenticated twice (and operational endpoints, which are meant never to look at a token, once).
+    /// </summary>
+    public static IApplicationBuilder MarkAuthenticationInBranch(this IApplicationBuilder app)
+    {
+        app.Properties[AuthenticationMiddlewareSetKey] = true;
+        return app;
     }
 
     /// <summary>Largest token read (bytes): Keycloak's are a few KB; bigger ones are refused before any parsing.</summary>

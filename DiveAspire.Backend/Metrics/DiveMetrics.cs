@@ -61,6 +61,23 @@ public static class DiveMetrics
     public static readonly Counter ResourceRelabels = Prometheus.Metrics.CreateCounter(
         "dive_v3_resource_relabels_total", "Uploads that change an existing document's label, applied (instance admin) or refused.", "outcome");
 
+    public const string DotNetMetersKey = "Dive:Metrics:DotNetMeters";
+
+    /// <summary>
+    /// prometheus-net copies every System.Diagnostics.Metrics instrument (ASP.NET Core's per-request ones included) and
+    /// every EventCounter to /metrics by default: a second recording of what OpenTelemetry already sends to the dashboard,
+    /// paid on every request (its event listener also turns on ASP.NET Core's per-request start/stop events), and queried
+    /// by no alert or Grafana panel (those use dive_v3_*). Off unless <c>Dive:Metrics:DotNetMeters=on</c>; process and
+    /// GC metrics stay. Call before the first metric is created.
+    /// </summary>
+    public static void ConfigureDefaults(IConfiguration config)
+    {
+        if (!string.Equals(config[DotNetMetersKey], "on", StringComparison.OrdinalIgnoreCase))
+        {
+            Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
+        }
+    }
+
     public static void Initialize()
     {
         foreach (var outcome in new[] { "applied", "refused" })

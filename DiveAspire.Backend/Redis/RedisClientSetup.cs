@@ -1,6 +1,7 @@
 using DiveAspire.Backend.Instance;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using DiveAspire.Topology.Tls;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Redis;
@@ -8,7 +9,8 @@ namespace DiveAspire.Backend.Redis;
 /// <summary>
 /// The backend's Redis clients through Aspire's Redis client integration (<c>Aspire.StackExchange.Redis</c>): one keyed
 /// <see cref="IConnectionMultiplexer"/> per store, read from <c>ConnectionStrings:cache</c> and <c>ConnectionStrings:blacklist</c>,
-/// with the integration's tracing (every Redis command a span in the dashboard's traces) and health check.
+/// with the integration's health check. The integration's tracing is off: <see cref="RecordedTraceRedisProfiler"/> makes
+/// the commands of recorded traces spans in the dashboard's traces, and profiles nothing else.
 /// </summary>
 public static class RedisClientSetup
 {
@@ -29,7 +31,7 @@ public static class RedisClientSetup
             // AppHost appends (RedisAcl.ClientOptions) and a Sentinel string (serviceName=..., sentinel endpoints) included.
             // A store that speaks TLS (the hub's, reached from beyond loopback) is validated against its CA only.
             var tlsCa = builder.Configuration[$"{TlsCaSection}:{store}"];
-            builder.AddKeyedRedisClient(store, configureOptions: options =>
+            builder.AddKeyedRedisClient(store, configureSettings: settings => settings.DisableTracing = true, configureOptions: options =>
             {
                 Configure(options, instance.Code, store, tlsCa);
                 // The client's default reads and completes replies on its own dedicated threads, and every awaiting request
@@ -50,6 +52,8 @@ public static class RedisClientSetup
             builder.Logging.AddFilter(StackExchangeRedisLogCategory, LogLevel.None);
         }
         builder.AddSharedStoreSentinels();
+        builder.Services.AddSingleton<RecordedTraceRedisProfiler>();
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(RecordedTraceRedisProfiler.ActivitySourceName));
         builder.Services.AddSingleton<RedisStores>();
         // Created with the host, so connection losses are logged from the start, not from the first request that needs Redis.
         builder.Services.ActivateSingleton<RedisStores>();

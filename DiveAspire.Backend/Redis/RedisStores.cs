@@ -29,7 +29,8 @@ public sealed class RedisStores : IDisposable
         IOptionsMonitor<ConfigurationOptions> options,
         InstanceInfo instance,
         ILoggerFactory loggers,
-        SentinelPrimary? sentinels = null)
+        SentinelPrimary? sentinels = null,
+        RecordedTraceRedisProfiler? profiler = null)
     {
         Cache = cache;
         Blacklist = blacklist;
@@ -45,6 +46,13 @@ public sealed class RedisStores : IDisposable
             BlacklistWrites = ConnectionMultiplexer.Connect(writes);
             LogConnectionEvents(BlacklistWrites, BlacklistWritesName, loggers);
             sentinels.ConfirmWith(blacklist);
+        }
+        foreach (var connection in new[] { cache, blacklist, BlacklistWrites })
+        {
+            if (connection is not null)
+            {
+                profiler?.Register(connection);
+            }
         }
     }
 

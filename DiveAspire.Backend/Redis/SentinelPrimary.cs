@@ -28,6 +28,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private readonly int _sentinelCount;
     private readonly int _quorum;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, bool> _reachesThisMachine = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, string> _lastFailure = new();
     private IConnectionMultiplexer? _dataNodes;
     private string? _refusal;
     private int _polling;
@@ -46,6 +47,14 @@ public sealed class SentinelPrimary : IAsyncDisposable
         _sentinelCount = sentinelOptions.EndPoints.Count;
         _quorum = _sentinelCount / 2 + 1;
         _sentinels = ConnectionMultiplexer.SentinelConnect(sentinelOptions);
+        // Why a Sentinel is not connected, for the discovery's error (reconnects report here; the first connect does not).
+        _sentinels.ConnectionFailed += (_, failed) =>
+        {
+            if (failed.EndPoint is { } endpoint)
+            {
+                _lastFailure[endpoint] = $"{failed.FailureType}: {failed.Exception?.Message}";
+            }
+        };
         _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (_, _) => _ = RefreshAsync());
         _poll = new Timer(_ => _ = RefreshAsync(), null, TimeSpan.Zero, PollInterval);
     }
@@ -110,14 +119,29 @@ public sealed class SentinelPrimary : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"No {_quorum} of the {_sentinelCount} Sentinels of '{_serviceName}' agreed on its primary within {DiscoveryTimeout.TotalSeconds} s.");
+                throw new InvalidOperationException($"No {_quorum} of the {_sentinelCount} Sentinels of '{_serviceName}' agreed on its primary within {DiscoveryTimeout.TotalSeconds} s ({SentinelStates(answers)}).");
             }
             Thread.Sleep(500);
         }
     }
 
-    /// <summary>What one Sentinel says of the data nodes: nothing when it does not answer, a refusal when it names a loopback node from elsewhere.</summary>
-    private sealed record SentinelAnswer(EndPoint? Primary, EndPoint[] Replicas, string? Refusal = null);
+    /// <summary>What one Sentinel says of the data nodes: nothing when it does not answer (<paramref name="Error"/> says why), a refusal when it names a loopback node from elsewhere.</summary>
+    private sealed record SentinelAnswer(EndPoint? Primary, EndPoint[] Replicas, string? Refusal = null, EndPoint? Sentinel = null, string? Error = null);
+
+    /// <summary>Each configured Sentinel's part in a failed discovery (not connected, no answer, or the primary it names), so that the error says which ones were missing.</summary>
+    private string SentinelStates(IReadOnlyList<SentinelAnswer> answers) => string.Join("; ", _sentinels.GetEndPoints().Select(endpoint =>
+    {
+        var name = EndPointCollection.ToString(endpoint);
+        var answer = answers.FirstOrDefault(a => Equals(a.Sentinel, endpoint));
+        return answer switch
+        {
+            null => $"{name}: not connected{(_lastFailure.TryGetValue(endpoint, out var failure) ? $" ({failure})" : "")}",
+            { Primary: { } primary } => $"{name}: names {EndPointCollection.ToString(primary)}",
+            { Refusal: { } } => $"{name}: names a loopback node",
+            { Error: { } error } => $"{name}: no answer ({error})",
+            _ => $"{name}: names no primary",
+        };
+    }));
 
     private SentinelAnswer Describe(IServer sentinel)
     {
@@ -125,7 +149,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
         {
             if (sentinel.SentinelGetMasterAddressByName(_serviceName) is not { } primary)
             {
-                return new(null, []);
+                return new(null, [], Sentinel: sentinel.EndPoint);
             }
             // A Sentinel that named the primary keeps its vote even if its replica list times out (a loaded machine at
             // start-up): the replicas are waited for below anyway.
@@ -139,12 +163,12 @@ public sealed class SentinelPrimary : IAsyncDisposable
                 replicas = [];
             }
             return LoopbackRefusal(sentinel.EndPoint, [primary, .. replicas]) is { } refusal
-                ? new(null, [], refusal)
-                : new(primary, replicas);
+                ? new(null, [], refusal, sentinel.EndPoint)
+                : new(primary, replicas, Sentinel: sentinel.EndPoint);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            return new(null, []);
+            return new(null, [], Sentinel: sentinel.EndPoint, Error: ex.GetType().Name);
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class ContainerRuntimeTests(PodmanFederationFixture federation, IT
     [SkippableTheory]
     [InlineData("usa")]
     [InlineData("rou")]
-    public async Task Backends_reach_their_redis_containers_through_the_proxy(string code)
+    public async Task Backends_reach_their_redis_containers(string code)
     {
         SkipUnlessPodman();
         using var http = federation.Backend(code);
@@ -48,6 +48,22 @@ public sealed class ContainerRuntimeTests(PodmanFederationFixture federation, IT
         Assert.Equal("up", body.GetProperty("status").GetString());
         Assert.Equal("up", body.GetProperty("details").GetProperty("cache").GetProperty("status").GetString());
         Assert.Equal("up", body.GetProperty("details").GetProperty("blacklist").GetProperty("status").GetString());
+    }
+
+    /// <summary>
+    /// Issue 16: no orchestrator proxy in front of a Redis container either: the port a backend is given is the one the
+    /// container runtime publishes for the container's 6379 (through DCP's proxy it published a hidden random port).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("usa", "cache", "redis-usa")]
+    [InlineData("rou", "blacklist", "redis-blacklist")]
+    public async Task The_port_a_backend_is_given_is_the_one_the_container_runtime_publishes(string code, string store, string redis)
+    {
+        SkipUnlessPodman();
+        var connectionString = await Security.RedisClientCredentials.BackendConnectionStringAsync(federation, code, store);
+        var port = Integration.DirectListener.PortOf(Assert.Single(ConfigurationOptions.Parse(connectionString).EndPoints));
+        var published = PodmanEnvironment.PodmanOk($"port {federation.ContainerId(redis)} 6379/tcp");
+        Assert.Contains(published.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), p => p.EndsWith($":{port}", StringComparison.Ordinal));
     }
 
     public static TheoryData<string, string, string, string> RedisSettings => new()

@@ -32,9 +32,10 @@ public sealed class JoinHubFixture : IAsyncLifetime
         {
             SharedStorePort = (await Hub.RedisEndpointAsync("redis-blacklist")).Port;
             var hubPort = Hub.Backend("usa").BaseAddress!.Port;
-            // Plain http between the two AppHosts of one machine (said explicitly, as an operator with a VPN would); the hub's CA certificate, as the hub's operator hands it over (a public file): the store speaks TLS only.
-            Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=http://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}",
-                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{JoinBuilderExtensions.AllowPlaintextRelaySetting}=true", $"{DiveAspire.AppHost.JoinSettings.CertificateAuthorityKey}={HubCaCertificate}",
+            // The hub's CA certificate, as the hub's operator hands it over (a public file): the store speaks TLS only, and
+            // the hub's backend https beyond loopback (no AllowPlaintextRelay: the relay pins that CA too).
+            Spoke = new JoinedSpokeAppHost(Hub.Secrets, [$"Dive:Join:Hub=https://{HubHost}:{hubPort}", $"Dive:Join:SharedStore={HubHost}:{SharedStorePort}",
+                $"{JoinBuilderExtensions.ShareDevelopmentKeySetting}=true", $"{DiveAspire.AppHost.JoinSettings.CertificateAuthorityKey}={HubCaCertificate}",
                 $"{DiveAspire.AppHost.JoinSettings.CertificateAuthoritySha256Key}={DiveAspire.AppHost.Tls.CertificateFingerprint.Sha256(HubCaCertificate)}"]);
             await Spoke.InitializeAsync();
         }

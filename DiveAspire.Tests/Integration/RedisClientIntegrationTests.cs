@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using DiveAspire.Backend.Redis;
+using DiveAspire.Cli.Tokens;
 using DiveAspire.Tests.Cli;
 using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Topology;
@@ -25,8 +28,10 @@ public sealed class RedisClientIntegrationTests
         using var cache = new PlainRedisServer(password: true, aof: false);
         using var blacklist = new PlainRedisServer(password: true, aof: false);
         using var otlp = new OtlpTraceReceiver();
+        var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         using var backend = new BackendProcess(new Dictionary<string, string>
         {
+            ["Dive__Auth__DevSigningKey"] = signingKey,
             ["ConnectionStrings__cache"] = ConnectionString(cache),
             ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
@@ -52,16 +57,69 @@ public sealed class RedisClientIntegrationTests
 
         Assert.Equal("backend-usa", redisCommand!.Service);
         Assert.NotEqual("", redisCommand.ParentSpanId);
-        Assert.Equal(cache.Port.ToString(), redisCommand.Attributes.GetValueOrDefault("net.peer.port") ?? redisCommand.Attributes.GetValueOrDefault("server.port"));
-        // The shared store's commands are traced too (the revocation sync's SCAN, the health checks' PING).
-        Assert.Contains(otlp.Spans, s => IsRedis(s) && (s.Attributes.GetValueOrDefault("net.peer.port") ?? s.Attributes.GetValueOrDefault("server.port")) == blacklist.Port.ToString());
+        Assert.Equal(cache.Port.ToString(), redisCommand.Attributes.GetValueOrDefault("server.port"));
+        Assert.Equal("127.0.0.1", redisCommand.Attributes.GetValueOrDefault("server.address"));
+        Assert.Equal("redis", redisCommand.Attributes.GetValueOrDefault("db.system.name"));
+        Assert.Equal(redisCommand.Name, redisCommand.Attributes.GetValueOrDefault("db.operation.name"));
+        Assert.Equal("0", redisCommand.Attributes.GetValueOrDefault("db.namespace"));
+
+        // The shared store's commands are traced too: a token check the local revocation cache cannot answer asks the store.
+        // (Commands outside a recorded request, e.g. the revocation sync's SCAN, are not profiled, so no longer spans.)
+        using var check = new HttpRequestMessage(HttpMethod.Get, $"/api/auth/check-blacklist/{Guid.NewGuid()}");
+        check.Headers.Authorization = new AuthenticationHeaderValue("Bearer", DevTokenMinter.Mint(new(NatoCatalog.Hub, "spans-user"), signingKey));
+        using var checkResponse = await backend.Http.SendAsync(check);
+        Assert.Equal(HttpStatusCode.OK, checkResponse.StatusCode);
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(otlp.Spans.Any(s => IsRedis(s) && s.ParentSpanId != ""
+                && s.Attributes.GetValueOrDefault("server.port") == blacklist.Port.ToString()
+                && otlp.Spans.Any(r => r.TraceId == s.TraceId && r.Scope == "Microsoft.AspNetCore" && r.Name.Contains("check-blacklist", StringComparison.Ordinal)))),
+            TimeSpan.FromSeconds(30), "a shared-store span in the trace of GET /api/auth/check-blacklist");
         Assert.DoesNotContain(cache.Password!, backend.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(blacklist.Password!, backend.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_the_trace_budget_exhausted_the_dropped_requests_are_not_profiled_and_leave_no_session()
+    {
+        using var cache = new PlainRedisServer(password: true, aof: false);
+        using var blacklist = new PlainRedisServer(password: true, aof: false);
+        using var otlp = new OtlpTraceReceiver();
+        using var backend = new BackendProcess(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "backend-usa",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["Dive__Telemetry__MaxTracesPerSecond"] = "1",
+        });
+        await backend.WaitReadyAsync(ReadyTimeout);
+        const string Started = "dive_v3_redis_profiling_sessions_total";
+        var before = await HttpAssertions.MetricAsync(backend.Http, Started) ?? throw new InvalidOperationException($"{Started} not in /metrics");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // a full budget: the burst's first request is recorded
+
+        // 40 requests at once, each running the limiter's script on the cache: a budget of 1 trace/s records one or two.
+        const int Requests = 40;
+        var responses = await Task.WhenAll(Enumerable.Range(0, Requests).Select(_ => backend.Http.GetAsync("/api/resources")));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode));
+
+        List<string> RecordedTraces() => otlp.Spans.Where(s => s.Scope == "Microsoft.AspNetCore" && s.Name.Contains("/api/resources", StringComparison.Ordinal))
+            .Select(s => s.TraceId).Distinct().ToList();
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(RecordedTraces().Count > 0), TimeSpan.FromSeconds(30), "the recorded request's trace exported");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the exporter's next batches, if any
+        var recorded = RecordedTraces();
+        Assert.InRange(recorded.Count, 1, Requests / 4);
+
+        // A session only for each recorded request (its EVALSHA a span of its trace), none for the dropped ones, none held.
+        var started = await HttpAssertions.MetricAsync(backend.Http, Started) - before;
+        Assert.Equal(recorded.Count, started);
+        Assert.Equal(0, await HttpAssertions.MetricAsync(backend.Http, "dive_v3_redis_profiling_sessions"));
+        Assert.All(recorded, trace => Assert.Contains(otlp.Spans, s => s.TraceId == trace && IsRedis(s)));
+        Assert.All(otlp.Spans.Where(IsRedis), s => Assert.Contains(s.TraceId, recorded));
+    }
+
     private static bool IsRedis(OtlpSpan span) =>
-        span.Scope.Contains("StackExchangeRedis", StringComparison.Ordinal) &&
-        (span.Attributes.GetValueOrDefault("db.system") ?? span.Attributes.GetValueOrDefault("db.system.name")) == "redis";
+        span.Scope.Contains("StackExchangeRedis", StringComparison.Ordinal) && span.Attributes.GetValueOrDefault("db.system") == "redis";
 
     [Fact]
     public async Task The_shared_store_down_leaves_the_backend_ready_and_degraded_and_the_loss_is_logged_without_the_password()

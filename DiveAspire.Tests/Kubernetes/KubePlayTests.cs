@@ -168,8 +168,10 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
             }
             if (deadline.Elapsed > ReadyTimeout)
             {
+                // The Sentinels' logs too: a backend that is not ready has most often not found their majority.
+                var sentinels = _conversion.Workloads.Where(w => w.Name.Contains("sentinel", StringComparison.Ordinal)).Except(waiting);
                 throw new Xunit.Sdk.XunitException($"not ready within {ReadyTimeout.TotalMinutes} min: {string.Join(", ", waiting)}\n"
-                    + string.Join('\n', waiting.Select(Logs)));
+                    + string.Join('\n', waiting.Concat(sentinels).Select(Logs)));
             }
             await Task.Delay(500);
         }

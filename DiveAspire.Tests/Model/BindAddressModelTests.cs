@@ -18,6 +18,13 @@ public sealed class BindAddressModelTests : IDisposable
         var args = Strings(await ArgsAsync(redis));
         Assert.Equal(["127.0.0.1", "--protected-mode"], args.Skip(args.IndexOf("--bind") + 1).Take(2));
         Assert.Equal("localhost", Assert.Single(redis.Annotations.OfType<EndpointAnnotation>()).TargetHost);
+        // No orchestrator proxy in front of any Redis (issue 16): redis-server binds its planned port itself.
+        foreach (var local in builder.Resources.OfType<LocalRedisResource>())
+        {
+            var endpoint = Assert.Single(local.Annotations.OfType<EndpointAnnotation>());
+            Assert.False(endpoint.IsProxied, local.Name);
+            Assert.Equal(endpoint.Port, endpoint.TargetPort);
+        }
     }
 
     [Fact]
@@ -42,7 +49,11 @@ public sealed class BindAddressModelTests : IDisposable
         var backend = Assert.Single(builder.Resources, r => r.Name == "backend-usa");
         Assert.Equal("10.0.0.5", Assert.Single(backend.Annotations.OfType<EndpointAnnotation>()).TargetHost);
         var urls = await ((ReferenceExpression)(await EnvironmentAsync(backend))["ASPNETCORE_URLS"]).GetValueAsync(CancellationToken.None);
-        Assert.Matches("^http://localhost:\\d+;http://10\\.0\\.0\\.5:\\d+$", urls);
+        // Beyond loopback HTTPS with a certificate of the deployment's CA (review T6; it was plain http there); loopback stays http.
+        Assert.Matches("^http://localhost:\\d+;https://10\\.0\\.0\\.5:\\d+$", urls);
+        var environment = await EnvironmentAsync(backend);
+        Assert.Equal(Path.Combine(_data, "tls", "backend-usa.pem"), environment["Kestrel__Certificates__Default__Path"]);
+        Assert.Equal(Path.Combine(_data, "tls", "backend-usa.key"), environment["Kestrel__Certificates__Default__KeyPath"]);
     }
 
     [Fact]

@@ -120,8 +120,9 @@ public static class BlacklistHaBuilderExtensions
         });
 
         return builder.AddResource(sentinel)
-            .WithEndpoint(port: node.HostPort, name: LocalSentinelResource.PrimaryEndpointName, scheme: "tcp", isProxied: container is null)
-            .WithFreePortWhenRandomized(builder, proxied: container is null)
+            // Like the data nodes: the Sentinel binds its planned port itself, no orchestrator proxy in front.
+            .WithEndpoint(port: node.HostPort, name: LocalSentinelResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
+            .WithFreePortWhenRandomized(builder, proxied: false)
             .WithArgs(context =>
             {
                 // In a container: the image's redis-server in Sentinel mode (the same binary as redis-sentinel).

@@ -4,10 +4,10 @@ using DiveAspire.Topology;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// How one data node of the HA shared store replicates. Every address is 127.0.0.1 and a host port (process runtime:
-/// the orchestrator's proxy in front of each process; container runtime: the port the container binds on the host's
-/// network, <see cref="HaContainerLaunch"/>): replicas and Sentinels announce those, so every address a Sentinel hands
-/// out stays valid when a node restarts.
+/// How one data node of the HA shared store replicates. Every address is 127.0.0.1 and the planned (or, in tests, free)
+/// host port, which the node binds itself (process runtime: redis-server; container runtime: the container on the
+/// host's network, <see cref="HaContainerLaunch"/>): replicas and Sentinels announce those, so every address a Sentinel
+/// hands out stays valid when a node restarts.
 /// </summary>
 internal sealed class DataNodeReplication(BlacklistHighAvailability ha, RedisUsersAnnotation users, EndpointReference? initialPrimary)
 {
