@@ -63,7 +63,10 @@ public sealed class ContainerRuntimeTests(PodmanFederationFixture federation, IT
         var connectionString = await Security.RedisClientCredentials.BackendConnectionStringAsync(federation, code, store);
         var port = Integration.DirectListener.PortOf(Assert.Single(ConfigurationOptions.Parse(connectionString).EndPoints));
         var published = PodmanEnvironment.PodmanOk($"port {federation.ContainerId(redis)} 6379/tcp");
-        Assert.Contains(published.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), p => p.EndsWith($":{port}", StringComparison.Ordinal));
+        var bindings = published.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains(bindings, p => p.EndsWith($":{port}", StringComparison.Ordinal));
+        // Without the proxy the runtime publishes the port itself: on loopback only, never on every interface (review S5).
+        Assert.All(bindings, p => Assert.True(p.StartsWith("127.0.0.1:", StringComparison.Ordinal) || p.StartsWith("[::1]:", StringComparison.Ordinal), p));
     }
 
     public static TheoryData<string, string, string, string> RedisSettings => new()
