@@ -22,6 +22,25 @@ public sealed class RedisClientIntegrationTests
     private static string ConnectionString(PlainRedisServer redis) =>
         $"{redis.Endpoint},user={RedisAcl.AdminUser},password={redis.Password}{RedisAcl.ClientOptions}";
 
+    /// <summary>A backend process on the two Redis servers, exporting its spans to <paramref name="otlp"/>.</summary>
+    private static BackendProcess TracedBackend(PlainRedisServer cache, PlainRedisServer blacklist, OtlpTraceReceiver otlp, params (string Key, string Value)[] extra)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "backend-usa",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+        return new BackendProcess(environment);
+    }
+
     [Fact]
     public async Task Redis_commands_are_spans_in_the_trace_of_the_request_that_ran_them()
     {
@@ -29,16 +48,7 @@ public sealed class RedisClientIntegrationTests
         using var blacklist = new PlainRedisServer(password: true, aof: false);
         using var otlp = new OtlpTraceReceiver();
         var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        using var backend = new BackendProcess(new Dictionary<string, string>
-        {
-            ["Dive__Auth__DevSigningKey"] = signingKey,
-            ["ConnectionStrings__cache"] = ConnectionString(cache),
-            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_SERVICE_NAME"] = "backend-usa",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-        });
+        using var backend = TracedBackend(cache, blacklist, otlp, ("Dive__Auth__DevSigningKey", signingKey));
         await backend.WaitReadyAsync(ReadyTimeout);
 
         // Rate limited before authorization: the anonymous request's limiter script runs on the instance's Redis.
@@ -83,16 +93,7 @@ public sealed class RedisClientIntegrationTests
         using var cache = new PlainRedisServer(password: true, aof: false);
         using var blacklist = new PlainRedisServer(password: true, aof: false);
         using var otlp = new OtlpTraceReceiver();
-        using var backend = new BackendProcess(new Dictionary<string, string>
-        {
-            ["ConnectionStrings__cache"] = ConnectionString(cache),
-            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_SERVICE_NAME"] = "backend-usa",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-            ["Dive__Telemetry__MaxTracesPerSecond"] = "1",
-        });
+        using var backend = TracedBackend(cache, blacklist, otlp, ("Dive__Telemetry__MaxTracesPerSecond", "1"));
         await backend.WaitReadyAsync(ReadyTimeout);
         const string Started = "dive_v3_redis_profiling_sessions_total";
         var before = await HttpAssertions.MetricAsync(backend.Http, Started) ?? throw new InvalidOperationException($"{Started} not in /metrics");
