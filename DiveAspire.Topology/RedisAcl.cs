@@ -144,12 +144,19 @@ public static class RedisAcl
 
     /// <summary>The user one backend logs in with: <c>backend-&lt;code&gt;</c> on the shared store, <c>backend</c> on its own Redis.</summary>
     public static RedisUser Backend(RedisStoreSpec store, InstanceDefinition instance) => store.Kind == RedisKind.TokenStore
-        ? new(store, $"backend-{instance.LowerCode}", RedisUserRole.Backend, SharedStoreBackendRules)
+        ? new(store, SharedStoreBackendUserNames(instance.Code)[0], RedisUserRole.Backend, SharedStoreBackendRules)
         : new(store, InstanceBackendUser, RedisUserRole.Backend, InstanceBackendRules);
 
     /// <summary>A remote spoke's read-only user on the shared store: <c>backend-&lt;code&gt;-ro</c> (password <c>redis-password-blacklist-backend-&lt;code&gt;-ro</c>).</summary>
     public static RedisUser RemoteSpokeBackend(RedisStoreSpec store, InstanceDefinition instance) =>
-        new(store, $"backend-{instance.LowerCode}{ReadOnlySuffix}", RedisUserRole.Backend, SharedStoreRemoteSpokeRules);
+        new(store, SharedStoreBackendUserNames(instance.Code)[1], RedisUserRole.Backend, SharedStoreRemoteSpokeRules);
+
+    /// <summary>The users one instance's backend may log in to the shared store with: <c>backend-rou</c>, and <c>backend-rou-ro</c> when it runs on another machine.</summary>
+    public static string[] SharedStoreBackendUserNames(string instanceCode)
+    {
+        var user = $"backend-{instanceCode.ToLowerInvariant()}";
+        return [user, user + ReadOnlySuffix];
+    }
 
     /// <summary>The user an instance's backend logs in to the shared store with: read-only for a remote spoke, else <see cref="Backend"/>.</summary>
     public static RedisUser SharedStoreUser(DiveTopology topology, InstanceDefinition instance) =>

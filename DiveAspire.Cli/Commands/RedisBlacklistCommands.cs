@@ -43,6 +43,10 @@ internal static class RedisBlacklistCommands
                 status.Backends.Select(b => (IReadOnlyList<string>)[b.Instance, b.ClientName, RedisOptions.YesNo(b.Connected), RedisOptions.YesNo(b.Subscribed)]));
             // The original plan's check greps this line: how many backends listen for revocations.
             cli.Out.WriteLine($"connected: {status.Backends.Count(b => b.Subscribed)}");
+            foreach (var impostor in status.Impostors)
+            {
+                cli.Out.WriteLine($"WARNING: a client at {impostor.Address} calls itself {impostor.ClientName} but is logged in as '{impostor.User}': not counted as that backend.");
+            }
             if (status.Backends.FirstOrDefault(b => !b.Subscribed) is not null)
             {
                 cli.Out.WriteLine("A backend that is not subscribed learns of revocations only at its next sync (see docs/CLI-GUIDE.md, 'subscriber missing').");

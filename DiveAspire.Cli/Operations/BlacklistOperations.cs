@@ -1,4 +1,5 @@
 using DiveAspire.Cli.Connections;
+using DiveAspire.Topology;
 using StackExchange.Redis;
 
 namespace DiveAspire.Cli.Operations;
@@ -30,15 +31,24 @@ public static class BlacklistOperations
         }
 
         var clients = await RedisOperations.Guard(target, server.ClientListAsync()).ConfigureAwait(false);
+        var impostors = new List<ImpostorClient>();
         var backends = instanceCodes.Select(code =>
         {
             var name = BackendClientName(code);
-            var mine = clients.Where(c => c.Name == name).ToList();
+            var named = clients.Where(c => c.Name == name).ToList();
+            // Any user may name its connection (CLIENT SETNAME, HELLO SETNAME): only the instance's own ACL user counts.
+            var legitimate = RedisAcl.SharedStoreBackendUserNames(code);
+            var mine = named.Where(c => legitimate.Contains(UserOf(c))).ToList();
+            impostors.AddRange(named.Except(mine).Select(c => new ImpostorClient(name, UserOf(c) ?? "?", c.Address?.ToString() ?? "?")));
             return new BackendSubscription(code, name, mine.Count > 0, mine.Any(c => c.SubscriptionCount > 0 || c.PatternSubscriptionCount > 0));
         }).ToList();
 
-        return new BlacklistStatus(target.Name, target.Endpoint, true, tokens, users, subscribers, backends);
+        return new BlacklistStatus(target.Name, target.Endpoint, true, tokens, users, subscribers, backends, impostors);
     }
+
+    /// <summary>The ACL user of a client (the <c>user=</c> field of CLIENT LIST, which StackExchange.Redis does not parse).</summary>
+    private static string? UserOf(ClientInfo client) =>
+        client.Raw?.Split(' ').FirstOrDefault(field => field.StartsWith("user=", StringComparison.Ordinal))?["user=".Length..];
 
     /// <summary>Deletes one token's revocation (<c>blacklist:{jti}</c>), e.g. the throwaway one of a verification.</summary>
     public static async Task DeleteRevocationAsync(RedisTarget target, string jti, CancellationToken ct = default)

@@ -66,6 +66,10 @@ public sealed record BlacklistStatus(
     long RevokedTokens,
     long RevokedUsers,
     IReadOnlyDictionary<string, long> Subscribers,
-    IReadOnlyList<BackendSubscription> Backends);
+    IReadOnlyList<BackendSubscription> Backends,
+    IReadOnlyList<ImpostorClient> Impostors);
+
+/// <summary>A client named after a backend's connection but logged in as another user: not counted as that backend.</summary>
+public sealed record ImpostorClient(string ClientName, string User, string Address);
 
 public sealed record BlacklistClearResult(string Name, string Endpoint, long TokensDeleted, long UsersDeleted, bool DryRun);

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using DiveAspire.Cli.Operations;
 using DiveAspire.Tests.Infrastructure;
+using DiveAspire.Topology;
 using StackExchange.Redis;
 
 namespace DiveAspire.Tests.Cli;
@@ -167,6 +169,37 @@ public sealed class RedisCliFederationTests(FederationFixture fixture) : Federat
         Assert.Contains("revoked tokens", text);
         Assert.Contains("DNK", text);
         await db.KeyDeleteAsync([$"blacklist:cli-{id}-0", $"blacklist:cli-{id}-1", $"blacklist:cli-{id}-2", $"user-revoked:cli-{id}", $"unrelated:cli-{id}"]);
+    }
+
+    [Fact]
+    public async Task Blacklist_status_does_not_count_a_client_that_only_borrows_a_backends_name()
+    {
+        // ROU's backend user may name its connections anything (CLIENT SETNAME is @connection): it names one after DNK's
+        // backend, which is not running, and subscribes. DNK must still show as not connected, and the client as suspicious.
+        var rou = Federation.Topology.Instances.Single(i => i.Code == "ROU");
+        var options = ConfigurationOptions.Parse(await Federation.ConnectionStringAsync("redis-blacklist") + RedisAcl.ClientOptions);
+        options.User = RedisAcl.Backend(Federation.Topology.Blacklist, rou).Name;
+        options.Password = Federation.Secrets.For(RedisAcl.Backend(Federation.Topology.Blacklist, rou));
+        options.ClientName = BlacklistOperations.BackendClientName("DNK");
+        await using var impostor = await ConnectionMultiplexer.ConnectAsync(options);
+        await impostor.GetSubscriber().SubscribeAsync(RedisChannel.Literal(BlacklistOperations.TokenChannel), (_, _) => { });
+
+        var run = (await Dive("redis", "blacklist", "status", "--json")).Expect(0);
+        var dnk = run.Json.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("instance").GetString() == "DNK");
+        Assert.False(dnk.GetProperty("connected").GetBoolean());
+        Assert.False(dnk.GetProperty("subscribed").GetBoolean());
+        // Both of the impostor's connections (commands and subscriptions) carry the borrowed name.
+        var suspicious = run.Json.GetProperty("impostors").EnumerateArray().ToList();
+        Assert.NotEmpty(suspicious);
+        Assert.All(suspicious, client => Assert.Equal(("dive-backend-dnk-blacklist", "backend-rou"),
+            (client.GetProperty("clientName").GetString(), client.GetProperty("user").GetString())));
+        // The real backends still count.
+        var rouStatus = run.Json.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("instance").GetString() == "ROU");
+        Assert.True(rouStatus.GetProperty("subscribed").GetBoolean());
+
+        var text = (await Dive("redis", "blacklist", "status")).Expect(0).Out;
+        Assert.Contains("WARNING: a client at", text);
+        Assert.Contains("logged in as 'backend-rou'", text);
     }
 
     [Fact]
