@@ -55,8 +55,13 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Default of <see cref="MaxTracesPerSecondKey"/>.</summary>
-    public const int DefaultMaxTracesPerSecond = 100;
+    /// <summary>
+    /// Default of <see cref="MaxTracesPerSecondKey"/>: every trace of a developer's requests (up to 10 at once, 10 a second),
+    /// a handful a second under load. Each recorded request exports 3 spans (the request, its HGETALL and EVALSHA) that the
+    /// Aspire dashboard ingests: at 100 a second it spent 14-17 us of CPU per request on the full path at about 10,000
+    /// req/s, at 5 a second 3 us, without any export 2-4 (docs/benchmarks.md, "Session 9: telemetry").
+    /// </summary>
+    public const int DefaultMaxTracesPerSecond = 10;
 
     public const string MaxTracesPerSecondKey = "Dive:Telemetry:MaxTracesPerSecond";
 

@@ -57,11 +57,11 @@ public sealed class TraceBudgetSamplerTests
     }
 
     [Theory]
-    [InlineData(null, null, 100.0)]
+    [InlineData(null, null, 10.0)]
     [InlineData("250", null, 250.0)]
     [InlineData("0.5", null, 0.5)]
     [InlineData("0", null, null)]
-    [InlineData(null, "always_on", 100.0)]
+    [InlineData(null, "always_on", 10.0)]
     [InlineData("50", "always_on", 50.0)]
     [InlineData("0", "parentbased_traceidratio", null)]
     public void The_budget_is_configurable_and_applies_whatever_the_standard_sampler_variable_says(string? budget, string? otelSampler, double? expected)
