@@ -71,6 +71,10 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
             var (exit, log) = PodmanEnvironment.Podman($"kube play --network {Network}{addresses} {file}", TimeSpan.FromMinutes(3));
             Assert.True(exit == 0, $"podman kube play of {code} failed ({exit}): {log}");
         }
+        // Every hostAlias names a planned address: a pod that got another one would send its Service's clients elsewhere.
+        var played = PlayedAddresses();
+        output.WriteLine(played.Report);
+        Assert.True(played.AllAsPlanned, $"a pod's address is not the one its Service names:\n{played.Report}");
         await WaitAllReadyAsync();
         // Separate pods, each its own network namespace: nothing reaches another workload through localhost.
         var namespaces = _conversion.Workloads.Select(w => PodmanEnvironment.PodmanOk($"inspect --format {{{{.NetworkSettings.SandboxKey}}}} {w.Container}")).ToList();
@@ -171,6 +175,7 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
                 // The Sentinels' logs too: a backend that is not ready has most often not found their majority.
                 var sentinels = _conversion.Workloads.Where(w => w.Name.Contains("sentinel", StringComparison.Ordinal)).Except(waiting);
                 throw new Xunit.Sdk.XunitException($"not ready within {ReadyTimeout.TotalMinutes} min: {string.Join(", ", waiting)}\n"
+                    + await NetworkReportAsync(http) + "\n"
                     + string.Join('\n', waiting.Concat(sentinels).Select(Logs)));
             }
             await Task.Delay(500);
@@ -195,6 +200,42 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         {
             return false;
         }
+    }
+
+    /// <summary>Each workload's planned address (the one every hostAlias of its Services names) beside its pod's actual one.</summary>
+    private (bool AllAsPlanned, string Report) PlayedAddresses()
+    {
+        var lines = new List<string>();
+        var allAsPlanned = true;
+        foreach (var workload in _conversion!.Workloads)
+        {
+            var infra = PodmanEnvironment.Podman($"pod inspect --format {{{{.InfraContainerID}}}} {workload.Pod}").Output.Trim();
+            var actual = PodmanEnvironment.Podman($"inspect --format \"{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} {{{{end}}}}\" {infra}").Output.Trim();
+            var asPlanned = actual == workload.Address.ToString();
+            allAsPlanned &= asPlanned;
+            lines.Add($"{workload.Pod}: planned {workload.Address}, has {actual}{(asPlanned ? "" : "  <-- MISMATCH")}");
+        }
+        return (allAsPlanned, "pod addresses (planned = hostAliases):\n  " + string.Join("\n  ", lines));
+    }
+
+    /// <summary>
+    /// What a next failure needs to explain itself: the pods' addresses against the hostAliases, each workload reachable
+    /// from this machine now or not, and the hosts file the played Sentinels and backends resolve names with.
+    /// </summary>
+    private async Task<string> NetworkReportAsync(HttpClient http)
+    {
+        var report = new System.Text.StringBuilder(PlayedAddresses().Report).Append("\nreachable from this machine now:");
+        foreach (var workload in _conversion!.Workloads)
+        {
+            report.Append($"\n  {workload}: {(await ReadyAsync(http, workload) ? "ready" : "NOT ready")} ({PodmanEnvironment.Podman($"inspect --format {{{{.State.Status}}}} {workload.Container}").Output.Trim()})");
+        }
+        foreach (var workload in _conversion.Workloads.Where(w => w.Name is "backend" || w.Name.Contains("sentinel", StringComparison.Ordinal)))
+        {
+            var hosts = PodmanEnvironment.Podman($"inspect --format {{{{.HostsPath}}}} {workload.Container}").Output.Trim();
+            var lines = File.Exists(hosts) ? File.ReadAllLines(hosts).Where(l => l.Contains("sentinel", StringComparison.Ordinal) || l.Contains(workload.Pod, StringComparison.Ordinal)) : [$"(no hosts file at '{hosts}')"];
+            report.Append($"\n--- {workload.Container} /etc/hosts (Sentinels, itself):\n  ").AppendJoin("\n  ", lines);
+        }
+        return report.ToString();
     }
 
     private static string Logs(PlayedWorkload workload) =>
