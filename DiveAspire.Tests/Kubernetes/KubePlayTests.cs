@@ -210,10 +210,10 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         foreach (var workload in _conversion!.Workloads)
         {
             var infra = PodmanEnvironment.Podman($"pod inspect --format {{{{.InfraContainerID}}}} {workload.Pod}").Output.Trim();
-            var actual = PodmanEnvironment.Podman($"inspect --format \"{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} {{{{end}}}}\" {infra}").Output.Trim();
-            var asPlanned = actual == workload.Address.ToString();
+            var actual = PodmanEnvironment.Podman($"inspect --format \"{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} {{{{.MacAddress}}}}{{{{end}}}}\" {infra}").Output.Trim().Split(' ');
+            var asPlanned = actual[0] == workload.Address.ToString();
             allAsPlanned &= asPlanned;
-            lines.Add($"{workload.Pod}: planned {workload.Address}, has {actual}{(asPlanned ? "" : "  <-- MISMATCH")}");
+            lines.Add($"{workload.Pod}: planned {workload.Address}, has {string.Join(" mac ", actual)}{(asPlanned ? "" : "  <-- MISMATCH")}");
         }
         return (allAsPlanned, "pod addresses (planned = hostAliases):\n  " + string.Join("\n  ", lines));
     }
@@ -224,7 +224,13 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
     /// </summary>
     private async Task<string> NetworkReportAsync(HttpClient http)
     {
-        var report = new System.Text.StringBuilder(PlayedAddresses().Report).Append("\nreachable from this machine now:");
+        // A second holder of a pod's address on the network (a leftover of an earlier run, say) answers ARP for it too:
+        // this machine's neighbour table then shows another MAC than the pod's for that address.
+        var report = new System.Text.StringBuilder(PlayedAddresses().Report)
+            .Append("\ncontainers on ").Append(Network).Append(": ")
+            .Append(PodmanEnvironment.Podman($"ps -a --filter network={Network} --format {{{{.Names}}}}").Output.Trim().Replace('\n', ' '))
+            .Append("\nthis machine's neighbours: ").Append(Neighbours())
+            .Append("\nreachable from this machine now:");
         foreach (var workload in _conversion!.Workloads)
         {
             report.Append($"\n  {workload}: {(await ReadyAsync(http, workload) ? "ready" : "NOT ready")} ({PodmanEnvironment.Podman($"inspect --format {{{{.State.Status}}}} {workload.Container}").Output.Trim()})");
@@ -236,6 +242,22 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
             report.Append($"\n--- {workload.Container} /etc/hosts (Sentinels, itself):\n  ").AppendJoin("\n  ", lines);
         }
         return report.ToString();
+    }
+
+    private static string Neighbours()
+    {
+        try
+        {
+            var start = new ProcessStartInfo("ip", "-4 neigh show") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var ip = Process.Start(start)!;
+            var table = ip.StandardOutput.ReadToEnd();
+            ip.WaitForExit(5000);
+            return "\n  " + string.Join("\n  ", table.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return $"(ip: {ex.Message})";
+        }
     }
 
     private static string Logs(PlayedWorkload workload) =>
