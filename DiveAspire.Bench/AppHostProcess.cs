@@ -209,7 +209,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
         foreach (var pid in tree.Where(LocalProcesses.IsRunning))
         {
-            Console.Error.WriteLine($"dive bench: process {pid} of the app outlived it by 30 s; killing it");
+            Console.Error.WriteLine($"dive bench: process {pid} ({ProcessMemory.ProgramOf(pid)}) of the app outlived it by 30 s; killing it");
             LocalProcesses.Signal(pid, UnixSignal.Kill);
         }
         Console.WriteLine($"  (app stopped in {stopping.Elapsed.TotalSeconds:F1} s: the AppHost exited after {appHostExited.TotalSeconds:F1} s)");

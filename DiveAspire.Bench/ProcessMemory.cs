@@ -80,6 +80,19 @@ public static class ProcessMemory
         return result;
     }
 
+    /// <summary>What <paramref name="pid"/> runs, named as in the memory groups ("dcp run-controllers", "redis-server"); "?" once gone.</summary>
+    public static string ProgramOf(int pid)
+    {
+        try
+        {
+            return ProgramName(File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
     /// <summary>The program and, for DCP, its sub-command ("dcp monitor-process"), so DCP's per-process watchers show up as a group.</summary>
     private static string ProgramName(string[] args)
     {

@@ -71,6 +71,10 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
             var (exit, log) = PodmanEnvironment.Podman($"kube play --network {Network}{addresses} {file}", TimeSpan.FromMinutes(3));
             Assert.True(exit == 0, $"podman kube play of {code} failed ({exit}): {log}");
         }
+        // Every hostAlias names a planned address: a pod that got another one would send its Service's clients elsewhere.
+        var played = PlayedAddresses();
+        output.WriteLine(played.Report);
+        Assert.True(played.AllAsPlanned, $"a pod's address is not the one its Service names:\n{played.Report}");
         await WaitAllReadyAsync();
         // Separate pods, each its own network namespace: nothing reaches another workload through localhost.
         var namespaces = _conversion.Workloads.Select(w => PodmanEnvironment.PodmanOk($"inspect --format {{{{.NetworkSettings.SandboxKey}}}} {w.Container}")).ToList();
@@ -171,6 +175,7 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
                 // The Sentinels' logs too: a backend that is not ready has most often not found their majority.
                 var sentinels = _conversion.Workloads.Where(w => w.Name.Contains("sentinel", StringComparison.Ordinal)).Except(waiting);
                 throw new Xunit.Sdk.XunitException($"not ready within {ReadyTimeout.TotalMinutes} min: {string.Join(", ", waiting)}\n"
+                    + await NetworkReportAsync(http) + "\n"
                     + string.Join('\n', waiting.Concat(sentinels).Select(Logs)));
             }
             await Task.Delay(500);
@@ -194,6 +199,64 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         catch (Exception ex) when (ex is HttpRequestException or SocketException or OperationCanceledException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Each workload's planned address (the one every hostAlias of its Services names) beside its pod's actual one.</summary>
+    private (bool AllAsPlanned, string Report) PlayedAddresses()
+    {
+        var lines = new List<string>();
+        var allAsPlanned = true;
+        foreach (var workload in _conversion!.Workloads)
+        {
+            var infra = PodmanEnvironment.Podman($"pod inspect --format {{{{.InfraContainerID}}}} {workload.Pod}").Output.Trim();
+            var actual = PodmanEnvironment.Podman($"inspect --format \"{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} {{{{.MacAddress}}}}{{{{end}}}}\" {infra}").Output.Trim().Split(' ');
+            var asPlanned = actual[0] == workload.Address.ToString();
+            allAsPlanned &= asPlanned;
+            lines.Add($"{workload.Pod}: planned {workload.Address}, has {string.Join(" mac ", actual)}{(asPlanned ? "" : "  <-- MISMATCH")}");
+        }
+        return (allAsPlanned, "pod addresses (planned = hostAliases):\n  " + string.Join("\n  ", lines));
+    }
+
+    /// <summary>
+    /// What a next failure needs to explain itself: the pods' addresses against the hostAliases, each workload reachable
+    /// from this machine now or not, and the hosts file the played Sentinels and backends resolve names with.
+    /// </summary>
+    private async Task<string> NetworkReportAsync(HttpClient http)
+    {
+        // A second holder of a pod's address on the network (a leftover of an earlier run, say) answers ARP for it too:
+        // this machine's neighbour table then shows another MAC than the pod's for that address.
+        var report = new System.Text.StringBuilder(PlayedAddresses().Report)
+            .Append("\ncontainers on ").Append(Network).Append(": ")
+            .Append(PodmanEnvironment.Podman($"ps -a --filter network={Network} --format {{{{.Names}}}}").Output.Trim().Replace('\n', ' '))
+            .Append("\nthis machine's neighbours: ").Append(Neighbours())
+            .Append("\nreachable from this machine now:");
+        foreach (var workload in _conversion!.Workloads)
+        {
+            report.Append($"\n  {workload}: {(await ReadyAsync(http, workload) ? "ready" : "NOT ready")} ({PodmanEnvironment.Podman($"inspect --format {{{{.State.Status}}}} {workload.Container}").Output.Trim()})");
+        }
+        foreach (var workload in _conversion.Workloads.Where(w => w.Name is "backend" || w.Name.Contains("sentinel", StringComparison.Ordinal)))
+        {
+            var hosts = PodmanEnvironment.Podman($"inspect --format {{{{.HostsPath}}}} {workload.Container}").Output.Trim();
+            var lines = File.Exists(hosts) ? File.ReadAllLines(hosts).Where(l => l.Contains("sentinel", StringComparison.Ordinal) || l.Contains(workload.Pod, StringComparison.Ordinal)) : [$"(no hosts file at '{hosts}')"];
+            report.Append($"\n--- {workload.Container} /etc/hosts (Sentinels, itself):\n  ").AppendJoin("\n  ", lines);
+        }
+        return report.ToString();
+    }
+
+    private static string Neighbours()
+    {
+        try
+        {
+            var start = new ProcessStartInfo("ip", "-4 neigh show") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var ip = Process.Start(start)!;
+            var table = ip.StandardOutput.ReadToEnd();
+            ip.WaitForExit(5000);
+            return "\n  " + string.Join("\n  ", table.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return $"(ip: {ex.Message})";
         }
     }
 
