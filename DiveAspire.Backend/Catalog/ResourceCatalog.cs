@@ -66,7 +66,7 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
             }
             return await read;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RateLimitStore.IsRedisFailure(ex))
         {
             logger.LogDebug("Uploaded resources not readable: {Reason}", ex.GetType().Name);
             return null;
