@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DiveAspire.Backend.Instance;
+using DiveAspire.Backend.RateLimiting;
 using DiveAspire.Backend.Redis;
 using DiveAspire.Topology;
 using StackExchange.Redis;
@@ -34,6 +35,9 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
     private sealed record Parsed(HashEntry[] Entries, CatalogListing Listing);
 
     private volatile Parsed? _parsed;
+
+    /// <summary>Bounds the read without a timer per request (<see cref="SharedDeadline"/>).</summary>
+    private readonly SharedDeadline _readDeadline = new(TimeSpan.FromSeconds(2));
     private CatalogListing? _seedListing;
 
     /// <summary>One document per classification, releasable to the whole federation; the NATO ones need the NATO COI.</summary>
@@ -55,9 +59,14 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
     {
         try
         {
-            return await redis.Cache.GetDatabase().HashGetAllAsync(UploadsKey).WaitAsync(TimeSpan.FromSeconds(2));
+            var read = redis.Cache.GetDatabase().HashGetAllAsync(UploadsKey);
+            if (!read.IsCompleted && await Task.WhenAny(read, _readDeadline.Current) != read)
+            {
+                throw new TimeoutException("the uploads were not read within 2 s");
+            }
+            return await read;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RateLimitStore.IsRedisFailure(ex))
         {
             logger.LogDebug("Uploaded resources not readable: {Reason}", ex.GetType().Name);
             return null;
