@@ -99,7 +99,11 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
         return listing;
     }
 
-    /// <summary>The same fields with the same values (in the same order; another order only costs a parse).</summary>
+    /// <summary>
+    /// The same fields with the same values, byte for byte (in the same order; another order only costs a parse).
+    /// Not RedisValue's <c>==</c>: it first tries to read both sides as numbers (2 % of a request's CPU here), and
+    /// then takes "7" and "007" for the same field.
+    /// </summary>
     private static bool SameEntries(HashEntry[] a, HashEntry[] b)
     {
         if (a.Length != b.Length)
@@ -108,13 +112,15 @@ public sealed class ResourceCatalog(RedisStores redis, InstanceInfo instance, IC
         }
         for (var i = 0; i < a.Length; i++)
         {
-            if (a[i].Name != b[i].Name || a[i].Value != b[i].Value)
+            if (!SameBytes(a[i].Name, b[i].Name) || !SameBytes(a[i].Value, b[i].Value))
             {
                 return false;
             }
         }
         return true;
     }
+
+    private static bool SameBytes(RedisValue a, RedisValue b) => ((ReadOnlyMemory<byte>)a).Span.SequenceEqual(((ReadOnlyMemory<byte>)b).Span);
 
     public async Task<Resource?> FindAsync(string resourceId) =>
         (await AllAsync()).FirstOrDefault(r => string.Equals(r.ResourceId, resourceId, StringComparison.OrdinalIgnoreCase));
