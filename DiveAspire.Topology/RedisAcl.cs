@@ -144,18 +144,18 @@ public static class RedisAcl
 
     /// <summary>The user one backend logs in with: <c>backend-&lt;code&gt;</c> on the shared store, <c>backend</c> on its own Redis.</summary>
     public static RedisUser Backend(RedisStoreSpec store, InstanceDefinition instance) => store.Kind == RedisKind.TokenStore
-        ? new(store, SharedStoreBackendUserNames(instance.Code)[0], RedisUserRole.Backend, SharedStoreBackendRules)
+        ? new(store, SharedStoreBackendUsers(instance.Code).ReadWrite, RedisUserRole.Backend, SharedStoreBackendRules)
         : new(store, InstanceBackendUser, RedisUserRole.Backend, InstanceBackendRules);
 
     /// <summary>A remote spoke's read-only user on the shared store: <c>backend-&lt;code&gt;-ro</c> (password <c>redis-password-blacklist-backend-&lt;code&gt;-ro</c>).</summary>
     public static RedisUser RemoteSpokeBackend(RedisStoreSpec store, InstanceDefinition instance) =>
-        new(store, SharedStoreBackendUserNames(instance.Code)[1], RedisUserRole.Backend, SharedStoreRemoteSpokeRules);
+        new(store, SharedStoreBackendUsers(instance.Code).ReadOnly, RedisUserRole.Backend, SharedStoreRemoteSpokeRules);
 
     /// <summary>The users one instance's backend may log in to the shared store with: <c>backend-rou</c>, and <c>backend-rou-ro</c> when it runs on another machine.</summary>
-    public static string[] SharedStoreBackendUserNames(string instanceCode)
+    public static SharedStoreBackendUserNames SharedStoreBackendUsers(string instanceCode)
     {
         var user = $"backend-{instanceCode.ToLowerInvariant()}";
-        return [user, user + ReadOnlySuffix];
+        return new(user, user + ReadOnlySuffix);
     }
 
     /// <summary>The user an instance's backend logs in to the shared store with: read-only for a remote spoke, else <see cref="Backend"/>.</summary>
@@ -231,4 +231,10 @@ public static class RedisAcl
         ["CLIENT", "KILL", "ID", "1"],
         ["FAILOVER"],
     ];
+}
+
+/// <summary>The two ACL users of one instance's backend on the shared store.</summary>
+public readonly record struct SharedStoreBackendUserNames(string ReadWrite, string ReadOnly)
+{
+    public bool Contains(string? user) => user == ReadWrite || user == ReadOnly;
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using DiveAspire.Backend.Metrics;
 using Prometheus;
@@ -17,6 +18,7 @@ public sealed class DiveRateLimiter : RateLimiter
     private readonly string _type;
     private readonly string _key;
     private readonly LimitRule _rule;
+    private readonly FixedWindow.Call _window;
     private readonly string _limitHeader;
     private readonly RateLimitStore _store;
     private readonly RefusedClients _refused;
@@ -25,6 +27,7 @@ public sealed class DiveRateLimiter : RateLimiter
     private readonly Counter.Child _hits;
     private readonly Counter.Child _blocks;
     private long _lastUsedTicks = Environment.TickCount64;
+    private long _refusedUntilTicks;
 
     public DiveRateLimiter(string type, string client, LimitRule rule, RateLimitStore store, RefusedClients refused, IHttpContextAccessor accessor)
     {
@@ -32,6 +35,7 @@ public sealed class DiveRateLimiter : RateLimiter
         _type = type;
         _key = RateLimitPolicies.KeyPrefix(type) + client;
         _rule = rule;
+        _window = new FixedWindow.Call(_key, rule);
         _limitHeader = rule.Max.ToString(CultureInfo.InvariantCulture);
         _store = store;
         _accessor = accessor;
@@ -47,19 +51,23 @@ public sealed class DiveRateLimiter : RateLimiter
     // In memory an admission is decided here, synchronously. Anything else (a Redis round trip, or a rejection, which
     // counts nothing so may be asked again) reports "not acquired" so that the middleware calls AcquireAsync.
     protected override RateLimitLease AttemptAcquireCore(int permitCount) =>
-        _store.TryAdmitInMemory(_key, _rule, WindowMode.Hit, out var result) ? Decide(result) : DecisionPending.Instance;
+        _store.TryAdmitInMemory(_window, WindowMode.Hit, out var result) ? Decide(result) : DecisionPending.Instance;
 
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
-        var pending = _store.ApplyAsync(_key, _rule, WindowMode.Hit);
+        var pending = _store.ApplyAsync(_window, WindowMode.Hit, refusedLately: Environment.TickCount64 < Volatile.Read(ref _refusedUntilTicks));
         return pending.IsCompletedSuccessfully ? new(Decide(pending.Result)) : AwaitDecisionAsync(pending);
     }
 
+    // Pooled like the store's: the middleware awaits the lease once.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RateLimitLease> AwaitDecisionAsync(ValueTask<WindowResult> pending) => Decide(await pending);
 
-    private Lease Decide(WindowResult result)
+    private RateLimitLease Decide(WindowResult result)
     {
-        Interlocked.Exchange(ref _lastUsedTicks, Environment.TickCount64);
+        var now = Environment.TickCount64;
+        Interlocked.Exchange(ref _lastUsedTicks, now);
+        Volatile.Write(ref _refusedUntilTicks, result.Admitted ? 0 : now + (long)result.ResetAfter.TotalMilliseconds);
         _refused.Record(_key, result);
         if (_accessor.HttpContext is { } http)
         {
@@ -79,7 +87,8 @@ public sealed class DiveRateLimiter : RateLimiter
             {
                 _hits.Inc();
             }
-            return new Lease(true, _type, _rule, result);
+            // Nothing reads an admitted lease but IsAcquired: one instance serves every admission.
+            return Admitted.Instance;
         }
         _blocks.Inc();
         return new Lease(false, _type, _rule, result);
@@ -98,7 +107,7 @@ public sealed class DiveRateLimiter : RateLimiter
             _hits.Inc();
             return;
         }
-        SetHeaders(response, await _store.ApplyAsync(_key, _rule, WindowMode.Refund));
+        SetHeaders(response, await _store.ApplyAsync(_window, WindowMode.Refund));
     }
 
     public sealed class Lease(bool acquired, string type, LimitRule rule, WindowResult result) : RateLimitLease
@@ -116,6 +125,14 @@ public sealed class DiveRateLimiter : RateLimiter
             metadata = metadataName == MetadataName.RetryAfter.Name ? result.ResetAfter : null;
             return metadata is not null;
         }
+    }
+
+    private sealed class Admitted : RateLimitLease
+    {
+        public static readonly Admitted Instance = new();
+        public override bool IsAcquired => true;
+        public override IEnumerable<string> MetadataNames => [];
+        public override bool TryGetMetadata(string metadataName, out object? metadata) { metadata = null; return false; }
     }
 
     private sealed class DecisionPending : RateLimitLease

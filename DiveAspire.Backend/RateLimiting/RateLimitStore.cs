@@ -1,5 +1,6 @@
 using DiveAspire.Backend.Metrics;
 using DiveAspire.Backend.Redis;
+using System.Runtime.CompilerServices;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.RateLimiting;
@@ -19,6 +20,7 @@ public sealed class RateLimitStore
     private readonly MemoryWindows _memory;
     private readonly ILogger<RateLimitStore> _logger;
     private readonly bool _pinnedToMemory;
+    private readonly SharedDeadline _deadline = new(CommandTimeout);
     private volatile bool _usingMemory;
 
     public RateLimitStore(RedisStores redis, TimeProvider clock, ILogger<RateLimitStore> logger, RateLimitSettings settings)
@@ -37,38 +39,75 @@ public sealed class RateLimitStore
 
     public string Active => _usingMemory ? MemoryName : RedisName;
 
-    /// <summary>Applies one request to the window at <paramref name="key"/> (see <see cref="RateLimitPolicies.KeyPrefix"/>).</summary>
-    public ValueTask<WindowResult> ApplyAsync(string key, LimitRule rule, WindowMode mode) =>
-        _usingMemory ? new(_memory.Apply(key, rule, mode)) : ApplyInRedisOrMemoryAsync(key, rule, mode);
+    /// <summary>Applies one request to the window of <paramref name="call"/> (its key: see <see cref="RateLimitPolicies.KeyPrefix"/>).</summary>
+    /// <param name="refusedLately">the window refused this client's last request (only the script's cost depends on it).</param>
+    public ValueTask<WindowResult> ApplyAsync(FixedWindow.Call call, WindowMode mode, bool refusedLately = false)
+    {
+        if (_usingMemory)
+        {
+            return new(_memory.Apply(call.Key, call.Rule, mode));
+        }
+        var connection = _redis.Cache;
+        if (!connection.IsConnected)
+        {
+            // A command on a disconnected multiplexer would wait in its backlog until the timeout; fail over now.
+            UseMemory(new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected"));
+            return new(_memory.Apply(call.Key, call.Rule, mode));
+        }
+        var db = connection.GetDatabase();
+        var arguments = call.Arguments(mode, refusedLately);
+        Task<RedisResult> pending;
+        try
+        {
+            pending = FixedWindow.StartAsync(db, call, arguments);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            UseMemory(ex);
+            return new(_memory.Apply(call.Key, call.Rule, mode));
+        }
+        return ApplyInRedisOrMemoryAsync(db, pending, call, arguments, mode);
+    }
 
     /// <summary>
     /// The synchronous fast path while windows are in memory: true and the result when the request is admitted (and
     /// counted); false when Redis is in use or the request would be rejected (a rejection counts nothing).
     /// </summary>
-    public bool TryAdmitInMemory(string key, LimitRule rule, WindowMode mode, out WindowResult result)
+    public bool TryAdmitInMemory(FixedWindow.Call call, WindowMode mode, out WindowResult result)
     {
-        result = _usingMemory ? _memory.Apply(key, rule, mode) : default;
+        result = _usingMemory ? _memory.Apply(call.Key, call.Rule, mode) : default;
         return result.Admitted;
     }
 
-    private async ValueTask<WindowResult> ApplyInRedisOrMemoryAsync(string key, LimitRule rule, WindowMode mode)
+    // Pooled: the limiter's caller (ASP.NET Core's rate-limiting middleware) awaits the result once, so the state machine
+    // is reused rather than allocated for every request. A reply still on its way is waited for until CommandTimeout
+    // (give or take the shared deadline's slot).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<WindowResult> ApplyInRedisOrMemoryAsync(IDatabaseAsync db, Task<RedisResult> pending, FixedWindow.Call call, RedisValue[] arguments, WindowMode mode)
     {
         try
         {
-            var connection = _redis.Cache;
-            if (!connection.IsConnected)
+            for (var attempt = 0; ; attempt++)
             {
-                // A command on a disconnected multiplexer would wait in its backlog until the timeout; fail over now.
-                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "the instance's Redis is not connected");
+                try
+                {
+                    if (!pending.IsCompleted && await Task.WhenAny(pending, _deadline.Current) != pending)
+                    {
+                        throw new TimeoutException($"the instance's Redis did not answer within {CommandTimeout.TotalSeconds:0.##} s");
+                    }
+                    return FixedWindow.Parse(await pending);
+                }
+                catch (Exception ex) when (attempt == 0 && FixedWindow.IsNoScript(ex))
+                {
+                    pending = FixedWindow.SendScriptAsync(db, call, arguments);
+                }
             }
-            var result = (RedisResult[])(await FixedWindow.EvaluateAsync(connection.GetDatabase(), key, rule, mode).WaitAsync(CommandTimeout))!;
-            return new WindowResult((long)result[0], TimeSpan.FromMilliseconds((long)result[1]), (long)result[2] == 1);
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
             UseMemory(ex);
         }
-        return _memory.Apply(key, rule, mode);
+        return _memory.Apply(call.Key, call.Rule, mode);
     }
 
     /// <summary>Called by the monitor: true when Redis is in use again (or still).</summary>
@@ -164,5 +203,9 @@ public sealed class RateLimitStore
         DiveMetrics.RateLimitStore.WithLabels(MemoryName).Set(_usingMemory ? 1 : 0);
     }
 
-    public static bool IsRedisFailure(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException;
+    /// <remarks>
+    /// A command StackExchange.Redis gives up on can also end canceled (seen: the monitor's PING to a SIGSTOPped Redis),
+    /// which used to escape the monitor and stop the host.
+    /// </remarks>
+    public static bool IsRedisFailure(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException;
 }

@@ -35,11 +35,11 @@ public static class BlacklistOperations
         var backends = instanceCodes.Select(code =>
         {
             var name = BackendClientName(code);
-            var named = clients.Where(c => c.Name == name).ToList();
+            var named = clients.Where(c => c.Name == name).Select(c => (Client: c, User: UserOf(c))).ToList();
             // Any user may name its connection (CLIENT SETNAME, HELLO SETNAME): only the instance's own ACL user counts.
-            var legitimate = RedisAcl.SharedStoreBackendUserNames(code);
-            var mine = named.Where(c => legitimate.Contains(UserOf(c))).ToList();
-            impostors.AddRange(named.Except(mine).Select(c => new ImpostorClient(name, UserOf(c) ?? "?", c.Address?.ToString() ?? "?")));
+            var legitimate = RedisAcl.SharedStoreBackendUsers(code);
+            var mine = named.Where(c => legitimate.Contains(c.User)).Select(c => c.Client).ToList();
+            impostors.AddRange(named.Where(c => !legitimate.Contains(c.User)).Select(c => new ImpostorClient(name, c.User ?? "?", c.Client.Address?.ToString() ?? "?")));
             return new BackendSubscription(code, name, mine.Count > 0, mine.Any(c => c.SubscriptionCount > 0 || c.PatternSubscriptionCount > 0));
         }).ToList();
 

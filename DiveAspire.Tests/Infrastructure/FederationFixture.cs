@@ -120,6 +120,14 @@ public class FederationFixture : IAsyncLifetime
         return await ConnectionMultiplexer.ConnectAsync(options);
     }
 
+    /// <summary>The pid of a Redis server process, to signal it (a hung Redis is a SIGSTOP, not a stop command).</summary>
+    public async Task<int> ProcessIdAsync(string redis)
+    {
+        await using var connection = await ConnectAsync(redis);
+        var info = await connection.GetServers()[0].InfoAsync("server");
+        return int.Parse(info.SelectMany(g => g).Single(kv => kv.Key == "process_id").Value);
+    }
+
     /// <summary>host:port of a Redis as seen from the test (through DCP's proxy).</summary>
     public async Task<(string Host, int Port)> RedisEndpointAsync(string redis)
     {

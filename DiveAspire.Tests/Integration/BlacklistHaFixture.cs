@@ -93,13 +93,6 @@ public sealed class BlacklistHaFixture : FederationFixture
         }
         return true;
     }
-
-    public async Task<int> ProcessIdAsync(string redis)
-    {
-        await using var connection = await ConnectAsync(redis);
-        var info = await connection.GetServers()[0].InfoAsync("server");
-        return int.Parse(info.SelectMany(g => g).Single(kv => kv.Key == "process_id").Value);
-    }
 }
 
 [CollectionDefinition(Name)]
