@@ -46,6 +46,10 @@ public static class HeadlineBenchmarks
         }
         Console.WriteLine($"  hub + {Code} only: wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s after a 1 s warm-up each");
         var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load);
+        if (original is not null)
+        {
+            await original.DisposeAsync(); // not left running next to the paced runs
+        }
         var health = new WrkRuns.Summary(samples["health"]);
         var full = new WrkRuns.Summary(samples["full"]);
         report.Add($"{Code} GET /health/live on {url}, hub + {Code} only{build}, median of {rounds}", health.Text);
