@@ -9,6 +9,13 @@ namespace DiveAspire.Bench;
 /// </summary>
 public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
 {
+    /// <summary>The redis-server this backend's limiter uses, when its CPU time is measured too (see <see cref="WithRedis"/>).</summary>
+    public int? RedisPid { get; init; }
+
+    /// <summary>The same backend with its instance's redis-server (resource redis-&lt;code&gt;) measured too, when it runs as a process.</summary>
+    public BackendProcess WithRedis(AppHostProcess app) =>
+        this with { RedisPid = AppHostState.Read(app.StatePath)?.Resources.SingleOrDefault(r => r.Name == $"redis-{Code.ToLowerInvariant()}")?.Pid };
+
     public static BackendProcess Find(AppHostProcess app, string code)
     {
         var name = $"backend-{code.ToLowerInvariant()}";
@@ -22,9 +29,14 @@ public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
     }
 
     /// <summary>User + system CPU time of every thread of the process, in microseconds (/proc/pid/stat, 100 ticks a second).</summary>
-    public double CpuMicroseconds()
+    public double CpuMicroseconds() => CpuMicroseconds(Pid);
+
+    /// <summary>The same for the redis-server of <see cref="RedisPid"/>; NaN when there is none.</summary>
+    public double RedisCpuMicroseconds() => RedisPid is { } pid ? CpuMicroseconds(pid) : double.NaN;
+
+    private static double CpuMicroseconds(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after "pid (comm) ".
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);

@@ -79,7 +79,7 @@ public static class Benchmarks
         await using var app = AppHostProcess.Start(repoRoot, [HeadlineBenchmarks.Code], monitoring: false, HeadlineBenchmarks.AppHostArguments(aot));
         await app.WaitHealthyAsync(monitoring: false, TimeSpan.FromMinutes(3));
         // The headline first, on a fresh app as a user would measure it; propagation then runs on the app idle again.
-        await HeadlineBenchmarks.RunAsync(app, report, quick, aot);
+        await HeadlineBenchmarks.RunAsync(repoRoot, app, report, quick, aot);
         if (propagation)
         {
             await PropagationAsync(app, report, quick);

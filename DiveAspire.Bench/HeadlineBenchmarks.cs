@@ -2,8 +2,9 @@ namespace DiveAspire.Bench;
 
 /// <summary>
 /// The headline numbers, measured as the issue measured them: an app with the hub and ROU only (<c>./dive up --spokes
-/// rou</c>), wrk -t2 -c32 on ROU's <c>/health/live</c> and full path on the URL users reach; then the full path paced at
-/// half the 13,000 req/s target and at half the rate just measured, for p99 at a rate the backend can hold.
+/// rou</c>), wrk -t2 -c32 on ROU's <c>/health/live</c> and full path on the URL users reach, and (JIT) on the original
+/// stack's rate-limited endpoint in the same rounds (<see cref="OriginalStack"/>); then the full path paced at half the
+/// 13,000 req/s target and at half the rate just measured, for p99 at a rate the backend can hold.
 /// </summary>
 public static class HeadlineBenchmarks
 {
@@ -11,33 +12,60 @@ public static class HeadlineBenchmarks
     public const double TargetRps = 13_000;
     public const double TargetP99AtHalfMs = 5;
 
+    /// <summary>The issue's target as a same-run ratio: the full path at least twice the original stack's endpoint.</summary>
+    public const double TargetRatioToOriginal = 2.0;
+
     /// <param name="aot">every backend of the app is the Native AOT executable (what a deployment publishes for the memory target)</param>
     public static IEnumerable<string> AppHostArguments(bool aot) =>
         [$"Dive:Backends:{Code.ToLowerInvariant()}:RateLimits:Store=redis", WrkRuns.NoApiLimitHit, .. aot ? new[] { "Dive:Backend:Build=aot" } : []];
 
-    public static async Task RunAsync(AppHostProcess app, Report report, bool quick, bool aot)
+    public static async Task RunAsync(string repoRoot, AppHostProcess app, Report report, bool quick, bool aot)
     {
         var build = aot ? ", Native AOT backends" : "";
         var token = WrkRuns.MintToken(app);
-        var backend = BackendProcess.Find(app, Code);
+        var backend = BackendProcess.Find(app, Code).WithRedis(app);
         var backends = new Dictionary<string, BackendProcess> { [Code] = backend };
         await WrkRuns.UploadAsync(Code, token);
+        // The baseline answers ROU's own body for this token: the same bytes on the wire.
+        var listing = await ListingAsync(token);
+        await using var original = aot ? null : await OriginalStack.StartAsync(repoRoot, listing.Body);
         var url = WrkRuns.Proxied(backend) ? $"{AppHostProcess.BackendUri(Code)} (orchestrator proxy)" : $"{AppHostProcess.BackendUri(Code)} (the backend's own port: no proxy)";
 
         var load = TimeSpan.FromSeconds(quick ? 3 : 10);
         var rounds = quick ? 1 : 3;
-        WrkRuns.Target[] targets =
+        List<WrkRuns.Target> targets =
         [
             new("health", Code, "/health/live", OwnPort: false, WithToken: false),
             new("full", Code, "/api/resources", OwnPort: false, WithToken: true),
         ];
+        if (original is not null)
+        {
+            // With the same Authorization header as ROU's requests: the original's endpoint received it and ignored it.
+            targets.Add(new("original", OriginalStack.Code, "/api/resources", OwnPort: true, WithToken: true));
+            backends[OriginalStack.Code] = original.Backend;
+        }
         Console.WriteLine($"  hub + {Code} only: wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s after a 1 s warm-up each");
         var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load);
+        if (original is not null)
+        {
+            await original.DisposeAsync(); // not left running next to the paced runs
+        }
         var health = new WrkRuns.Summary(samples["health"]);
         var full = new WrkRuns.Summary(samples["full"]);
         report.Add($"{Code} GET /health/live on {url}, hub + {Code} only{build}, median of {rounds}", health.Text);
         report.Add($"{Code} GET /api/resources with a token (full path: JWT + revocation check + Redis limiter + ACP-240) on the URL users reach, hub + {Code} only{build}, median of {rounds}",
             full.Text, target: $">= {TargetRps:F0} req/s", met: full.Rps >= TargetRps);
+        if (original is not null)
+        {
+            var baseline = new WrkRuns.Summary(samples["original"]);
+            report.Add($"original stack's rate-limited endpoint re-created (OriginalStack/server.js): one Node {original.NodeVersion} process, express 5, api limiter " +
+                $"(express-rate-limit 8, Redis store rate-limit-redis 6 + ioredis 6 on its own redis-server), GET /api/resources answering {Code}'s body " +
+                $"({listing.Count} resources, {listing.Body.Length:N0} bytes); no JWT, no revocation check, no ACP-240 (the original's endpoint had none), median of {rounds}",
+                baseline.Text);
+            var ratio = full.Rps / baseline.Rps;
+            report.Add($"{Code} full path on the URL users reach vs the original stack's endpoint, req/s, same wrk, same rounds{build}",
+                full.Text, baseline.Text, Report.F(ratio), $">= {TargetRatioToOriginal:F1}", ratio >= TargetRatioToOriginal);
+        }
 
         // Paced: p99 at a rate held, not at saturation (where latency is mostly queueing).
         var halfTarget = TargetRps / 2;
@@ -61,9 +89,30 @@ public static class HeadlineBenchmarks
         {
             return;
         }
+        if (original is not null)
+        {
+            report.Note($"Original-stack baseline: measured in the headline's rounds, its order shuffled with {Code}'s runs; its CPU per request is the Node process's, " +
+                $"\"+ N us its Redis\" the CPU of its redis-server (for {Code}: {Code}'s redis-server, which its limiter uses). It has only the limiter and the route: " +
+                "whatever other middleware the original ran on every request is left out, so it is the original at its fastest.");
+        }
         report.Note($"Headline: an app with the hub and {Code} only (as ./dive up --spokes rou), {Code} with default settings (every lever on); wrk -t{Wrk.Threads} " +
             $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
             "to a schedule of rate / threads requests a second; a connection waiting for its response takes no slot, so if responses lag the load drops " +
             "instead of queueing (coordinated omission: the delay the unsent requests would have seen is not counted). A rate is met only if at least 95 % of it was achieved.");
+    }
+
+    /// <summary>ROU's GET /api/resources body for the bench's token (what wrk receives) and its resource count.</summary>
+    private static async Task<(byte[] Body, int Count)> ListingAsync(string token)
+    {
+        using var http = new HttpClient { BaseAddress = AppHostProcess.BackendUri(Code), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        using var response = await http.GetAsync("/api/resources");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"GET /api/resources on {Code} answered {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}");
+        }
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        return (body, json.RootElement.GetProperty("count").GetInt32());
     }
 }

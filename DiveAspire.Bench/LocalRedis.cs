@@ -23,6 +23,7 @@ public sealed class LocalRedis : IAsyncDisposable
 
     public int Port { get; }
     public string Password { get; }
+    public int Pid => _process.Id;
 
     public static async Task<LocalRedis> StartAsync()
     {

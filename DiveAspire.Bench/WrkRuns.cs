@@ -15,7 +15,8 @@ public static class WrkRuns
     /// port; paced at <paramref name="Rate"/> requests a second when given.</summary>
     public sealed record Target(string Key, string Code, string Path, bool OwnPort, bool WithToken, double? Rate = null);
 
-    public sealed record Sample(Wrk.Result Wrk, double CpuUsPerRequest, double RssMb);
+    /// <param name="RedisCpuUsPerRequest">the backend's redis-server, when measured (<see cref="BackendProcess.RedisPid"/>); else NaN</param>
+    public sealed record Sample(Wrk.Result Wrk, double CpuUsPerRequest, double RssMb, double RedisCpuUsPerRequest = double.NaN);
 
     /// <summary>Uploads in each measured catalog, so the catalog read has something to read (the seed alone lives in memory).</summary>
     public const int Uploads = 20;
@@ -56,9 +57,9 @@ public static class WrkRuns
     public static async Task<Sample> MeasureAsync(Target target, BackendProcess backend, string token, TimeSpan duration)
     {
         var url = new Uri(target.OwnPort ? backend.OwnUri : AppHostProcess.BackendUri(target.Code), target.Path);
-        var cpuBefore = backend.CpuMicroseconds();
+        var (cpuBefore, redisCpuBefore) = (backend.CpuMicroseconds(), backend.RedisCpuMicroseconds());
         var result = await Wrk.RunAsync(url, target.WithToken ? token : null, duration, target.Rate);
-        var cpu = backend.CpuMicroseconds() - cpuBefore;
+        var (cpu, redisCpu) = (backend.CpuMicroseconds() - cpuBefore, backend.RedisCpuMicroseconds() - redisCpuBefore);
         if (result.Non2xx > 0 || result.SocketErrors > 0)
         {
             throw new InvalidOperationException($"wrk {url}: {result.Non2xx} non-2xx responses, {result.SocketErrors} socket errors of {result.Requests} requests");
@@ -67,7 +68,9 @@ public static class WrkRuns
         {
             Console.WriteLine($"  warning: wrk {url}: {result.Timeouts} of {result.Requests} requests got no response within {Wrk.Timeout.TotalSeconds:F0} s (an overloaded machine?)");
         }
-        return new Sample(result, result.Requests == 0 ? double.NaN : cpu / result.Requests, backend.RssMb());
+        return result.Requests == 0
+            ? new Sample(result, double.NaN, backend.RssMb())
+            : new Sample(result, cpu / result.Requests, backend.RssMb(), redisCpu / result.Requests);
     }
 
     /// <summary>Medians over the rounds of one target; RSS is the largest seen right after a run.</summary>
@@ -81,9 +84,12 @@ public static class WrkRuns
 
         public double RssMb { get; } = samples.Max(s => s.RssMb);
 
+        /// <summary>NaN when the backend's redis-server was not measured.</summary>
+        public double RedisCpuUsPerRequest { get; } = samples.Any(s => double.IsNaN(s.RedisCpuUsPerRequest)) ? double.NaN : Stats.Median([.. samples.Select(s => s.RedisCpuUsPerRequest)]);
+
         public string Text =>
             $"{Report.F(Rps, 0)} req/s, p50 / p99 {Report.F(Stats.Median([.. samples.Select(s => s.Wrk.P50Ms)]), 2)} / {Report.F(P99Ms, 2)} ms, " +
-            $"{Report.F(CpuUsPerRequest, 0)} us CPU/req, RSS {Report.F(RssMb, 0)} MB";
+            $"{Report.F(CpuUsPerRequest, 0)} us CPU/req{(double.IsNaN(RedisCpuUsPerRequest) ? "" : $" (+ {Report.F(RedisCpuUsPerRequest, 0)} us its Redis)")}, RSS {Report.F(RssMb, 0)} MB";
     }
 
     /// <summary>A few unclassified documents releasable to the whole federation, as a user would upload them.</summary>
