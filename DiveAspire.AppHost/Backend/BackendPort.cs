@@ -33,10 +33,25 @@ public static class BackendPort
         return backend;
     }
 
-    private static int FreeLoopbackPort()
+    // Ports handed out by this process: the kernel may return a port just released by an earlier pick, and two resources
+    // of one app (or of two apps in one test process) then got the same port (seen: redis-usa and redis-blacklist).
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A loopback port free now and never handed out before by this process.</summary>
+    public static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }
