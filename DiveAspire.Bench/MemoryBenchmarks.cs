@@ -20,6 +20,7 @@ public static class MemoryBenchmarks
         new("EST", "GCConserveMemory=5", ["GCConserveMemory=5"], []),
         new("FIN", "GCConserveMemory=9", ["GCConserveMemory=9"], []),
         new("DNK", "gen0 budget 4 MB: GCgen0size=0x400000", ["GCgen0size=400000"], []),
+        new("NOR", "the runtime's own gen0 budget, not the AppHost's 32 MiB: GCgen0size=0", ["GCgen0size=0"], []),
         new("LVA", "TieredPGO=0", ["TieredPGO=0"], []),
         new("LTU", "TieredCompilation=0", ["TieredCompilation=0"], []),
         new("HRV", "GCHeapHardLimit=96 MB", ["GCHeapHardLimit=6000000"], []),

@@ -29,6 +29,7 @@ public static class ThroughputBenchmarks
         new("PRT", "response body written per request (Catalog:Cache=parsed)", ["RateLimits:Store=redis", "Catalog:Cache=parsed"], []),
         new("CZE", "catalog read after the limiter's script (Catalog:Prefetch=off)", ["RateLimits:Store=redis", "Catalog:Prefetch=off"], []),
         new("GRC", "Redis replies read on the client's dedicated threads (Redis:IoThreads=dedicated)", ["RateLimits:Store=redis", "Redis:IoThreads=dedicated"], []),
+        new("NOR", "the runtime's own gen0 budget, not the AppHost's 32 MiB (Dive:DotnetEnv:nor:GCgen0size=0)", ["RateLimits:Store=redis"], ["Dive:DotnetEnv:nor:GCgen0size=0"]),
     ];
 
     /// <summary>Quick (CI): the reference, the check off (its target) and the proxy (the other URL); enough to catch a broken part.</summary>

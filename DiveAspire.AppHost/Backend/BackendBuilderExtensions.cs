@@ -119,6 +119,7 @@ public static class BackendBuilderExtensions
             .WithFederationTrust(trust, instance)
             .WithOtpKey(builder, instance)
             .WithForwardedBackendSettings(builder.Configuration, instance)
+            .WithGen0Budget()
             .WithBenchSwitches(builder.Configuration, instance)
             .WithFederationPeers(builder);
 

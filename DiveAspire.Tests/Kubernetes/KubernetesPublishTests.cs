@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using System.Text.Json.Nodes;
 using DiveAspire.Topology;
 
@@ -148,6 +149,8 @@ public sealed class KubernetesPublishTests(PublishedManifestsFixture published) 
             var env = Env(Container(published.Object(code, "Deployment", "backend")));
             Assert.Equal(instance.Code, (string?)env["Dive__InstanceCode"]);
             Assert.StartsWith($"redis:{spec.HostPort},user=backend,password=$(SECRET_", (string?)env["ConnectionStrings__cache"]);
+            // The gen0 budget is part of what a backend needs to serve at its measured rate, on a cluster as locally.
+            Assert.Equal(BackendGen0Budget.Value, (string?)env[BackendGen0Budget.Variable]);
         }
     }
 

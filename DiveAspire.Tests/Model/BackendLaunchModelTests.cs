@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using DiveAspire.AppHost;
 using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Topology;
@@ -91,7 +92,7 @@ public sealed class BackendLaunchModelTests : IDisposable
         Assert.Equal("1", rou["DOTNET_gcServer"]);
         Assert.DoesNotContain("DOTNET_gcServer", usa.Keys);
         Assert.Equal("0x400000", bel["DOTNET_GCgen0size"]);
-        Assert.DoesNotContain("DOTNET_GCgen0size", rou.Keys);
+        Assert.Equal(BackendGen0Budget.Value, rou["DOTNET_GCgen0size"]);
         Assert.Equal("", bel["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.NotEqual("", usa["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var ex = await Assert.ThrowsAsync<TopologyException>(() => BuildAsync("Dive:Gc:rou=fast"));

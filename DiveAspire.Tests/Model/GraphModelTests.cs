@@ -74,6 +74,7 @@ public sealed class GraphModelTests : IDisposable
             Assert.Equal(role, env["Dive__Role"]);
             Assert.Equal(runtime, env["Dive__Runtime"]);
             Assert.Equal("USA,ROU", env["Dive__Federation"]);
+            Assert.Equal(BackendGen0Budget.Value, env[BackendGen0Budget.Variable]);
             // Each store with the backend's own ACL user and that user's password parameter (issue 13).
             AssertConnectsAs(env["ConnectionStrings__cache"], Get(builder, $"redis-{code}"), "backend", $"redis-password-{code}-backend");
             AssertConnectsAs(env["ConnectionStrings__blacklist"], Get(builder, "redis-blacklist"), $"backend-{code}", $"redis-password-blacklist-backend-{code}");
