@@ -1,5 +1,5 @@
-using Aspire.Hosting;
 using System.Text.Json.Nodes;
+using Aspire.Hosting;
 using DiveAspire.Topology;
 
 namespace DiveAspire.Tests.Kubernetes;
