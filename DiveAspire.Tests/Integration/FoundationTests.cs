@@ -52,11 +52,9 @@ public sealed class FoundationTests(FederationFixture federation)
         Assert.True(collections <= 4, $"{collections} gen0 collections for 12,000 requests: the 32 MiB budget did not reach the runtime");
     }
 
-    private static async Task<long> Gen0CollectionsAsync(HttpClient http)
-    {
-        var line = (await http.GetStringAsync("/metrics")).Split('\n').Single(l => l.StartsWith("dotnet_collection_count_total{generation=\"0\"}", StringComparison.Ordinal));
-        return long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static async Task<double> Gen0CollectionsAsync(HttpClient http) =>
+        await HttpAssertions.MetricAsync(http, "dotnet_collection_count_total{generation=\"0\"}")
+            ?? throw new Xunit.Sdk.XunitException("/metrics has no gen0 collection count");
 
     [Theory]
     [InlineData("usa")]
