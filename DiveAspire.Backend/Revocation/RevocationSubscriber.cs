@@ -200,6 +200,12 @@ public sealed class RevocationSubscriber(
         {
             _synchronised = false;
             DiveMetrics.RevocationSubscriberConnected.Set(0);
+            // Each event is raised on a thread-pool work item of its own: a loss can arrive after its reconnect's
+            // ConnectionRestored and resync. With the subscription live again, only another resync makes this true again.
+            if (SubscriptionLive)
+            {
+                RequestResync();
+            }
         }
         DiveMetrics.RevocationStoreUp.Set(stores.Blacklist.IsConnected ? 1 : 0);
     }

@@ -47,6 +47,7 @@ public sealed class SharedStoreClientHost : IAsyncDisposable
     public RevocationStore Store => _host.Services.GetRequiredService<RevocationStore>();
     public RevocationCache Cache => _host.Services.GetRequiredService<RevocationCache>();
     public RevocationSubscriber Subscriber => _host.Services.GetRequiredService<RevocationSubscriber>();
+    public RedisStores Stores => _host.Services.GetRequiredService<RedisStores>();
     public SentinelPrimary Sentinels => _host.Services.GetRequiredService<SentinelPrimary>();
 
     /// <summary>Starts the client (discovery through the Sentinels included); throws what a backend's start would.</summary>
