@@ -44,8 +44,11 @@ public static class HeadlineBenchmarks
             targets.Add(new("original", OriginalStack.Code, "/api/resources", OwnPort: true, WithToken: true));
             backends[OriginalStack.Code] = original.Backend;
         }
-        Console.WriteLine($"  hub + {Code} only: wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s after a 1 s warm-up each");
-        var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load);
+        // A fresh backend reaches its steady rate only after 10-20 s of load (tiered JIT and PGO, the GC's budgets): measured
+        // 9,300 req/s in its first 10 s round and 13,500 in its third (docs/benchmarks.md, session 11). Node warms up too.
+        var warmUp = TimeSpan.FromSeconds(quick ? 1 : 20);
+        Console.WriteLine($"  hub + {Code} only: wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s after a {warmUp.TotalSeconds:F0} s warm-up each");
+        var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load, warmUp);
         if (original is not null)
         {
             await original.DisposeAsync(); // not left running next to the paced runs
@@ -96,7 +99,7 @@ public static class HeadlineBenchmarks
                 "whatever other middleware the original ran on every request is left out, so it is the original at its fastest.");
         }
         report.Note($"Headline: an app with the hub and {Code} only (as ./dive up --spokes rou), {Code} with default settings (every lever on); wrk -t{Wrk.Threads} " +
-            $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
+            $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run after a {warmUp.TotalSeconds:F0} s warm-up run of each target, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
             "to a schedule of rate / threads requests a second; a connection waiting for its response takes no slot, so if responses lag the load drops " +
             "instead of queueing (coordinated omission: the delay the unsent requests would have seen is not counted). A rate is met only if at least 95 % of it was achieved.");
     }

@@ -30,16 +30,18 @@ public static class WrkRuns
     public static bool Proxied(BackendProcess backend) => backend.OwnUri.Port != AppHostProcess.BackendUri(backend.Code).Port;
 
     /// <summary>
-    /// Each warm-up target once for 1 s, then <paramref name="rounds"/> rounds over every target. The order is shuffled
-    /// anew each round (fixed seeds): with one fixed rotation a target always ran right after the same other one and
-    /// inherited what that run left behind (the dashboard still ingesting its telemetry, a GC of the same app).
+    /// Each warm-up target once (1 s unless <paramref name="warmUp"/> says), then <paramref name="rounds"/> rounds over
+    /// every target. The order is shuffled anew each round (fixed seeds): with one fixed rotation a target always ran
+    /// right after the same other one and inherited what that run left behind (the dashboard still ingesting its
+    /// telemetry, a GC of the same app).
     /// </summary>
     public static async Task<Dictionary<string, List<Sample>>> RoundsAsync(
-        IReadOnlyList<Target> targets, IEnumerable<Target> warmUps, IReadOnlyDictionary<string, BackendProcess> backends, string token, int rounds, TimeSpan load)
+        IReadOnlyList<Target> targets, IEnumerable<Target> warmUps, IReadOnlyDictionary<string, BackendProcess> backends, string token, int rounds, TimeSpan load,
+        TimeSpan? warmUp = null)
     {
         foreach (var target in warmUps)
         {
-            await MeasureAsync(target, backends[target.Code], token, TimeSpan.FromSeconds(1));
+            await MeasureAsync(target, backends[target.Code], token, warmUp ?? TimeSpan.FromSeconds(1));
         }
         var samples = targets.ToDictionary(t => t.Key, _ => new List<Sample>());
         for (var round = 0; round < rounds; round++)
