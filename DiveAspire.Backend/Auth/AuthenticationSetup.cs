@@ -79,12 +79,19 @@ public static class AuthenticationSetup
                 {
                     OnMessageReceived = async context =>
                     {
-                        if (!await realms.LoadAsync(BearerToken(context.Request), context.HttpContext.RequestAborted))
+                        // Read once: the handler takes it from here instead of reading the header again.
+                        context.Token = BearerToken(context.Request);
+                        // A token the cache remembers is not verified again: its realm's keys are not needed.
+                        if (context.Token is { Length: > 0 } token && context.Options.TokenHandlers.OfType<ValidatedTokenCache>().Any(c => c.Remembers(token)))
+                        {
+                            return;
+                        }
+                        if (!await realms.LoadAsync(context.Token, context.HttpContext.RequestAborted))
                         {
                             context.HttpContext.Items[RealmKeysUnavailable] = true;
                         }
                     },
-                    OnTokenValidated = context => Refused(context, () =>
+                    OnTokenValidated = context => context.Principal!.Identity is ValidatedTokenCache.StampedIdentity ? Task.CompletedTask : Refused(context, () =>
                     {
                         if (string.IsNullOrEmpty(context.Principal!.Jti()))
                         {
@@ -92,8 +99,13 @@ public static class AuthenticationSetup
                         }
                         // The issuer was validated against the federation's realms: the realm is the instance it names.
                         var issuer = context.SecurityToken.Issuer;
-                        realm.Stamp((System.Security.Claims.ClaimsIdentity)context.Principal!.Identity!,
-                            realm.RealmOfIssuer(issuer) ?? throw new TokenRefusedException("Token issuer is not trusted by this federation"));
+                        var identity = (System.Security.Claims.ClaimsIdentity)context.Principal!.Identity!;
+                        realm.Stamp(identity, realm.RealmOfIssuer(issuer) ?? throw new TokenRefusedException("Token issuer is not trusted by this federation"));
+                        // The next requests with this token share the stamped identity (it passed every check above).
+                        foreach (var cache in context.Options.TokenHandlers.OfType<ValidatedTokenCache>())
+                        {
+                            cache.RememberStamped(context.SecurityToken, identity);
+                        }
                     }),
                     OnChallenge = Challenge,
                     OnForbidden = Forbidden,

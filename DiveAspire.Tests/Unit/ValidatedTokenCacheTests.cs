@@ -48,6 +48,43 @@ public class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public async Task Once_a_request_stamped_its_copy_the_next_requests_share_that_stamped_identity_and_change_nothing_of_it()
+    {
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
+        var token = Token(DateTime.UtcNow.AddMinutes(5));
+        var first = await cache.ValidateTokenAsync(token, Parameters(Key));
+        first.ClaimsIdentity.AddClaim(new Claim("dive.realm", "USA"));
+        cache.RememberStamped(first.SecurityToken, first.ClaimsIdentity);
+        first.ClaimsIdentity.AddClaim(new Claim("dive.late", "x")); // the first request's own copy stays its own
+
+        var second = await cache.ValidateTokenAsync(token, Parameters(Key));
+        var third = await cache.ValidateTokenAsync(token, Parameters(Key));
+        Assert.IsType<ValidatedTokenCache.StampedIdentity>(second.ClaimsIdentity);
+        Assert.Same(second.ClaimsIdentity, third.ClaimsIdentity);
+        Assert.NotSame(first.ClaimsIdentity, second.ClaimsIdentity);
+        Assert.Equal("USA", second.ClaimsIdentity.FindFirst("dive.realm")?.Value);
+        Assert.Null(second.ClaimsIdentity.FindFirst("dive.late"));
+        Assert.Equal("alice", second.ClaimsIdentity.FindFirst("sub")?.Value);
+        Assert.Same(first.SecurityToken, third.SecurityToken);
+    }
+
+    [Fact]
+    public async Task A_stamp_is_remembered_only_for_the_token_object_the_cache_holds()
+    {
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
+        var token = Token(DateTime.UtcNow.AddMinutes(5));
+        var first = await cache.ValidateTokenAsync(token, Parameters(Key));
+        // The same text parsed elsewhere (not what this cache validated) stamps nothing here.
+        cache.RememberStamped(new JsonWebToken(token), new ClaimsIdentity([new Claim("dive.realm", "FORGED")]));
+        cache.RememberStamped(new JsonWebToken(Token(DateTime.UtcNow.AddMinutes(5))), new ClaimsIdentity([new Claim("dive.realm", "FORGED")]));
+
+        var second = await cache.ValidateTokenAsync(token, Parameters(Key));
+        Assert.IsNotType<ValidatedTokenCache.StampedIdentity>(second.ClaimsIdentity);
+        Assert.Null(second.ClaimsIdentity.FindFirst("dive.realm"));
+        Assert.NotSame(first.ClaimsIdentity, second.ClaimsIdentity);
+    }
+
+    [Fact]
     public async Task A_token_is_not_accepted_from_the_cache_after_its_exp()
     {
         var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
