@@ -29,6 +29,9 @@ public sealed record PlayedWorkload(string Code, string Name, string Deployment,
 /// <item>Container ports and probes: Podman 4.3 publishes every <c>containerPort</c> on the host's 0.0.0.0 (which would
 /// collide with the machine's port plan) and runs probes only as systemd health checks: both are removed from what is
 /// played, and the test evaluates each readiness probe itself against the pod's address.</item>
+/// <item>Volumes of pods: Podman 4.3 makes one volume of a ConfigMap for all pods mounting it and writes its files again
+/// for each pod it plays (a pod reading them at that moment reads an empty or cut file), and one volume of all emptyDirs
+/// named alike. Each pod gets its own, as in Kubernetes: a copy of the ConfigMap, and its emptyDir, named after its Deployment.</item>
 /// </list>
 /// </summary>
 public sealed partial class KubePlayConversion
@@ -62,7 +65,7 @@ public sealed partial class KubePlayConversion
 
     public PlayedWorkload Workload(string code, string name) => Workloads.Single(w => w.Code == code && w.Name == name);
 
-    /// <summary>Every named volume the played YAML creates (PVCs and the volumes Podman makes of ConfigMaps).</summary>
+    /// <summary>Every named volume the played YAML creates (PVCs and the volumes Podman makes of ConfigMaps and emptyDirs).</summary>
     public List<string> Volumes { get; } = [];
 
     /// <summary>The YAML to play for one overlay; <paramref name="environment"/> overrides variables by Deployment name.</summary>
@@ -78,7 +81,7 @@ public sealed partial class KubePlayConversion
         {
             configMaps[NameOf(secret)] = SecretAsConfigMap(secret, Scoped(code, NameOf(secret)));
         }
-        var played = new List<JsonObject>(configMaps.Values);
+        var played = new List<JsonObject>();
         foreach (var claim in Of(objects, "PersistentVolumeClaim"))
         {
             played.Add(Renamed(claim, Scoped(code, NameOf(claim))));
@@ -86,12 +89,16 @@ public sealed partial class KubePlayConversion
         }
         foreach (var deployment in Of(objects, "Deployment").Where(d => !_leftOut.Contains(NameOf(d))))
         {
-            played.Add(Deployment(code, deployment, configMaps, environment(NameOf(deployment))));
+            var ownConfigMaps = new List<JsonObject>();
+            var converted = Deployment(code, deployment, configMaps, environment(NameOf(deployment)), ownConfigMaps);
+            played.AddRange(ownConfigMaps);
+            played.Add(converted);
         }
         return string.Join("---\n", played.Select(o => o.ToJsonString() + "\n"));
     }
 
-    private JsonObject Deployment(string code, JsonObject original, Dictionary<string, JsonObject> configMaps, IReadOnlyDictionary<string, string> overrides)
+    private JsonObject Deployment(string code, JsonObject original, Dictionary<string, JsonObject> configMaps, IReadOnlyDictionary<string, string> overrides,
+        List<JsonObject> ownConfigMaps)
     {
         var name = NameOf(original);
         var workload = Workload(code, name);
@@ -113,17 +120,36 @@ public sealed partial class KubePlayConversion
             if (volume["secret"] is JsonObject secret)
             {
                 volume.Remove("secret");
-                volume["configMap"] = new JsonObject { ["name"] = Scoped(code, (string)secret["secretName"]!), ["defaultMode"] = secret["defaultMode"]?.DeepClone() };
+                volume["configMap"] = new JsonObject { ["name"] = (string)secret["secretName"]!, ["defaultMode"] = secret["defaultMode"]?.DeepClone() };
             }
             if (volume["configMap"] is JsonObject configMap)
             {
-                var scoped = (string)configMap["name"]!;
-                configMap["name"] = scoped.StartsWith(_prefix, StringComparison.Ordinal) ? scoped : Scoped(code, scoped);
-                Volumes.Add((string)configMap["name"]!);
+                // Podman 4.3 writes a ConfigMap's files again (truncate, then write) into the one volume named after it for
+                // every pod it plays that mounts it, while the pods played before may be reading them: a Sentinel copied
+                // an empty or cut sentinel.conf (no ACL users). Each pod gets a ConfigMap and so a volume of its own.
+                var source = (string)configMap["name"]!;
+                var own = $"{workload.Deployment}-{source}";
+                ownConfigMaps.Add(Renamed(configMaps.GetValueOrDefault(source)
+                    ?? throw new Xunit.Sdk.XunitException($"{name} ({code}): a volume mounts {source}, which neither the overlay nor the secrets define"), own));
+                configMap["name"] = own;
+                Volumes.Add(own);
             }
             if (volume["persistentVolumeClaim"] is JsonObject claim)
             {
                 claim["claimName"] = Scoped(code, (string)claim["claimName"]!);
+            }
+            if (volume["emptyDir"] is not null)
+            {
+                // Podman 4.3 plays an emptyDir as the volume named like the pod's volume ("data"), one for every pod
+                // that names it: the three Sentinels shared one /data and one sentinel.conf, which each copies at its
+                // start and rewrites. Kubernetes gives each pod its own emptyDir; so does a name of the pod's own.
+                var own = $"{workload.Deployment}-{(string)volume["name"]!}";
+                foreach (var mount in container["volumeMounts"]?.AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["name"] == (string?)volume["name"]) ?? [])
+                {
+                    mount["name"] = own;
+                }
+                volume["name"] = own;
+                Volumes.Add(own);
             }
         }
         pod["hostAliases"] = HostAliases(code);

@@ -75,6 +75,8 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         var played = PlayedAddresses();
         output.WriteLine(played.Report);
         Assert.True(played.AllAsPlanned, $"a pod's address is not the one its Service names:\n{played.Report}");
+        var shared = SharedVolumes();
+        Assert.True(shared.Count == 0, $"pods share a volume (Podman rewrites it for each, or each writes the others' files):\n  {string.Join("\n  ", shared)}");
         await WaitAllReadyAsync();
         // Separate pods, each its own network namespace: nothing reaches another workload through localhost.
         var namespaces = _conversion.Workloads.Select(w => PodmanEnvironment.PodmanOk($"inspect --format {{{{.NetworkSettings.SandboxKey}}}} {w.Container}")).ToList();
@@ -217,6 +219,15 @@ public sealed class KubePlayTests(KubePlayManifestsFixture published, ITestOutpu
         }
         return (allAsPlanned, "pod addresses (planned = hostAliases):\n  " + string.Join("\n  ", lines));
     }
+
+    /// <summary>Every named volume that more than one played container mounts, with those containers.</summary>
+    private List<string> SharedVolumes() => _conversion!.Workloads
+        .SelectMany(w => PodmanEnvironment.PodmanOk($"inspect --format \"{{{{range .Mounts}}}}{{{{.Name}}}} {{{{end}}}}\" {w.Container}")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(volume => (Volume: volume, w.Container)))
+        .GroupBy(m => m.Volume)
+        .Where(g => g.Count() > 1)
+        .Select(g => $"{g.Key}: {string.Join(", ", g.Select(m => m.Container))}")
+        .ToList();
 
     /// <summary>
     /// What a next failure needs to explain itself: the pods' addresses against the hostAliases, each workload reachable
