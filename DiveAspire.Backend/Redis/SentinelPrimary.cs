@@ -55,7 +55,10 @@ public sealed class SentinelPrimary : IAsyncDisposable
                 _lastFailure[endpoint] = $"{failed.FailureType}: {failed.Exception?.Message}";
             }
         };
-        _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (_, _) => _ = RefreshAsync());
+        // Fire-and-forget: a synchronous SUBSCRIBE with no Sentinel connected (not started yet, hung) throws after the sync
+        // timeout and killed the backend at start. The handler is registered either way, and the client subscribes it
+        // whenever a Sentinel's subscription connection is established; the poll covers the time until then.
+        _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (_, _) => _ = RefreshAsync(), CommandFlags.FireAndForget);
         _poll = new Timer(_ => _ = RefreshAsync(), null, TimeSpan.Zero, PollInterval);
     }
 

@@ -74,6 +74,8 @@ public sealed class SentinelStoreProcesses : IDisposable
 
     public int NodeProcessId(int index) => _nodes[index]!.Id;
 
+    public int SentinelProcessId(int index) => _sentinels[index]!.Id;
+
     /// <summary>The connection string of a backend's client of this store (its user on the Sentinels and the data nodes).</summary>
     public string BackendConnectionString(string instanceCode = "USA")
     {

@@ -43,6 +43,7 @@ public sealed class BackendProcess : IDisposable
     public int Port { get; }
     public HttpClient Http { get; }
     public string Output => string.Join('\n', _output);
+    public bool HasExited => _process.HasExited;
 
     private void Keep(string? line)
     {
