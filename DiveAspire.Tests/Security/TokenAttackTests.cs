@@ -49,6 +49,51 @@ public sealed class TokenAttackTests(SecurityFixture federation)
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/api/auth/whoami")).Status);
     }
 
+    /// <summary>
+    /// The backend's own claims (dive.realm, dive.hub-realm, dive.user) written by a spoke realm in another case: a
+    /// plain ClaimsIdentity finds them for the real names, so the stamp must remove them on every request, the first
+    /// (the token handler's exact-case identity) and the later ones (the validated-token cache's copies) alike.
+    /// </summary>
+    [Fact]
+    public async Task A_spoke_token_cannot_assert_the_backends_own_claims_in_another_case_on_any_request()
+    {
+        var claims = Claims("mallory-" + Guid.NewGuid().ToString("N")[..8]);
+        claims["iss"] = Federation.Issuer(NatoCatalog.Get("ROU"));
+        claims["countryOfAffiliation"] = "ROU";
+        claims["DIVE.realm"] = "USA";
+        claims["DIVE.hub-realm"] = "true";
+        claims["Dive.User"] = "victim";
+        claims["roles"] = new[] { "dive-admin" };
+        var token = Sign(claims);
+        for (var request = 1; request <= 3; request++)
+        {
+            using var http = federation.Backend("usa", token);
+            var (status, body) = await GetAsync(http, "/api/auth/whoami");
+            Assert.True(status == HttpStatusCode.OK, $"request {request}: {(int)status} {body}");
+            Assert.Equal("ROU", body.GetProperty("realm").GetString());
+            Assert.Equal($"ROU:{claims["uniqueID"]}", body.GetProperty("user").GetString());
+            // A ROU admin is not the federation's: blacklisting another user's token needs the hub realm's admin.
+            var someoneElses = $$"""{"jti":"{{Guid.NewGuid()}}","reason":"case attack","exp":{{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds()}}}""";
+            var (blacklist, answer) = await PostAsync(http, "/api/auth/blacklist-token", someoneElses);
+            Assert.True(blacklist == HttpStatusCode.Forbidden, $"request {request}: blacklisting another user's token answered {(int)blacklist} {answer}");
+        }
+    }
+
+    /// <summary>A spoke realm may assert only its own nation: also when it writes countryOfAffiliation in another case.</summary>
+    [Fact]
+    public async Task A_spoke_token_asserting_a_foreign_country_in_another_case_is_refused_on_every_request()
+    {
+        var claims = Claims("mallory-" + Guid.NewGuid().ToString("N")[..8]);
+        claims["iss"] = Federation.Issuer(NatoCatalog.Get("ROU"));
+        claims.Remove("countryOfAffiliation");
+        claims["COUNTRYOFAFFILIATION"] = "USA";
+        var token = Sign(claims);
+        for (var request = 1; request <= 3; request++)
+        {
+            await AssertRefusedAsync(token, $"request {request}");
+        }
+    }
+
     [Fact]
     public async Task An_unsigned_alg_none_token_is_refused()
     {
