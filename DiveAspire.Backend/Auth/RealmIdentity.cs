@@ -25,12 +25,15 @@ public sealed class RealmIdentity(InstanceInfo instance)
     /// <summary>Adds realm and user key to <paramref name="identity"/>; throws <see cref="TokenRefusedException"/> when the token oversteps its realm.</summary>
     public void Stamp(ClaimsIdentity identity, string realm)
     {
-        foreach (var reserved in identity.Claims.Where(c => c.Type.StartsWith("dive.", StringComparison.Ordinal)).ToList())
+        // Claim types are compared ignoring case here, whatever the identity's own lookups do: a plain ClaimsIdentity finds
+        // "DIVE.realm" for "dive.realm" and "COUNTRYOFAFFILIATION" for "countryOfAffiliation".
+        foreach (var reserved in identity.Claims.Where(c => c.Type.StartsWith("dive.", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             identity.RemoveClaim(reserved);
         }
         var hubRealm = realm == instance.Hub;
-        if (!hubRealm && identity.FindAll(DiveClaims.Country).FirstOrDefault(c => !string.Equals(c.Value, realm, StringComparison.OrdinalIgnoreCase)) is { } foreign)
+        if (!hubRealm && identity.Claims.FirstOrDefault(c => string.Equals(c.Type, DiveClaims.Country, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(c.Value, realm, StringComparison.OrdinalIgnoreCase)) is { } foreign)
         {
             throw new TokenRefusedException($"A token of realm {realm} may only assert countryOfAffiliation {realm} (it asserts {foreign.Value})");
         }

@@ -47,8 +47,11 @@ public sealed class ValidatedTokenCache : TokenHandler
         public volatile StampedIdentity? Stamped;
     }
 
-    /// <summary>An identity whose realm was stamped once and which nothing changes any more: shared by every request with its token.</summary>
-    public sealed class StampedIdentity(ClaimsIdentity stamped) : ClaimsIdentity(stamped);
+    /// <summary>
+    /// An identity whose realm was stamped once and which nothing changes any more: shared by every request with its token.
+    /// Its claim lookups are exact-case, as those of the identity the token handler builds.
+    /// </summary>
+    public sealed class StampedIdentity(ClaimsIdentity stamped) : CaseSensitiveClaimsIdentity(stamped);
 
     /// <summary>
     /// Keeps a copy of <paramref name="stamped"/> (the identity <paramref name="token"/> got, after the realm stamp) for the
@@ -84,7 +87,7 @@ public sealed class ValidatedTokenCache : TokenHandler
             return new TokenValidationResult
             {
                 IsValid = true,
-                ClaimsIdentity = hit.Identity.Clone(),
+                ClaimsIdentity = new CaseSensitiveClaimsIdentity(hit.Identity),
                 SecurityToken = hit.Token,
                 Issuer = hit.Issuer,
                 TokenType = hit.TokenType,
@@ -99,7 +102,7 @@ public sealed class ValidatedTokenCache : TokenHandler
             if (until > now)
             {
                 // A copy taken before the caller stamps the realm on the identity it got.
-                _validated.Set(token, new Validated(identity.Clone(), validated, result.Issuer, result.TokenType),
+                _validated.Set(token, new Validated(new CaseSensitiveClaimsIdentity(identity), validated, result.Issuer, result.TokenType),
                     new MemoryCacheEntryOptions { AbsoluteExpiration = until, Size = token.Length });
             }
         }
