@@ -69,6 +69,31 @@ public class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public async Task Every_request_with_a_token_reads_its_claims_as_the_first_did_exact_case()
+    {
+        var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "issuer",
+            Audience = "audience",
+            Subject = new ClaimsIdentity([new Claim("sub", "mallory"), new Claim("jti", Guid.NewGuid().ToString()), new Claim("COUNTRYOFAFFILIATION", "USA")]),
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = new SigningCredentials(Key, SecurityAlgorithms.HmacSha256),
+        });
+        var first = await cache.ValidateTokenAsync(token, Parameters(Key));
+        var copy = await cache.ValidateTokenAsync(token, Parameters(Key));
+        cache.RememberStamped(first.SecurityToken, first.ClaimsIdentity);
+        var stamped = await cache.ValidateTokenAsync(token, Parameters(Key));
+
+        Assert.IsType<ValidatedTokenCache.StampedIdentity>(stamped.ClaimsIdentity);
+        foreach (var identity in new[] { first.ClaimsIdentity, copy.ClaimsIdentity, stamped.ClaimsIdentity })
+        {
+            Assert.Null(identity.FindFirst("countryOfAffiliation"));
+            Assert.Equal("USA", identity.FindFirst("COUNTRYOFAFFILIATION")?.Value);
+        }
+    }
+
+    [Fact]
     public async Task A_stamp_is_remembered_only_for_the_token_object_the_cache_holds()
     {
         var cache = new ValidatedTokenCache(new JsonWebTokenHandler(), TimeProvider.System);
