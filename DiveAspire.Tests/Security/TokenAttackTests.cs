@@ -71,11 +71,20 @@ public sealed class TokenAttackTests(SecurityFixture federation)
             var (status, body) = await GetAsync(http, "/api/auth/whoami");
             Assert.True(status == HttpStatusCode.OK, $"request {request}: {(int)status} {body}");
             Assert.Equal("ROU", body.GetProperty("realm").GetString());
-            Assert.Equal($"ROU:{claims["uniqueID"]}", body.GetProperty("user").GetString());
             // A ROU admin is not the federation's: blacklisting another user's token needs the hub realm's admin.
             var someoneElses = $$"""{"jti":"{{Guid.NewGuid()}}","reason":"case attack","exp":{{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds()}}}""";
             var (blacklist, answer) = await PostAsync(http, "/api/auth/blacklist-token", someoneElses);
             Assert.True(blacklist == HttpStatusCode.Forbidden, $"request {request}: blacklisting another user's token answered {(int)blacklist} {answer}");
+        }
+        // Its user key is its realm's, not the one it wrote: revoking ROU's mallory refuses the token on every request.
+        using (var hubAdmin = federation.Backend("usa", federation.MintAdmin()))
+        {
+            var (revoked, answer) = await PostAsync(hubAdmin, "/api/auth/revoke", $$"""{"uniqueID":"{{claims["uniqueID"]}}","realm":"ROU"}""");
+            Assert.True(revoked == HttpStatusCode.OK, $"revoking ROU's user answered {(int)revoked} {answer}");
+        }
+        for (var request = 4; request <= 6; request++)
+        {
+            await AssertRefusedAsync(token, $"request {request}, after the user was revoked");
         }
     }
 
