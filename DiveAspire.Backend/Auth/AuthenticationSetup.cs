@@ -82,7 +82,7 @@ public static class AuthenticationSetup
                         // Read once: the handler takes it from here instead of reading the header again.
                         context.Token = BearerToken(context.Request);
                         // A token the cache remembers is not verified again: its realm's keys are not needed.
-                        if (context.Token is { Length: > 0 } token && context.Options.TokenHandlers.OfType<ValidatedTokenCache>().Any(c => c.Remembers(token)))
+                        if (context.Token is { Length: > 0 } token && ValidatedTokenCache.AnyRemembers(context.Options.TokenHandlers, token))
                         {
                             return;
                         }

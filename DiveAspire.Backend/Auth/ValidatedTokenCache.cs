@@ -39,6 +39,19 @@ public sealed class ValidatedTokenCache : TokenHandler
     /// <summary>Whether <paramref name="token"/> is remembered as valid (until its exp, at most <see cref="MaxAge"/>).</summary>
     public bool Remembers(string token) => _validated.TryGetValue(token, out _);
 
+    /// <summary>Whether one of <paramref name="handlers"/> is a cache that remembers <paramref name="token"/> (per request: no LINQ).</summary>
+    public static bool AnyRemembers(IList<TokenHandler> handlers, string token)
+    {
+        for (var i = 0; i < handlers.Count; i++)
+        {
+            if (handlers[i] is ValidatedTokenCache cache && cache.Remembers(token))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>How many tokens are remembered (for tests and diagnostics).</summary>
     public int Count => _validated.Count;
 
