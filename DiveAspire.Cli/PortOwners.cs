@@ -24,6 +24,23 @@ public static class PortOwners
         return true;
     }
 
+    /// <summary>This machine's TCP sockets (IPv4 and IPv6) as /proc/net/tcp lists them: local port, state (hex, 01 = ESTABLISHED, 0A = LISTEN), socket inode.</summary>
+    public static IEnumerable<(int LocalPort, string State, string Inode)> TcpSockets()
+    {
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists))
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                // local_address is HEX_IP:HEX_PORT; column 9 is the socket inode.
+                if (cols.Length > 9)
+                {
+                    yield return (int.Parse(cols[1][(cols[1].IndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture), cols[3], cols[9]);
+                }
+            }
+        }
+    }
+
     /// <summary>"redis-server (pid 123)" for the listener on the port, or null when it cannot be told.</summary>
     public static string? Describe(int port)
     {
@@ -31,24 +48,8 @@ public static class PortOwners
         {
             return null;
         }
-        var inodes = new HashSet<string>();
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
-        {
-            if (!File.Exists(table))
-            {
-                continue;
-            }
-            foreach (var line in File.ReadLines(table).Skip(1))
-            {
-                var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; column 9 is the socket inode.
-                if (cols.Length > 9 && cols[3] == "0A"
-                    && int.Parse(cols[1][(cols[1].IndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
-                {
-                    inodes.Add($"socket:[{cols[9]}]");
-                }
-            }
-        }
+        // State 0A is LISTEN.
+        var inodes = TcpSockets().Where(s => s.State == "0A" && s.LocalPort == port).Select(s => $"socket:[{s.Inode}]").ToHashSet();
         if (inodes.Count == 0)
         {
             return null;

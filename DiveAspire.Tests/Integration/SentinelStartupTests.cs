@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using DiveAspire.Cli;
 using DiveAspire.Tests.Cli;
@@ -111,9 +110,7 @@ public sealed class SentinelStartupTests
     /// <summary>Established TCP connections whose local end is one of <paramref name="ports"/> (the servers' side).</summary>
     private static int EstablishedTo(IEnumerable<int> ports)
     {
-        var hex = ports.Select(p => p.ToString("X4", CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
-        return new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists).SelectMany(File.ReadLines)
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Count(f => f.Length > 3 && f[3] == "01" && f[1].Split(':') is [_, var port] && hex.Contains(port));
+        var servers = ports.ToHashSet();
+        return PortOwners.TcpSockets().Count(s => s.State == "01" && servers.Contains(s.LocalPort));
     }
 }

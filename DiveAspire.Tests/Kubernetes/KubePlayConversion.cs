@@ -30,8 +30,10 @@ public sealed record PlayedWorkload(string Code, string Name, string Deployment,
 /// collide with the machine's port plan) and runs probes only as systemd health checks: both are removed from what is
 /// played, and the test evaluates each readiness probe itself against the pod's address.</item>
 /// <item>Volumes of pods: Podman 4.3 makes one volume of a ConfigMap for all pods mounting it and writes its files again
-/// for each pod it plays (a pod reading them at that moment reads an empty or cut file), and one volume of all emptyDirs
-/// named alike. Each pod gets its own, as in Kubernetes: a copy of the ConfigMap, and its emptyDir, named after its Deployment.</item>
+/// (truncate, then write) for each pod it plays, so a pod reading them at that moment reads an empty or cut file (a
+/// Sentinel copied a sentinel.conf without its ACL users); and it makes one volume of all emptyDirs named alike (the
+/// Sentinels shared one /data). Each pod gets its own, as in Kubernetes: a copy of the ConfigMap, and its emptyDir, named
+/// after its Deployment.</item>
 /// </list>
 /// </summary>
 public sealed partial class KubePlayConversion
@@ -124,9 +126,7 @@ public sealed partial class KubePlayConversion
             }
             if (volume["configMap"] is JsonObject configMap)
             {
-                // Podman 4.3 writes a ConfigMap's files again (truncate, then write) into the one volume named after it for
-                // every pod it plays that mounts it, while the pods played before may be reading them: a Sentinel copied
-                // an empty or cut sentinel.conf (no ACL users). Each pod gets a ConfigMap and so a volume of its own.
+                // A ConfigMap (and so a volume) of the pod's own: see "Volumes of pods" above.
                 var source = (string)configMap["name"]!;
                 var own = $"{workload.Deployment}-{source}";
                 ownConfigMaps.Add(Renamed(configMaps.GetValueOrDefault(source)
@@ -140,9 +140,7 @@ public sealed partial class KubePlayConversion
             }
             if (volume["emptyDir"] is not null)
             {
-                // Podman 4.3 plays an emptyDir as the volume named like the pod's volume ("data"), one for every pod
-                // that names it: the three Sentinels shared one /data and one sentinel.conf, which each copies at its
-                // start and rewrites. Kubernetes gives each pod its own emptyDir; so does a name of the pod's own.
+                // An emptyDir of the pod's own, as in Kubernetes: see "Volumes of pods" above.
                 var own = $"{workload.Deployment}-{(string)volume["name"]!}";
                 foreach (var mount in container["volumeMounts"]?.AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["name"] == (string?)volume["name"]) ?? [])
                 {
