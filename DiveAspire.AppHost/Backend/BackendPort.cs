@@ -37,6 +37,18 @@ public static class BackendPort
     // of one app (or of two apps in one test process) then got the same port (seen: redis-usa and redis-blacklist).
     private static readonly HashSet<int> HandedOut = [];
 
+    // Picked below the kernel's ephemeral range: a port picked inside it and released may become the source port of any
+    // outgoing connection before its resource binds it (review S4). Below the range only a listener can take it.
+    private static readonly (int Low, int High)? PickRange = BelowEphemeralRange(File.Exists(EphemeralRangeFile) ? File.ReadAllText(EphemeralRangeFile) : null);
+    private const string EphemeralRangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
+    private const int LowestPick = 20000;
+
+    /// <summary>[20000, the ephemeral range's first port), or null (the kernel's own pick) when that leaves too few ports.</summary>
+    public static (int Low, int High)? BelowEphemeralRange(string? ipLocalPortRange) =>
+        ipLocalPortRange?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) is [var first, ..] && int.TryParse(first, out var low) && low - LowestPick >= 2000
+            ? (LowestPick, low)
+            : null;
+
     /// <summary>A loopback port free now and never handed out before by this process.</summary>
     public static int FreeLoopbackPort()
     {
@@ -44,8 +56,17 @@ public static class BackendPort
         {
             while (true)
             {
-                using var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
+                // Once most of the range is handed out, the kernel's pick again (a test run hands out a few thousand at most).
+                var candidate = PickRange is { } range && HandedOut.Count < (range.High - range.Low) * 3 / 4 ? Random.Shared.Next(range.Low, range.High) : 0;
+                using var listener = new TcpListener(IPAddress.Loopback, candidate);
+                try
+                {
+                    listener.Start();
+                }
+                catch (SocketException)
+                {
+                    continue; // taken by a listener of another process
+                }
                 var port = ((IPEndPoint)listener.LocalEndpoint).Port;
                 if (HandedOut.Add(port))
                 {

@@ -13,4 +13,28 @@ public sealed class FreeLoopbackPortTests
         var ports = Enumerable.Range(0, 2000).Select(_ => BackendPort.FreeLoopbackPort()).ToList();
         Assert.Equal(ports.Count, ports.Distinct().Count());
     }
+
+    [Fact]
+    public void Picks_lie_below_the_kernels_ephemeral_range()
+    {
+        // A port inside the range, picked and released, can become an outgoing connection's source port before the
+        // resource binds it (review S4); below the range only a listener can take it.
+        var ephemeralLow = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0]);
+        var ports = Enumerable.Range(0, 200).Select(_ => BackendPort.FreeLoopbackPort()).ToList();
+        Assert.All(ports, port => Assert.InRange(port, 20000, ephemeralLow - 1));
+    }
+
+    [Theory]
+    [InlineData("32768\t60999\n", 20000, 32768)]
+    [InlineData("40000 50000", 20000, 40000)]
+    public void The_pick_range_ends_where_the_ephemeral_range_starts(string ipLocalPortRange, int low, int high) =>
+        Assert.Equal((low, high), BackendPort.BelowEphemeralRange(ipLocalPortRange));
+
+    [Theory]
+    [InlineData("1024 65535")]
+    [InlineData("21000 60999")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void Without_room_below_the_ephemeral_range_the_kernel_picks(string? ipLocalPortRange) =>
+        Assert.Null(BackendPort.BelowEphemeralRange(ipLocalPortRange));
 }
