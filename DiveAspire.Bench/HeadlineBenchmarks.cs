@@ -46,7 +46,8 @@ public static class HeadlineBenchmarks
         }
         // A fresh backend reaches its steady rate only after 10-20 s of load (tiered JIT and PGO, the GC's budgets): measured
         // 9,300 req/s in its first 10 s round and 13,500 in its third (docs/benchmarks.md, session 11). Node warms up too.
-        var warmUp = TimeSpan.FromSeconds(quick ? 1 : 20);
+        // The quick run (CI, under 3 minutes) gets 5 s: past the cold first second, still short of the steady rate.
+        var warmUp = TimeSpan.FromSeconds(quick ? 5 : 20);
         Console.WriteLine($"  hub + {Code} only: wrk -t{Wrk.Threads} -c{Wrk.Connections}, {rounds} round(s) of {load.TotalSeconds:F0} s after a {warmUp.TotalSeconds:F0} s warm-up each");
         var samples = await WrkRuns.RoundsAsync(targets, targets, backends, token, rounds, load, warmUp);
         if (original is not null)
