@@ -12,7 +12,7 @@ namespace DiveAspire.Backend.Redis;
 /// SIGSTOPped Redis under request load (<c>HungCacheRedisTests</c>):
 /// <list type="bullet">
 /// <item>a command it could not write in time, or that found no connection, ends canceled: a
-/// <see cref="TaskCanceledException"/> with no cancellation token of ours behind it;</item>
+/// <see cref="TaskCanceledException"/> with no canceled token behind it (unlike a cancellation a caller asked for);</item>
 /// <item>when the connection to the hung server is torn down while its reader is between two reads, the reader throws
 /// <c>InvalidOperationException: Reading is not allowed after reader was completed.</c> (System.IO.Pipelines, from
 /// <c>PhysicalConnection.ReadFromPipe</c>), and every command still awaiting a reply on that connection is failed with
@@ -30,8 +30,8 @@ public static class RedisFailures
         RedisException or TimeoutException => true,
         // The multiplexer was disposed (the host is stopping).
         ObjectDisposedException => true,
-        // Canceled by the client itself: a cancellation someone asked for (the request aborted, the host stopping) has its token canceled.
-        TaskCanceledException canceled => !canceled.CancellationToken.IsCancellationRequested,
+        // Canceled by the client itself; a cancellation someone asked for (the request aborted, the host stopping) has its token canceled.
+        OperationCanceledException canceled => !canceled.CancellationToken.IsCancellationRequested,
         InvalidOperationException => ex.StackTrace?.Contains(ConnectionFrame, StringComparison.Ordinal) == true,
         _ => false,
     };
