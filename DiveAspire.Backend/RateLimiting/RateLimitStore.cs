@@ -203,6 +203,6 @@ public sealed class RateLimitStore
         DiveMetrics.RateLimitStore.WithLabels(MemoryName).Set(_usingMemory ? 1 : 0);
     }
 
-    /// <summary>The instance's Redis failed (see <see cref="RedisFailures"/>); anything else is a bug and is not caught.</summary>
-    public static bool IsRedisFailure(Exception ex) => RedisFailures.Is(ex);
+    /// <summary>The instance's Redis failed (<see cref="RedisFailures"/>), or its multiplexer is disposed (the host is stopping).</summary>
+    public static bool IsRedisFailure(Exception ex) => RedisFailures.Is(ex) || ex is ObjectDisposedException;
 }

@@ -28,8 +28,6 @@ public static class RedisFailures
     public static bool Is(Exception ex) => ex switch
     {
         RedisException or TimeoutException => true,
-        // The multiplexer was disposed (the host is stopping).
-        ObjectDisposedException => true,
         // Canceled by the client itself; a cancellation someone asked for (the request aborted, the host stopping) has its token canceled.
         OperationCanceledException canceled => !canceled.CancellationToken.IsCancellationRequested,
         InvalidOperationException => ex.StackTrace?.Contains(ConnectionFrame, StringComparison.Ordinal) == true,

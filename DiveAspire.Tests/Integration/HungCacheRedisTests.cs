@@ -23,7 +23,7 @@ namespace DiveAspire.Tests.Integration;
 public sealed class HungCacheRedisTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(25);
 
     /// <summary>
     /// Concurrent callers. Enough that commands are still awaiting replies on the hung connection when the client tears it
