@@ -42,7 +42,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, Revo
                 return new(hit, true, cached.Expiry ?? ttl);
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             logger.LogDebug("Decision cache read failed: {Reason}", ex.GetType().Name);
         }
@@ -52,7 +52,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, Revo
         {
             await db.StringSetAsync(key, JsonSerializer.Serialize(decision, StoreJson.Default.Decision), ttl).WaitAsync(Timeout);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             logger.LogDebug("Decision cache write failed: {Reason}", ex.GetType().Name);
         }
@@ -75,7 +75,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, Revo
             await redis.Blacklist.GetSubscriber().PublishAsync(RedisChannel.Literal(Channel), JsonSerializer.Serialize(message, StoreJson.Default.InvalidationMessage)).WaitAsync(Timeout);
             return (deleted, true);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             logger.LogWarning("Decision invalidation ({Scope}) not published: the shared store failed ({Reason})", message.Scope, ex.GetType().Name);
             return (deleted, false);
@@ -108,7 +108,7 @@ public sealed class DecisionCache(RedisStores redis, InstanceInfo instance, Revo
                 }
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             logger.LogWarning("Decision cache not invalidated ({Scope}): the instance's Redis failed ({Reason}); entries expire by TTL", scope, ex.GetType().Name);
         }

@@ -29,7 +29,7 @@ public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cach
                     await subscriber.SubscribeAsync(RedisChannel.Literal(UserRevokedChannel), (channel, payload) => _ = OnUserRevokedAsync(payload));
                     return;
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (RedisFailures.Is(ex))
                 {
                     logger.LogWarning("Decision invalidation subscription failed, retrying: {Error}", ex.GetType().Name);
                 }

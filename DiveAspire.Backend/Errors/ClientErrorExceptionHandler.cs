@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Diagnostics;
-using StackExchange.Redis;
+using DiveAspire.Backend.Redis;
 
 namespace DiveAspire.Backend.Errors;
 
 /// <summary>
 /// Turns an exception that reached the top of the pipeline into a JSON error. A client's mistake (the framework's
 /// <see cref="BadHttpRequestException"/>: binding failures, 413, 415; a malformed form or multipart body) is its 4xx with
-/// one warning line and no stack trace; a body that cannot be read is a 400; a Redis outage is a 503; anything else is a bug: 500 with no detail in the body,
+/// one warning line and no stack trace; a body that cannot be read is a 400; a Redis outage is a 503 (<see cref="RedisFailures"/>); anything else is a bug: 500 with no detail in the body,
 /// logged with its stack trace.
 /// </summary>
 public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHandler> logger) : IExceptionHandler
@@ -25,7 +25,7 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
             InvalidDataException invalid => (StatusCodes.Status400BadRequest, "The form body is malformed: " + invalid.Message),
             // A body that ends early (e.g. multipart whose boundary never comes); the backend does no other stream I/O.
             IOException => (StatusCodes.Status400BadRequest, "The request body ended before it was complete"),
-            RedisException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
+            _ when RedisFailures.Is(exception) => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred"),
         };
         if (status >= 500)

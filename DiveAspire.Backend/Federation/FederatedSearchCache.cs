@@ -68,7 +68,7 @@ public sealed class FederatedSearchCache(
             // Open (or half-open with its one trial under way): skip the cache.
             return default;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             logger.LogWarning("Federated search cache error ({Reason}); breaker {State}", ex.GetType().Name, SearchCacheBreaker.Name(State));
             return default;

@@ -1,6 +1,5 @@
 using Polly;
 using Polly.CircuitBreaker;
-using StackExchange.Redis;
 
 namespace DiveAspire.Backend.FederatedSearch;
 
@@ -23,7 +22,7 @@ public static class SearchCacheBreaker
             MinimumThroughput = threshold,
             SamplingDuration = breakDuration,
             BreakDuration = breakDuration,
-            ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<TimeoutException>(),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(DiveAspire.Backend.Redis.RedisFailures.Is),
             StateProvider = state,
         });
 

@@ -23,7 +23,7 @@ public sealed class RedisStoreHealthCheck(RedisStores stores, string store) : IH
             Up.WithLabels(ClusterLabel(store)).Set(1);
             return HealthCheckResult.Healthy($"PING {rtt.TotalMilliseconds:F2} ms", Data(endpoint, rtt.TotalMilliseconds));
         }
-        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             Up.WithLabels(ClusterLabel(store)).Set(0);
             return new HealthCheckResult(context.Registration.FailureStatus, $"{ex.GetType().Name}: {FirstLine(ex.Message)}",

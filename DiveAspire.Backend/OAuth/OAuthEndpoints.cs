@@ -1,5 +1,6 @@
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.RateLimiting;
+using DiveAspire.Backend.Redis;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.OAuth;
@@ -32,7 +33,7 @@ public static class OAuthEndpoints
                     user.UserId()!, user.Clearance(), user.CountryOfAffiliation() ?? "", user.Cois(), clock.GetUtcNow(), user.ExpiresAt()));
                 return Wire.Json(new AuthorizeResponse(code, (int)AuthorizationCodeStore.CodeTtl.TotalSeconds, body.RedirectUri!));
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (RedisFailures.Is(ex))
             {
                 return Unavailable();
             }
@@ -82,7 +83,7 @@ public static class OAuthEndpoints
                 }
                 return Wire.Json(new TokenResponse(issuer.Issue(granted!, expiresAt), "Bearer", expiresIn, granted!.Scope));
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (RedisFailures.Is(ex))
             {
                 return Unavailable();
             }

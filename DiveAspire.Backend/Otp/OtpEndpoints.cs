@@ -116,7 +116,7 @@ public static class OtpEndpoints
         {
             return await action();
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             return Wire.Json(new ErrorBody("Service Unavailable", "The instance's Redis did not answer; try again."), statusCode: 503);
         }

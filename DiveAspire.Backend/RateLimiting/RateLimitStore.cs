@@ -203,9 +203,6 @@ public sealed class RateLimitStore
         DiveMetrics.RateLimitStore.WithLabels(MemoryName).Set(_usingMemory ? 1 : 0);
     }
 
-    /// <remarks>
-    /// A command StackExchange.Redis gives up on can also end canceled (seen: the monitor's PING to a SIGSTOPped Redis),
-    /// which used to escape the monitor and stop the host.
-    /// </remarks>
-    public static bool IsRedisFailure(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException;
+    /// <summary>The instance's Redis failed (<see cref="RedisFailures"/>), or its multiplexer is disposed (the host is stopping).</summary>
+    public static bool IsRedisFailure(Exception ex) => RedisFailures.Is(ex) || ex is ObjectDisposedException;
 }

@@ -141,7 +141,7 @@ public sealed class RevocationStore(
                 ? (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!
                 : await RevokeOnPrimaryAsync(keys, args);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or RedisCommandException or InvalidCastException)
+        catch (Exception ex) when (RedisFailures.Is(ex) || ex is RedisCommandException or InvalidCastException)
         {
             // RedisCommandException: a primary-only command for a node the multiplexer still sees as a replica (failover).
             logger.LogWarning("A revocation was not acknowledged by the shared store: {Error}", ex.GetType().Name);
@@ -207,7 +207,7 @@ public sealed class RevocationStore(
         {
             return (long)await ExecuteAsync(PrimaryServer, "EXISTS", (RedisKey)RevocationKeys.Key(kind, identifier)) == 1;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             throw new RevocationStoreUnavailableException("The shared revocation store is unreachable.", ex);
         }
@@ -240,7 +240,7 @@ public sealed class RevocationStore(
         {
             return node is not null && (await node.RoleAsync()).Value == "master";
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             return false;
         }
@@ -268,7 +268,7 @@ public sealed class RevocationStore(
                 }
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             throw new RevocationStoreUnavailableException("The shared revocation store is unreachable.", ex);
         }
@@ -288,7 +288,7 @@ public sealed class RevocationStore(
                 count += batch.Count;
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             throw new RevocationStoreUnavailableException("The shared revocation store is unreachable.", ex);
         }

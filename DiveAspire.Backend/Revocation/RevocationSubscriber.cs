@@ -124,7 +124,7 @@ public sealed class RevocationSubscriber(
                     logger.LogInformation("Subscribed to {TokenChannel} and {UserChannel}", RevocationKeys.TokenChannel, RevocationKeys.UserChannel);
                     return;
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (RedisFailures.Is(ex))
                 {
                     logger.LogWarning("Revocation subscription failed, retrying: {Error}", ex.GetType().Name);
                 }

@@ -58,6 +58,9 @@ public sealed class PlainRedisServer : IDisposable
     public string? OperatorPassword { get; }
     public string Endpoint => $"127.0.0.1:{Port}";
 
+    /// <summary>The redis-server's pid, to signal it (a hung Redis is a SIGSTOP).</summary>
+    public int ProcessId => _process.Id;
+
     private void WaitListening() => LocalServerProcess.WaitListening(_process, "redis-server", "127.0.0.1", Port);
 
     public void Dispose() => LocalServerProcess.Stop(_process, _dir);

@@ -44,6 +44,7 @@ public sealed class BackendProcess : IDisposable
     public HttpClient Http { get; }
     public string Output => string.Join('\n', _output);
     public bool HasExited => _process.HasExited;
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     private void Keep(string? line)
     {
