@@ -73,7 +73,8 @@ public static class RedisClientSetup
         {
             return;
         }
-        builder.Services.AddSingleton(sp => SentinelPrimary.For(connectionString, sp.GetRequiredService<ILoggerFactory>())!);
+        var discoveryTimeout = SentinelPrimary.DiscoveryTimeoutFrom(builder.Configuration);
+        builder.Services.AddSingleton(sp => SentinelPrimary.For(connectionString, sp.GetRequiredService<ILoggerFactory>(), discoveryTimeout)!);
         builder.Services.AddOptions<ConfigurationOptions>(RedisStores.BlacklistName)
             .PostConfigure<SentinelPrimary>((options, sentinels) =>
             {

@@ -16,7 +16,11 @@ namespace DiveAspire.Backend.Redis;
 public sealed class SentinelPrimary : IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan DiscoveryTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How long the start-up discovery waits for a majority of the Sentinels by default (<see cref="DiscoverySecondsKey"/>).</summary>
+    public static readonly TimeSpan DefaultDiscoveryTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Configuration key of the discovery timeout, in seconds (default 60).</summary>
+    public const string DiscoverySecondsKey = "Dive:Redis:SentinelDiscoverySeconds";
     // How long an agreed primary waits for its replicas to be named before the connection goes on with what is known.
     private static readonly TimeSpan ReplicaWait = TimeSpan.FromSeconds(30);
     private static readonly int ExpectedReplicas = BlacklistHighAvailability.Default.DataNodes.Count - 1;
@@ -24,6 +28,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private readonly ConnectionMultiplexer _sentinels;
     private readonly string _serviceName;
     private readonly ILogger _logger;
+    private readonly TimeSpan _discoveryTimeout;
     private readonly Timer _poll;
     private readonly int _sentinelCount;
     private readonly int _quorum;
@@ -33,10 +38,11 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private string? _refusal;
     private int _polling;
 
-    private SentinelPrimary(ConfigurationOptions options, ILogger logger)
+    private SentinelPrimary(ConfigurationOptions options, ILogger logger, TimeSpan discoveryTimeout)
     {
         _serviceName = options.ServiceName!;
         _logger = logger;
+        _discoveryTimeout = discoveryTimeout;
         var sentinelOptions = options.Clone();
         sentinelOptions.ServiceName = null;
         sentinelOptions.CommandMap = CommandMap.Sentinel;
@@ -63,10 +69,14 @@ public sealed class SentinelPrimary : IAsyncDisposable
     }
 
     /// <summary>Null unless the connection string names a Sentinel service.</summary>
-    public static SentinelPrimary? For(string? connectionString, ILoggerFactory loggers) =>
+    public static SentinelPrimary? For(string? connectionString, ILoggerFactory loggers, TimeSpan? discoveryTimeout = null) =>
         connectionString is not null && ConfigurationOptions.Parse(connectionString) is { ServiceName.Length: > 0 } options
-            ? new SentinelPrimary(options, loggers.CreateLogger("DiveAspire.Redis.Sentinel"))
+            ? new SentinelPrimary(options, loggers.CreateLogger("DiveAspire.Redis.Sentinel"), discoveryTimeout ?? DefaultDiscoveryTimeout)
             : null;
+
+    /// <summary><see cref="DiscoverySecondsKey"/> when set to a positive number of seconds, else 60 s.</summary>
+    public static TimeSpan DiscoveryTimeoutFrom(IConfiguration configuration) =>
+        int.TryParse(configuration[DiscoverySecondsKey], out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DefaultDiscoveryTimeout;
 
     /// <summary>
     /// The data node a majority of the Sentinels name as primary and which answered ROLE as a master when it was taken
@@ -80,12 +90,12 @@ public sealed class SentinelPrimary : IAsyncDisposable
     /// <summary>
     /// The options of a plain connection to every data node (primary and replicas), with the credentials and settings of
     /// <paramref name="options"/>: the nodes a majority of the Sentinels (2 of 3) name, as for a failover (one stale or
-    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits up to 60 s for a majority, 30 s for the replicas.
+    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits up to the discovery timeout (60 s by default) for a majority, 30 s for the replicas.
     /// </summary>
     public ConfigurationOptions DataNodeOptions(ConfigurationOptions options)
     {
         var started = DateTime.UtcNow;
-        var deadline = started + DiscoveryTimeout;
+        var deadline = started + _discoveryTimeout;
         while (true)
         {
             var answers = SentinelServers().Select(Describe).ToList();
@@ -122,7 +132,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"No {_quorum} of the {_sentinelCount} Sentinels of '{_serviceName}' agreed on its primary within {DiscoveryTimeout.TotalSeconds} s ({SentinelStates(answers)}).");
+                throw new InvalidOperationException($"No {_quorum} of the {_sentinelCount} Sentinels of '{_serviceName}' agreed on its primary within {_discoveryTimeout.TotalSeconds} s ({SentinelStates(answers)}).");
             }
             Thread.Sleep(500);
         }
