@@ -150,7 +150,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
                             refused = refusal.Error;
                         }
                     }
-                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    catch (Exception ex) when (RedisFailures.Is(ex))
                     {
                         // No Sentinel answering yet (or it is hung): the next attempt follows shortly.
                     }
@@ -299,7 +299,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
             {
                 replicas = await sentinel.SentinelGetReplicaAddressesAsync(_serviceName).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (RedisFailures.Is(ex))
             {
                 replicas = [];
             }
@@ -307,7 +307,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
                 ? new(null, [], refusal, sentinel.EndPoint)
                 : new(primary, replicas, Sentinel: sentinel.EndPoint);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             return new(null, [], Sentinel: sentinel.EndPoint, Error: ex.GetType().Name);
         }
@@ -431,7 +431,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
             }
             return named;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             return null;
         }
@@ -456,7 +456,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
         {
             Refuse($"the Sentinels name {candidate}, which is not one of the data nodes known at start");
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             Refuse($"the Sentinels name {candidate}, which does not answer ROLE ({ex.GetType().Name})");
         }

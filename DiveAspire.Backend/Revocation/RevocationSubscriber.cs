@@ -188,7 +188,7 @@ public sealed class RevocationSubscriber(
                 cache.Add(kind, identifier, expiresAt);
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             // Keep the provisional expiry: a revocation kept too long is harmless, one dropped too early is not.
         }
@@ -249,7 +249,7 @@ public sealed class RevocationSubscriber(
                 logger.LogInformation("Revocation subscription moved to {Endpoint} after a failover", Subscriber.SubscribedEndpoint(channel));
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisFailures.Is(ex))
         {
             logger.LogWarning("Revocation resubscription after a failover failed: {Error}", ex.GetType().Name);
         }
