@@ -41,9 +41,10 @@ public static class BackendPort
     // outgoing connection before its resource binds it (review S4). Below the range only a listener can take it.
     private static readonly (int Low, int High)? PickRange = BelowEphemeralRange(File.Exists(EphemeralRangeFile) ? File.ReadAllText(EphemeralRangeFile) : null);
     private const string EphemeralRangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
-    private const int LowestPick = 20000;
+    // Above the port plan's fixed ports (Sentinels 26379-26381, MongoDB from 27017): a pick never takes a port the plan names.
+    private const int LowestPick = 28000;
 
-    /// <summary>[20000, the ephemeral range's first port), or null (the kernel's own pick) when that leaves too few ports.</summary>
+    /// <summary>[28000, the ephemeral range's first port), or null (the kernel's own pick) when that leaves too few ports.</summary>
     public static (int Low, int High)? BelowEphemeralRange(string? ipLocalPortRange) =>
         ipLocalPortRange?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) is [var first, ..] && int.TryParse(first, out var low) && low - LowestPick >= 2000
             ? (LowestPick, low)
