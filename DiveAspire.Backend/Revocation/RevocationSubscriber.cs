@@ -21,14 +21,28 @@ public sealed class RevocationSubscriber(
     private static readonly TimeSpan ProvisionalTokenTtl = TimeSpan.FromHours(24);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan OverflowResyncInterval = TimeSpan.FromSeconds(30);
+    // The client can leave a (UN)SUBSCRIBE routed to a hung node pending well past its own timeout: never wait longer.
+    private static readonly TimeSpan SubscriptionTimeout = TimeSpan.FromSeconds(5);
+    private static readonly RedisChannel TokenChannel = RedisChannel.Literal(RevocationKeys.TokenChannel);
+    private static readonly RedisChannel UserChannel = RedisChannel.Literal(RevocationKeys.UserChannel);
+    private static readonly RedisChannel[] Channels = [TokenChannel, UserChannel];
 
     private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // Subscribing again is an unsubscribe then a subscribe (SubscribeMissingAsync): two at once could register the handler twice.
+    private readonly SemaphoreSlim _subscriptionChanges = new(1, 1);
     private volatile bool _synchronised;
-    private volatile bool _subscribed;
 
     private ISubscriber Subscriber => stores.Blacklist.GetSubscriber();
 
-    public bool SubscriptionLive => _subscribed && Subscriber.IsConnected(RedisChannel.Literal(RevocationKeys.TokenChannel));
+    /// <summary>Both channels subscribed on a connected node: without either, one kind of revocation would be missed.</summary>
+    public bool SubscriptionLive
+    {
+        get
+        {
+            var subscriber = Subscriber;
+            return IsSubscribed(subscriber, TokenChannel) && IsSubscribed(subscriber, UserChannel);
+        }
+    }
 
     /// <summary>True while the cache holds everything the store holds: subscribed and resynchronised since the last disconnect.</summary>
     public bool Synchronised => _synchronised && SubscriptionLive;
@@ -110,35 +124,57 @@ public sealed class RevocationSubscriber(
 
     private async Task SubscribeAsync(CancellationToken ct)
     {
-        while (true)
+        // Subscribing while disconnected would only queue and time out; wait for the store first.
+        while (!(stores.Blacklist.IsConnected && await SubscribeMissingAsync()))
         {
-            // Subscribing while disconnected would only queue and time out; wait for the store first.
-            if (stores.Blacklist.IsConnected)
-            {
-                try
-                {
-                    await Subscriber.SubscribeAsync(RedisChannel.Literal(RevocationKeys.TokenChannel), OnMessage);
-                    await Subscriber.SubscribeAsync(RedisChannel.Literal(RevocationKeys.UserChannel), OnMessage);
-                    _subscribed = true;
-                    DiveMetrics.RevocationSubscriberConnected.Set(1);
-                    logger.LogInformation("Subscribed to {TokenChannel} and {UserChannel}", RevocationKeys.TokenChannel, RevocationKeys.UserChannel);
-                    return;
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
-                {
-                    logger.LogWarning("Revocation subscription failed, retrying: {Error}", ex.GetType().Name);
-                }
-            }
             await Task.Delay(RetryDelay, ct);
         }
+        DiveMetrics.RevocationSubscriberConnected.Set(1);
+        logger.LogInformation("Subscribed to {TokenChannel} and {UserChannel}", RevocationKeys.TokenChannel, RevocationKeys.UserChannel);
     }
+
+    /// <summary>
+    /// Subscribes each channel that is not subscribed: never yet, or its SUBSCRIBE failed (refused by an ACL, timed out,
+    /// connection lost between the two channels), which the client does not retry until its next reconnect. True when both are.
+    /// </summary>
+    private async Task<bool> SubscribeMissingAsync()
+    {
+        await _subscriptionChanges.WaitAsync();
+        try
+        {
+            foreach (var channel in Channels)
+            {
+                if (!IsSubscribed(Subscriber, channel))
+                {
+                    // A failed SUBSCRIBE leaves the handler registered, and the client calls a handler once per registration.
+                    await Subscriber.UnsubscribeAsync(channel, OnMessage).WaitAsync(SubscriptionTimeout);
+                    await Subscriber.SubscribeAsync(channel, OnMessage).WaitAsync(SubscriptionTimeout);
+                }
+            }
+        }
+        // The client also cancels a SUBSCRIBE whose connection it gives up (TaskCanceledException): a failed attempt too,
+        // never a reason to end the subscriber.
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        {
+            logger.LogWarning("Revocation subscription failed, retrying: {Error}", ex is RedisServerException ? ex.Message : ex.GetType().Name);
+        }
+        finally
+        {
+            _subscriptionChanges.Release();
+        }
+        return SubscriptionLive;
+    }
+
+    /// <summary>IsConnected alone tells whether the channel could be subscribed; SubscribedEndpoint is null until a SUBSCRIBE succeeded.</summary>
+    private static bool IsSubscribed(ISubscriber subscriber, RedisChannel channel) =>
+        subscriber.SubscribedEndpoint(channel) is not null && subscriber.IsConnected(channel);
 
     private async Task ResyncUntilDoneAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
-            // A resync before the subscription is back could miss a message sent in between; wait for it.
-            if (SubscriptionLive)
+            // A resync before both channels are subscribed could miss a message sent in between: subscribe them first.
+            if (SubscriptionLive || (stores.Blacklist.IsConnected && await SubscribeMissingAsync()))
             {
                 try
                 {
@@ -239,21 +275,53 @@ public sealed class RevocationSubscriber(
         {
             // The multiplexer re-reads every node's role now rather than when its connections happen to drop.
             await stores.Blacklist.ConfigureAsync();
-            var channel = RedisChannel.Literal(RevocationKeys.TokenChannel);
-            if (Subscriber.SubscribedEndpoint(channel) is { } current && stores.BlacklistPrimary?.Current is { } primary && !current.Equals(primary))
+            if (await UnsubscribeOffPrimaryAsync() && await SubscribeMissingAsync())
             {
-                await Subscriber.UnsubscribeAsync(channel, OnMessage);
-                await Subscriber.UnsubscribeAsync(RedisChannel.Literal(RevocationKeys.UserChannel), OnMessage);
-                await Subscriber.SubscribeAsync(channel, OnMessage);
-                await Subscriber.SubscribeAsync(RedisChannel.Literal(RevocationKeys.UserChannel), OnMessage);
-                logger.LogInformation("Revocation subscription moved to {Endpoint} after a failover", Subscriber.SubscribedEndpoint(channel));
+                logger.LogInformation("Revocation subscription moved to {Endpoint} after a failover", Subscriber.SubscribedEndpoint(TokenChannel));
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
             logger.LogWarning("Revocation resubscription after a failover failed: {Error}", ex.GetType().Name);
         }
+        // Whatever failed above, the resync first subscribes what is not subscribed, retrying until both channels are.
         RequestResync();
+    }
+
+    /// <summary>Unsubscribes each channel subscribed on another node than the primary; true when there was one.</summary>
+    private async Task<bool> UnsubscribeOffPrimaryAsync()
+    {
+        if (stores.BlacklistPrimary?.Current is not { } primary)
+        {
+            return false;
+        }
+        var moved = false;
+        await _subscriptionChanges.WaitAsync();
+        try
+        {
+            foreach (var channel in Channels)
+            {
+                if (Subscriber.SubscribedEndpoint(channel) is { } current && !current.Equals(primary))
+                {
+                    moved = true;
+                    try
+                    {
+                        await Subscriber.UnsubscribeAsync(channel, OnMessage).WaitAsync(SubscriptionTimeout);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+                    {
+                        // The old node did not answer (hung, gone): the handler is unregistered all the same, so the
+                        // channel is subscribed again with the other. The next channel must not stay behind on that node.
+                        logger.LogWarning("Unsubscribing {Channel} from {Endpoint} failed: {Error}", channel.ToString(), current, ex.GetType().Name);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _subscriptionChanges.Release();
+        }
+        return moved;
     }
 
     private async Task SweepAsync(CancellationToken ct)
