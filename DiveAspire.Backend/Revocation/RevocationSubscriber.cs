@@ -169,6 +169,17 @@ public sealed class RevocationSubscriber(
     private static bool IsSubscribed(ISubscriber subscriber, RedisChannel channel) =>
         subscriber.SubscribedEndpoint(channel) is not null && subscriber.IsConnected(channel);
 
+    /// <summary>
+    /// Whether a connection event of <paramref name="endpoint"/> can have cost messages. With the HA store the client holds a
+    /// subscription connection to every node, but the channels are subscribed on one; a channel subscribed nowhere counts as affected.
+    /// </summary>
+    private bool AffectsSubscription(EndPoint? endpoint)
+    {
+        var subscriber = Subscriber;
+        return subscriber.SubscribedEndpoint(TokenChannel) is not { } token || subscriber.SubscribedEndpoint(UserChannel) is not { } user
+            || token.Equals(endpoint) || user.Equals(endpoint);
+    }
+
     private async Task ResyncUntilDoneAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -232,7 +243,7 @@ public sealed class RevocationSubscriber(
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType == ConnectionType.Subscription)
+        if (e.ConnectionType == ConnectionType.Subscription && AffectsSubscription(e.EndPoint))
         {
             _synchronised = false;
             DiveMetrics.RevocationSubscriberConnected.Set(0);
@@ -248,13 +259,16 @@ public sealed class RevocationSubscriber(
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType == ConnectionType.Subscription)
+        if (AffectsSubscription(e.EndPoint))
         {
-            DiveMetrics.RevocationPubSubReconnects.Inc();
-            _synchronised = false;
+            if (e.ConnectionType == ConnectionType.Subscription)
+            {
+                DiveMetrics.RevocationPubSubReconnects.Inc();
+                _synchronised = false;
+            }
+            RequestResync();
         }
         DiveMetrics.RevocationStoreUp.Set(stores.Blacklist.IsConnected ? 1 : 0);
-        RequestResync();
     }
 
     /// <summary>
