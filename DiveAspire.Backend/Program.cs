@@ -81,7 +81,11 @@ app.MapFederatedSearch();
 app.MapMetrics("/metrics");
 app.MapRouteTable();
 
+// HA shared store: taken before Run, which disposes the services when it returns.
+var sentinels = app.Services.GetService<SentinelPrimary>();
 app.Run();
+// The shared store's Sentinels refused for good at start (SharedStoreDiscovery stopped the backend, one line logged).
+return sentinels?.StartRefusal is null ? 0 : 1;
 
 /// <summary>Entry point marker for tests.</summary>
 public partial class Program;

@@ -18,13 +18,14 @@ public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cach
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var subscriber = redis.Blacklist.GetSubscriber();
         while (true)
         {
             if (redis.Blacklist.IsConnected)
             {
                 try
                 {
+                    // Taken once connected: with the HA store there is no subscriber before the Sentinels named the data nodes.
+                    var subscriber = redis.Blacklist.GetSubscriber();
                     await subscriber.SubscribeAsync(RedisChannel.Literal(DecisionCache.Channel), (channel, payload) => _ = OnInvalidateAsync(payload));
                     await subscriber.SubscribeAsync(RedisChannel.Literal(UserRevokedChannel), (channel, payload) => _ = OnUserRevokedAsync(payload));
                     return;

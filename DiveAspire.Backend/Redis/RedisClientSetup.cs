@@ -1,5 +1,6 @@
 using DiveAspire.Backend.Instance;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using DiveAspire.Topology.Tls;
 using OpenTelemetry.Trace;
 using StackExchange.Redis;
@@ -64,7 +65,10 @@ public static class RedisClientSetup
     /// <summary>
     /// The HA shared store (a Sentinel connection string, <c>serviceName=...</c>): <see cref="SentinelPrimary"/> finds the
     /// data nodes through the Sentinels and the keyed <c>blacklist</c> client connects to them plainly (the client's own
-    /// Sentinel mode throws at start during an outage and follows a resumed old primary; see SentinelPrimary).
+    /// Sentinel mode throws at start during an outage and follows a resumed old primary; see SentinelPrimary). The
+    /// Sentinels may take long to agree (down, hung, cut off): the keyed client is a <see cref="DataNodeConnection"/>,
+    /// not connected until <see cref="SharedStoreDiscovery"/> found the data nodes in the background, so that nothing
+    /// waits for them on the start-up path (the integration's own client, which would connect at resolution, is removed).
     /// </summary>
     private static void AddSharedStoreSentinels(this IHostApplicationBuilder builder)
     {
@@ -73,18 +77,15 @@ public static class RedisClientSetup
         {
             return;
         }
-        builder.Services.AddSingleton(sp => SentinelPrimary.For(connectionString, sp.GetRequiredService<ILoggerFactory>())!);
-        builder.Services.AddOptions<ConfigurationOptions>(RedisStores.BlacklistName)
-            .PostConfigure<SentinelPrimary>((options, sentinels) =>
-            {
-                var dataNodes = sentinels.DataNodeOptions(options);
-                options.ServiceName = null;
-                options.EndPoints.Clear();
-                foreach (var endpoint in dataNodes.EndPoints)
-                {
-                    options.EndPoints.Add(endpoint);
-                }
-            });
+        var discoveryTimeout = SentinelPrimary.DiscoveryTimeoutFrom(builder.Configuration);
+        builder.Services.AddSingleton(sp => SentinelPrimary.For(connectionString, sp.GetRequiredService<ILoggerFactory>(), discoveryTimeout)!);
+        var integrationClient = builder.Services.Single(d => d.ServiceType == typeof(IConnectionMultiplexer) && d.IsKeyedService
+            && Equals(d.ServiceKey, RedisStores.BlacklistName));
+        builder.Services.Remove(integrationClient);
+        var serviceName = ConfigurationOptions.Parse(connectionString).ServiceName!;
+        builder.Services.AddKeyedSingleton<IConnectionMultiplexer>(RedisStores.BlacklistName, (sp, _) =>
+            new DataNodeConnection(serviceName, sp.GetRequiredService<IOptionsMonitor<ConfigurationOptions>>().Get(RedisStores.BlacklistName)));
+        builder.Services.AddHostedService<SharedStoreDiscovery>();
     }
 
     /// <summary>What the backend needs of every connection, on top of what the connection string says.</summary>
@@ -120,10 +121,26 @@ public static class RedisClientSetup
         foreach (var registration in registrations.Where(r => names.Contains(r.Name)))
         {
             var check = registration.Factory;
-            registration.Factory = services => new Health.OneLineHealthCheck(check(services));
+            var blacklist = registration.Name == ClientHealthCheckName(RedisStores.BlacklistName);
+            registration.Factory = services => blacklist
+                && services.GetKeyedService<IConnectionMultiplexer>(RedisStores.BlacklistName) is DataNodeConnection dataNodes
+                ? new DataNodesHealthCheck(dataNodes, new Health.OneLineHealthCheck(check(services)))
+                : new Health.OneLineHealthCheck(check(services));
             registration.FailureStatus = HealthStatus.Degraded;
             registration.Timeout = TimeSpan.FromSeconds(2);
             registration.Tags.Add(ClientHealthTag);
         }
+    }
+
+    /// <summary>
+    /// HA: the integration's check would find no endpoint on a <see cref="DataNodeConnection"/> whose data nodes are not
+    /// known yet, and report it healthy; it fails (as degraded, like any store outage) until they are.
+    /// </summary>
+    private sealed class DataNodesHealthCheck(DataNodeConnection connection, IHealthCheck check) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            connection.HasDataNodes
+                ? check.CheckHealthAsync(context, cancellationToken)
+                : Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, connection.GetStatus()));
     }
 }

@@ -1,5 +1,3 @@
-using DiveAspire.Backend.Instance;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Redis;
@@ -16,6 +14,9 @@ namespace DiveAspire.Backend.Redis;
 /// <see cref="Revocation.RevocationSubscriber"/> listens to the shared store's ConnectionFailed/ConnectionRestored events
 /// itself and rebuilds its cache (SCAN) after every reconnect, and <see cref="Authorization.InvalidationSubscriber"/>
 /// retries its first subscription until the store answers (a backend must start during a store outage).
+/// With the HA shared store, <see cref="Blacklist"/> is a <see cref="DataNodeConnection"/>: not connected until a majority
+/// of the Sentinels named the data nodes (<see cref="SharedStoreDiscovery"/> then calls <see cref="UseDataNodes"/>),
+/// which its users see as a store outage that ends.
 /// </remarks>
 public sealed class RedisStores : IDisposable
 {
@@ -23,11 +24,15 @@ public sealed class RedisStores : IDisposable
     public const string BlacklistName = "blacklist";
     public const string BlacklistWritesName = "blacklist-writes";
 
+    private readonly ILoggerFactory _loggers;
+    private readonly RecordedTraceRedisProfiler? _profiler;
+    private readonly object _gate = new();
+    private volatile IConnectionMultiplexer? _blacklistWrites;
+    private bool _disposed;
+
     public RedisStores(
         [FromKeyedServices(CacheName)] IConnectionMultiplexer cache,
         [FromKeyedServices(BlacklistName)] IConnectionMultiplexer blacklist,
-        IOptionsMonitor<ConfigurationOptions> options,
-        InstanceInfo instance,
         ILoggerFactory loggers,
         SentinelPrimary? sentinels = null,
         RecordedTraceRedisProfiler? profiler = null)
@@ -35,25 +40,35 @@ public sealed class RedisStores : IDisposable
         Cache = cache;
         Blacklist = blacklist;
         BlacklistPrimary = sentinels;
+        _loggers = loggers;
+        _profiler = profiler;
         LogConnectionEvents(cache, CacheName, loggers);
         LogConnectionEvents(blacklist, BlacklistName, loggers);
-        if (sentinels is not null)
+        profiler?.Register(cache);
+        profiler?.Register(blacklist);
+    }
+
+    /// <summary>
+    /// HA: the connections to the data nodes a majority of the Sentinels named (<see cref="SharedStoreDiscovery"/>):
+    /// <paramref name="dataNodes"/> behind <see cref="Blacklist"/> from now on, <paramref name="writes"/> as
+    /// <see cref="BlacklistWrites"/>, and the node the Sentinels name is confirmed with ROLE on <paramref name="dataNodes"/>.
+    /// </summary>
+    internal void UseDataNodes(IConnectionMultiplexer dataNodes, IConnectionMultiplexer writes)
+    {
+        lock (_gate)
         {
-            // WAIT blocks the connection it runs on for up to its timeout while replicas lag: on its own connection it
-            // holds up only other revocation writes, never the checks, the resync or the health checks on Blacklist.
-            var writes = options.Get(BlacklistName).Clone();
-            writes.ClientName = ClientName(instance.Code, BlacklistWritesName);
-            BlacklistWrites = ConnectionMultiplexer.Connect(writes);
-            LogConnectionEvents(BlacklistWrites, BlacklistWritesName, loggers);
-            sentinels.ConfirmWith(blacklist);
-        }
-        foreach (var connection in new[] { cache, blacklist, BlacklistWrites })
-        {
-            if (connection is not null)
+            if (_disposed)
             {
-                profiler?.Register(connection);
+                writes.Dispose();
+                dataNodes.Dispose();
+                return;
             }
+            LogConnectionEvents(writes, BlacklistWritesName, _loggers);
+            _profiler?.Register(writes);
+            _blacklistWrites = writes;
         }
+        BlacklistPrimary?.ConfirmWith(dataNodes);
+        ((DataNodeConnection)Blacklist).Attach(dataNodes);
     }
 
     /// <summary>With the HA shared store (a Sentinel connection string): the primary its Sentinels name; else null.</summary>
@@ -62,15 +77,25 @@ public sealed class RedisStores : IDisposable
     public IConnectionMultiplexer Cache { get; }
     public IConnectionMultiplexer Blacklist { get; }
 
-    /// <summary>With the HA shared store: the data nodes again, on connections of their own for the revocation script and its WAIT; else null.</summary>
-    public IConnectionMultiplexer? BlacklistWrites { get; }
+    /// <summary>
+    /// With the HA shared store: the data nodes again, on connections of their own for the revocation script and its
+    /// WAIT (null until the Sentinels named them); else null.
+    /// </summary>
+    public IConnectionMultiplexer? BlacklistWrites => _blacklistWrites;
 
     public IConnectionMultiplexer Get(string name) => name == BlacklistName ? Blacklist : Cache;
 
     /// <summary>CLIENT SETNAME of a backend's connections, so `CLIENT LIST` tells which backend is connected (and subscribed).</summary>
     public static string ClientName(string instanceCode, string store) => $"dive-backend-{instanceCode.ToLowerInvariant()}-{store}";
 
-    public void Dispose() => BlacklistWrites?.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+        _blacklistWrites?.Dispose();
+    }
 
     private static void LogConnectionEvents(IConnectionMultiplexer connection, string store, ILoggerFactory loggers)
     {

@@ -12,19 +12,35 @@ namespace DiveAspire.Backend.Redis;
 /// Sentinels promoted, never to a deposed primary that still believes it is one (a hung primary that resumes).
 /// StackExchange.Redis's own Sentinel mode is not used for the data connection: it throws at start when the primary is
 /// down (a backend must start during an outage) and keeps using a resumed old primary until that one is reconfigured.
+/// Nothing here runs on the start-up path: the Sentinels are connected and asked by <see cref="DataNodeOptionsAsync"/>
+/// in the background (<see cref="SharedStoreDiscovery"/>), for as long as it takes them to agree.
 /// </summary>
 public sealed class SentinelPrimary : IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan DiscoveryTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long the discovery waits for a majority of the Sentinels before it says so (a warning, then again after each
+    /// further period; it goes on waiting), by default (<see cref="DiscoverySecondsKey"/>).
+    /// </summary>
+    public static readonly TimeSpan DefaultDiscoveryTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Configuration key of the discovery timeout, in seconds (default 60).</summary>
+    public const string DiscoverySecondsKey = "Dive:Redis:SentinelDiscoverySeconds";
+
+    /// <summary>How often a refused <c>+switch-master</c> subscription is tried again (the 0.5 s poll covers failovers meanwhile).</summary>
+    public static readonly TimeSpan SubscriptionRetry = TimeSpan.FromSeconds(10);
+    private static readonly RedisChannel SwitchMaster = RedisChannel.Literal("+switch-master");
     // How long an agreed primary waits for its replicas to be named before the connection goes on with what is known.
     private static readonly TimeSpan ReplicaWait = TimeSpan.FromSeconds(30);
     private static readonly int ExpectedReplicas = BlacklistHighAvailability.Default.DataNodes.Count - 1;
 
-    private readonly ConnectionMultiplexer _sentinels;
+    private readonly ConfigurationOptions _sentinelOptions;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly string _serviceName;
     private readonly ILogger _logger;
-    private readonly Timer _poll;
+    private readonly TimeSpan _discoveryTimeout;
+    private ConnectionMultiplexer? _sentinels;
+    private Timer? _poll;
     private readonly int _sentinelCount;
     private readonly int _quorum;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, bool> _reachesThisMachine = new();
@@ -33,10 +49,11 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private string? _refusal;
     private int _polling;
 
-    private SentinelPrimary(ConfigurationOptions options, ILogger logger)
+    private SentinelPrimary(ConfigurationOptions options, ILogger logger, TimeSpan discoveryTimeout)
     {
         _serviceName = options.ServiceName!;
         _logger = logger;
+        _discoveryTimeout = discoveryTimeout;
         var sentinelOptions = options.Clone();
         sentinelOptions.ServiceName = null;
         sentinelOptions.CommandMap = CommandMap.Sentinel;
@@ -44,29 +61,139 @@ public sealed class SentinelPrimary : IAsyncDisposable
         // A hung Sentinel (SIGSTOP, partition) must not hold up the poll: the others answer within milliseconds.
         sentinelOptions.SyncTimeout = 1000;
         sentinelOptions.AsyncTimeout = 1000;
+        _sentinelOptions = sentinelOptions;
         _sentinelCount = sentinelOptions.EndPoints.Count;
         _quorum = _sentinelCount / 2 + 1;
-        _sentinels = ConnectionMultiplexer.SentinelConnect(sentinelOptions);
-        // Why a Sentinel is not connected, for the discovery's error (reconnects report here; the first connect does not).
-        _sentinels.ConnectionFailed += (_, failed) =>
+    }
+
+    /// <summary>
+    /// Connects to the Sentinels (it returns whether or not any answers: the client keeps reconnecting), then watches
+    /// them: <c>+switch-master</c> and the half-second poll.
+    /// </summary>
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        var sentinels = await ConnectionMultiplexer.SentinelConnectAsync(_sentinelOptions).ConfigureAwait(false);
+        // Why a Sentinel is not connected, for the discovery's warnings (reconnects report here; the first connect does not).
+        sentinels.ConnectionFailed += (_, failed) =>
         {
             if (failed.EndPoint is { } endpoint)
             {
                 _lastFailure[endpoint] = $"{failed.FailureType}: {failed.Exception?.Message}";
             }
         };
-        // Fire-and-forget: a synchronous SUBSCRIBE with no Sentinel connected (not started yet, hung) throws after the sync
-        // timeout and killed the backend at start. The handler is registered either way, and the client subscribes it
-        // whenever a Sentinel's subscription connection is established; the poll covers the time until then.
-        _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (_, _) => _ = RefreshAsync(), CommandFlags.FireAndForget);
+        _sentinels = sentinels;
+        _ = WatchSwitchMasterAsync(sentinels, _stopping.Token);
         _poll = new Timer(_ => _ = RefreshAsync(), null, TimeSpan.Zero, PollInterval);
+        return sentinels;
+    }
+
+    /// <summary>Why the Sentinels' answers were refused for good at start (no majority can form), which stops the backend; else null.</summary>
+    public string? StartRefusal { get; private set; }
+
+    /// <summary>
+    /// Subscribes to <c>+switch-master</c> and keeps it subscribed. Never on the start-up path and never fatal: with no
+    /// Sentinel connected (not started yet, hung) the attempt fails and is tried again a second later. A Sentinel that
+    /// refuses it (an ACL user without the channel: NOPERM) is a warning, once per reason, and a retry every
+    /// <see cref="SubscriptionRetry"/>; failovers are then noticed by the half-second poll only. StackExchange.Redis
+    /// completes a SUBSCRIBE before it records where the channel is subscribed, and a refused one without an error (the
+    /// refusal is an error message of the connection only): each attempt waits a second for either.
+    /// </summary>
+    private async Task WatchSwitchMasterAsync(ConnectionMultiplexer sentinels, CancellationToken ct)
+    {
+        var subscriber = sentinels.GetSubscriber();
+        var errors = System.Threading.Channels.Channel.CreateUnbounded<(EndPoint Sentinel, string Error)>();
+        sentinels.ErrorMessage += (_, e) =>
+        {
+            if (e.Message.Contains("channel", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("subscribe", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Writer.TryWrite((e.EndPoint, e.Message.Split('\n')[0].Trim()));
+            }
+        };
+        Action<RedisChannel, RedisValue>? handler = null;
+        string? refused = null;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                if (subscriber.SubscribedEndpoint(SwitchMaster) is { } subscribed)
+                {
+                    if (refused is not null)
+                    {
+                        _logger.LogInformation("Shared store {Service}: subscribed to +switch-master on the Sentinel at {Sentinel} after all",
+                            _serviceName, EndPointCollection.ToString(subscribed));
+                        refused = null;
+                    }
+                }
+                else if (SentinelServers().Any())
+                {
+                    while (errors.Reader.TryRead(out _))
+                    {
+                        // Reports of earlier attempts.
+                    }
+                    try
+                    {
+                        // A refused SUBSCRIBE leaves its handler registered with the client: one handler at a time.
+                        if (handler is not null)
+                        {
+                            await subscriber.UnsubscribeAsync(SwitchMaster, handler, CommandFlags.FireAndForget).ConfigureAwait(false);
+                        }
+                        handler = (_, _) => _ = RefreshAsync();
+                        await subscriber.SubscribeAsync(SwitchMaster, handler).ConfigureAwait(false);
+                        if (await RefusalAsync(subscriber, errors.Reader, ct).ConfigureAwait(false) is { } refusal)
+                        {
+                            // Once per reason, whichever Sentinel the client tried.
+                            if (!string.Equals(refusal.Error, refused, StringComparison.Ordinal))
+                            {
+                                _logger.LogWarning("Shared store {Service}: the Sentinel at {Sentinel} refused the +switch-master subscription ({Reason}): failovers are noticed by the {Poll} s poll only; retrying every {Retry} s",
+                                    _serviceName, EndPointCollection.ToString(refusal.Sentinel), refusal.Error, PollInterval.TotalSeconds, SubscriptionRetry.TotalSeconds);
+                            }
+                            refused = refusal.Error;
+                        }
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        // No Sentinel answering yet (or it is hung): the next attempt follows shortly.
+                    }
+                }
+                await Task.Delay(refused is null || subscriber.SubscribedEndpoint(SwitchMaster) is not null ? TimeSpan.FromSeconds(1) : SubscriptionRetry, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while stopping.
+        }
+    }
+
+    /// <summary>The error the connection reported for the SUBSCRIBE just sent, unless the channel is subscribed first (within a second); else null.</summary>
+    private static async Task<(EndPoint Sentinel, string Error)?> RefusalAsync(ISubscriber subscriber, System.Threading.Channels.ChannelReader<(EndPoint Sentinel, string Error)> errors, CancellationToken ct)
+    {
+        for (var waited = 0; waited < 1000; waited += 50)
+        {
+            if (subscriber.SubscribedEndpoint(SwitchMaster) is not null)
+            {
+                return null;
+            }
+            if (errors.TryRead(out var error))
+            {
+                return error;
+            }
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+        return null;
     }
 
     /// <summary>Null unless the connection string names a Sentinel service.</summary>
-    public static SentinelPrimary? For(string? connectionString, ILoggerFactory loggers) =>
+    public static SentinelPrimary? For(string? connectionString, ILoggerFactory loggers, TimeSpan? discoveryTimeout = null) =>
         connectionString is not null && ConfigurationOptions.Parse(connectionString) is { ServiceName.Length: > 0 } options
-            ? new SentinelPrimary(options, loggers.CreateLogger("DiveAspire.Redis.Sentinel"))
+            ? new SentinelPrimary(options, loggers.CreateLogger("DiveAspire.Redis.Sentinel"), discoveryTimeout ?? DefaultDiscoveryTimeout)
             : null;
+
+    /// <summary><see cref="DiscoverySecondsKey"/> when set to a positive number of seconds, else 60 s.</summary>
+    public static TimeSpan DiscoveryTimeoutFrom(IConfiguration configuration) =>
+        int.TryParse(configuration[DiscoverySecondsKey], out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DefaultDiscoveryTimeout;
 
     /// <summary>
     /// The data node a majority of the Sentinels name as primary and which answered ROLE as a master when it was taken
@@ -80,31 +207,39 @@ public sealed class SentinelPrimary : IAsyncDisposable
     /// <summary>
     /// The options of a plain connection to every data node (primary and replicas), with the credentials and settings of
     /// <paramref name="options"/>: the nodes a majority of the Sentinels (2 of 3) name, as for a failover (one stale or
-    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits up to 60 s for a majority, 30 s for the replicas.
+    /// foreign Sentinel answering first cannot hand the connection another set of nodes). Waits for a majority for as
+    /// long as it takes (a one-line warning after each discovery timeout, 60 s by default), then up to 30 s for the
+    /// replicas. Throws <see cref="InvalidOperationException"/> (one line, logged) only when no majority can ever form.
     /// </summary>
-    public ConfigurationOptions DataNodeOptions(ConfigurationOptions options)
+    public async Task<ConfigurationOptions> DataNodeOptionsAsync(ConfigurationOptions options, CancellationToken ct)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopping.Token);
+        var sentinels = await ConnectAsync().ConfigureAwait(false);
         var started = DateTime.UtcNow;
-        var deadline = started + DiscoveryTimeout;
+        var warnAt = started + _discoveryTimeout;
+        DateTime? agreedSince = null;
         while (true)
         {
-            var answers = SentinelServers().Select(Describe).ToList();
+            stop.Token.ThrowIfCancellationRequested();
+            var answers = await Task.WhenAll(SentinelServers().Select(DescribeAsync)).ConfigureAwait(false);
             var loopback = answers.Where(a => a.Refusal is not null).ToList();
             if (loopback.Count > _sentinelCount - _quorum)
             {
-                // No majority can form any more: say why at once instead of after the whole discovery timeout.
+                // No majority can form any more: say why at once, and stop (no Sentinel can change its mind about that).
                 var reason = loopback[0].Refusal!;
                 _logger.LogError("Shared store {Service}: {Reason}", _serviceName, reason);
+                StartRefusal = reason;
                 throw new InvalidOperationException(reason);
             }
             var agreed = answers.Where(a => a.Primary is not null).GroupBy(a => a.Primary!).FirstOrDefault(g => g.Count() >= _quorum);
             if (agreed is not null)
             {
+                agreedSince ??= DateTime.UtcNow;
                 // A replica counts when a majority names it (one Sentinel that has not met a replica yet is outvoted by two that have).
                 var replicas = agreed.SelectMany(a => a.Replicas.Distinct()).GroupBy(r => r).Where(g => g.Count() >= Math.Min(_quorum, agreed.Count())).Select(g => g.Key).ToList();
                 // A Sentinel learns the replicas from the primary within seconds of its start; the connection can
                 // only ever use the nodes it starts with, so wait for all of them (then go on with what is known).
-                if (replicas.Count >= ExpectedReplicas || DateTime.UtcNow >= started + ReplicaWait)
+                if (replicas.Count >= ExpectedReplicas || DateTime.UtcNow >= agreedSince + ReplicaWait)
                 {
                     var data = options.Clone();
                     data.ServiceName = null;
@@ -120,11 +255,14 @@ public sealed class SentinelPrimary : IAsyncDisposable
                     return data;
                 }
             }
-            if (DateTime.UtcNow > deadline)
+            if (DateTime.UtcNow >= warnAt)
             {
-                throw new InvalidOperationException($"No {_quorum} of the {_sentinelCount} Sentinels of '{_serviceName}' agreed on its primary within {DiscoveryTimeout.TotalSeconds} s ({SentinelStates(answers)}).");
+                // One line per discovery timeout while it lasts: the backend serves as during a store outage meanwhile.
+                _logger.LogWarning("Shared store {Service}: no {Quorum} of the {Sentinels} Sentinels agreed on its primary within {Seconds} s ({States}); still waiting: not ready, tokens refused (503) until they do",
+                    _serviceName, _quorum, _sentinelCount, (int)(DateTime.UtcNow - started).TotalSeconds, SentinelStates(sentinels, answers));
+                warnAt = DateTime.UtcNow + _discoveryTimeout;
             }
-            Thread.Sleep(500);
+            await Task.Delay(PollInterval, stop.Token).ConfigureAwait(false);
         }
     }
 
@@ -132,7 +270,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
     private sealed record SentinelAnswer(EndPoint? Primary, EndPoint[] Replicas, string? Refusal = null, EndPoint? Sentinel = null, string? Error = null);
 
     /// <summary>Each configured Sentinel's part in a failed discovery (not connected, no answer, or the primary it names), so that the error says which ones were missing.</summary>
-    private string SentinelStates(IReadOnlyList<SentinelAnswer> answers) => string.Join("; ", _sentinels.GetEndPoints().Select(endpoint =>
+    private string SentinelStates(ConnectionMultiplexer sentinels, IReadOnlyList<SentinelAnswer> answers) => string.Join("; ", sentinels.GetEndPoints().Select(endpoint =>
     {
         var name = EndPointCollection.ToString(endpoint);
         var answer = answers.FirstOrDefault(a => Equals(a.Sentinel, endpoint));
@@ -146,11 +284,11 @@ public sealed class SentinelPrimary : IAsyncDisposable
         };
     }));
 
-    private SentinelAnswer Describe(IServer sentinel)
+    private async Task<SentinelAnswer> DescribeAsync(IServer sentinel)
     {
         try
         {
-            if (sentinel.SentinelGetMasterAddressByName(_serviceName) is not { } primary)
+            if (await sentinel.SentinelGetMasterAddressByNameAsync(_serviceName).ConfigureAwait(false) is not { } primary)
             {
                 return new(null, [], Sentinel: sentinel.EndPoint);
             }
@@ -159,7 +297,7 @@ public sealed class SentinelPrimary : IAsyncDisposable
             EndPoint[] replicas;
             try
             {
-                replicas = sentinel.SentinelGetReplicaAddresses(_serviceName);
+                replicas = await sentinel.SentinelGetReplicaAddressesAsync(_serviceName).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -214,8 +352,9 @@ public sealed class SentinelPrimary : IAsyncDisposable
         }
     }
 
-    private IEnumerable<IServer> SentinelServers() =>
-        _sentinels.GetEndPoints().Select(e => _sentinels.GetServer(e)).Where(s => s.IsConnected);
+    private IEnumerable<IServer> SentinelServers() => _sentinels is not { } sentinels
+        ? []
+        : sentinels.GetEndPoints().Select(e => sentinels.GetServer(e)).Where(s => s.IsConnected);
 
     /// <summary>
     /// The data nodes' connection, on which a candidate primary must answer ROLE "master" before it becomes
@@ -335,7 +474,14 @@ public sealed class SentinelPrimary : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _poll.DisposeAsync();
-        await _sentinels.DisposeAsync();
+        await _stopping.CancelAsync();
+        if (_poll is { } poll)
+        {
+            await poll.DisposeAsync();
+        }
+        if (_sentinels is { } sentinels)
+        {
+            await sentinels.DisposeAsync();
+        }
     }
 }

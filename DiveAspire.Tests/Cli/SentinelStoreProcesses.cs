@@ -19,14 +19,17 @@ public sealed class SentinelStoreProcesses : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("dive-sentinel-store-").FullName;
     private readonly List<Process?> _nodes = [];
     private readonly List<Process?> _sentinels = [];
+    private readonly Func<RedisUser, RedisUser> _sentinelUser;
 
     public SentinelStoreProcesses() : this(null)
     {
     }
 
     /// <param name="secrets">The passwords of another store (a second deployment with the same credentials); else new ones.</param>
-    internal SentinelStoreProcesses(TestSecrets? secrets)
+    /// <param name="sentinelUser">Changes a user of the Sentinels (its rules) before they start; else the Topology's users as they are.</param>
+    internal SentinelStoreProcesses(TestSecrets? secrets, Func<RedisUser, RedisUser>? sentinelUser = null)
     {
+        _sentinelUser = sentinelUser ?? (user => user);
         Secrets = secrets ?? new TestSecrets();
         Topology = DiveTopology.Load(CliContext.InstancesDirectory(), highAvailability: true);
         Ha = Topology.BlacklistHa!;
@@ -123,7 +126,7 @@ public sealed class SentinelStoreProcesses : IDisposable
     {
         var dir = Directory.CreateDirectory(Path.Combine(_dir, Ha.Sentinels[index].ResourceName)).FullName;
         var sentinelUser = RedisAcl.Sentinel(Topology.Blacklist);
-        var users = RedisAcl.SentinelUsers(Topology).Select(u => u.AclLine(Secrets.For(u)));
+        var users = RedisAcl.SentinelUsers(Topology).Select(_sentinelUser).Select(u => u.AclLine(Secrets.For(u)));
         // Sentinel rewrites its configuration file (discovered peers, epochs), so it is a file of its own, never shared.
         var conf = Secret(Path.Combine(dir, "sentinel.conf"), string.Join('\n', [
             $"port {SentinelPorts[index]}",

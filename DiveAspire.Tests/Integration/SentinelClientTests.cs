@@ -104,11 +104,18 @@ public sealed class SentinelClientTests(ITestOutputHelper output)
             await using var client = new SharedStoreClientHost(
                 $"{address}:{sentinel.Port},serviceName={BlacklistHighAvailability.ServiceName},user=backend-usa,password={password}{RedisAcl.ClientOptions}");
 
-            var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => client.StartAsync(new CancellationTokenSource(Ready).Token));
-            output.WriteLine(error.Message);
-            Assert.Contains("loopback", error.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain('\n', error.Message);
-            Assert.DoesNotContain(password, error.Message, StringComparison.Ordinal);
+            // The start does not wait for the Sentinels; the discovery behind it refuses them and stops the client.
+            await client.StartAsync(new CancellationTokenSource(Ready).Token);
+            await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Sentinels.StartRefusal is not null), Ready, "the discovery to refuse the Sentinel");
+            var error = client.Sentinels.StartRefusal!;
+            output.WriteLine(error);
+            Assert.Contains("loopback", error, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error);
+            Assert.DoesNotContain(password, error, StringComparison.Ordinal);
+            Assert.Contains(client.Logs.Lines, l => l.Message.Contains(error, StringComparison.Ordinal));
+            await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Lifetime.ApplicationStopping.IsCancellationRequested), TimeSpan.FromSeconds(10),
+                "the refusal to stop the client (a backend exits with it)");
+            Assert.False(client.Stores.Blacklist.IsConnected);
             await Task.Delay(500);
         }
         finally
@@ -117,6 +124,37 @@ public sealed class SentinelClientTests(ITestOutputHelper output)
             listener.Stop();
         }
         Assert.DoesNotContain(password, await received, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Sentinel_that_refuses_the_switch_master_subscription_is_reported_in_one_line_and_the_subscription_is_retried()
+    {
+        // The backend's user on the Sentinels without the +switch-master channel (a deployment's ACL gone wrong).
+        using var store = new SentinelStoreProcesses(null, user => user.Role == RedisUserRole.Backend
+            ? user with { Rules = user.Rules.Replace(" &+switch-master", "", StringComparison.Ordinal) }
+            : user);
+        var backendUser = RedisAcl.Backend(store.Topology.Blacklist, store.Topology.Instances.Single(i => i.Code == "USA")).Name;
+        await using var client = new SharedStoreClientHost(store.BackendConnectionString());
+        // The half-second poll takes the primary all the same.
+        await client.StartReadyAsync(Ready);
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Log.Contains("refused the +switch-master subscription", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "a warning that a Sentinel refused the +switch-master subscription");
+        var warnings = client.Logs.Lines.Where(l => l.Message.Contains("refused the +switch-master subscription", StringComparison.Ordinal)).ToList();
+        output.WriteLine(warnings[0].Message);
+        Assert.Contains("NOPERM", warnings[0].Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', warnings[0].Message);
+        Assert.DoesNotContain(store.Passwords, p => client.Log.Contains(p, StringComparison.Ordinal));
+
+        // The channel granted on every Sentinel: a later attempt subscribes, without a restart.
+        for (var i = 0; i < store.SentinelPorts.Length; i++)
+        {
+            using var admin = store.ConnectAdmin(i, sentinel: true);
+            await admin.GetServers()[0].ExecuteAsync("ACL", "SETUSER", backendUser, "&+switch-master");
+        }
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Log.Contains("subscribed to +switch-master", StringComparison.Ordinal)),
+            Backend.Redis.SentinelPrimary.SubscriptionRetry + TimeSpan.FromSeconds(20), "the subscription retried and accepted");
+        // Refused again and again meanwhile, it was said once.
+        Assert.Single(client.Logs.Lines, l => l.Message.Contains("refused the +switch-master subscription", StringComparison.Ordinal));
     }
 
     /// <summary>Everything any client sends to <paramref name="listener"/> until stopped.</summary>

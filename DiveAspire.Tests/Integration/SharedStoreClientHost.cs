@@ -49,8 +49,12 @@ public sealed class SharedStoreClientHost : IAsyncDisposable
     public RevocationSubscriber Subscriber => _host.Services.GetRequiredService<RevocationSubscriber>();
     public RedisStores Stores => _host.Services.GetRequiredService<RedisStores>();
     public SentinelPrimary Sentinels => _host.Services.GetRequiredService<SentinelPrimary>();
+    public IHostApplicationLifetime Lifetime => _host.Services.GetRequiredService<IHostApplicationLifetime>();
 
-    /// <summary>Starts the client (discovery through the Sentinels included); throws what a backend's start would.</summary>
+    /// <summary>
+    /// Starts the client as a backend starts: without waiting for the shared store (the discovery through the Sentinels
+    /// runs in the background, <see cref="SharedStoreDiscovery"/>); throws what a backend's start would.
+    /// </summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
         _starting = true;
