@@ -103,6 +103,7 @@ public sealed class RevocationSubscriber(
         var scanStartedAt = clock.GetUtcNow();
         // One node for every step: the primary may change during the scan, and the ROLE checks must be of the node read.
         var node = store.ScanTarget;
+        logger.LogDebug("Resynchronising the revocation cache from {Node}", node?.EndPoint);
         replace = replace && await store.IsPrimaryAsync(node);
         var tokens = await store.SnapshotAsync(RevocationKind.Token, node, ct);
         var users = await store.SnapshotAsync(RevocationKind.User, node, ct);

@@ -37,6 +37,11 @@ public sealed class RevocationSubscriptionTests(ITestOutputHelper output)
         Assert.False(client.Subscriber.SubscriptionLive, "the subscription counts as live without the user channel");
         Assert.False(client.Subscriber.Synchronised,
             "the backend reports synchronised while its user channel is not subscribed: user-level revocations published now never reach its cache");
+        // Retried every 500 ms, but a refusal that does not change is logged once, not at every attempt.
+        var failures = client.Logs.Lines.Select(l => l.Message).Where(m => m.StartsWith("Revocation subscription failed, retrying", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(failures);
+        var repeated = failures.Where((failure, i) => i > 0 && failure == failures[i - 1]).Count();
+        Assert.True(repeated == 0, $"the same subscription failure was logged {failures.Count} times in 2 s, at every retry:\n{string.Join('\n', failures)}");
     }
 
     [Fact]
@@ -70,6 +75,38 @@ public sealed class RevocationSubscriptionTests(ITestOutputHelper output)
         var malformed = client.Logs.Lines.Count(l => l.Message.StartsWith("Ignored a malformed message", StringComparison.Ordinal));
         Assert.True(malformed == 1, $"one message on the user channel was handled {malformed} times: its handler is registered more than once");
         output.WriteLine($"subscribed on {SubscribedEndpoint(client, TokenChannel)} and {SubscribedEndpoint(client, UserChannel)}");
+    }
+
+    /// <summary>
+    /// Another handler on the user channel on the same connection, subscribed before the revocation subscriber starts (as
+    /// the decision cache's subscriber could be: the two start together). The client then reports the channel subscribed,
+    /// but with no handler of the revocation subscriber's: it must register its own all the same, or user revocations
+    /// published from then on never reach the cache while the backend reports synchronised.
+    /// </summary>
+    [Fact]
+    public async Task A_handler_already_on_the_user_channel_does_not_stand_in_for_the_subscribers_own()
+    {
+        using var store = new PlainRedisServer(password: false, aof: false);
+        await using var client = new SharedStoreClientHost(store.Endpoint, "ROU");
+        var received = 0;
+        await client.Stores.Blacklist.GetSubscriber().SubscribeAsync(UserChannel, (_, _) => Interlocked.Increment(ref received));
+        await client.StartAsync();
+        await EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), "the first resync", TimeSpan.FromSeconds(20));
+
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(store.Endpoint);
+        var victim = $"shared-channel-victim-{Guid.NewGuid():N}";
+        var message = new RevocationMessage(RevocationMessage.UserType, victim, "test", "BEL", DateTimeOffset.UtcNow).ToJson();
+        var receivers = 0L;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        // Published only (no key): a resync cannot learn it, only the channel can.
+        while (!client.Cache.IsUserRevoked(victim) && DateTime.UtcNow < deadline)
+        {
+            receivers = await admin.GetSubscriber().PublishAsync(UserChannel, message);
+            await Task.Delay(200);
+        }
+        Assert.True(client.Cache.IsUserRevoked(victim),
+            $"a user revocation published on {RevocationKeys.UserChannel} never reached the synchronised backend's cache (the last PUBLISH reached {receivers} subscribers; the other handler received {Volatile.Read(ref received)})");
+        Assert.True(Volatile.Read(ref received) > 0, "the other handler no longer receives the channel's messages");
     }
 
     private static string ConnectionString(PlainRedisServer store) => $"{store.Endpoint},user={User},password={Password}";
