@@ -11,7 +11,10 @@ namespace DiveAspire.Backend.Revocation;
 /// Feeds the local <see cref="RevocationCache"/>: subscribes to both revocation channels, and because pub/sub drops
 /// whatever is published while a subscriber is disconnected, rebuilds the cache from the store (SCAN) at start and
 /// after every reconnect and failover (adding to the cache, never dropping from it: see <see cref="ResyncAsync"/>).
-/// Until that resync succeeds the cache is not <see cref="Synchronised"/>.
+/// Until that resync succeeds the cache is not <see cref="Synchronised"/>. It alone subscribes to these channels on the
+/// shared store's connection (other features are told of user revocations through <see cref="UserRevoked"/>): the client
+/// keeps one subscription per channel for all its handlers, so a second handler would keep the channel subscribed, on
+/// whichever node, when this one unsubscribes to subscribe again, and the SUBSCRIBE that follows would be skipped.
 /// </summary>
 public sealed class RevocationSubscriber(
     RedisStores stores, RevocationStore store, RevocationCache cache, InstanceInfo instance, TimeProvider clock,
@@ -30,19 +33,43 @@ public sealed class RevocationSubscriber(
     private readonly Channel<bool> _resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     // Subscribing again is an unsubscribe then a subscribe (SubscribeMissingAsync): two at once could register the handler twice.
     private readonly SemaphoreSlim _subscriptionChanges = new(1, 1);
+    // Per channel (the order of Channels): our handler registered by a SUBSCRIBE that succeeded, and not unsubscribed since.
+    // Until both are, the subscription is not live whatever the client says of the channel (and it is not even asked).
+    private readonly bool[] _registered = new bool[Channels.Length];
     private volatile bool _synchronised;
 
     private ISubscriber Subscriber => stores.Blacklist.GetSubscriber();
 
-    /// <summary>Both channels subscribed on a connected node: without either, one kind of revocation would be missed.</summary>
+    /// <summary>
+    /// Both channels subscribed with our handler on a connected node: without either, one kind of revocation would be
+    /// missed. Never throws: before our handler was registered the connection is not asked (with the HA store it has no
+    /// subscriber until the Sentinels agree), and a connection that fails to answer counts as not live.
+    /// </summary>
     public bool SubscriptionLive
     {
         get
         {
-            var subscriber = Subscriber;
-            return IsSubscribed(subscriber, TokenChannel) && IsSubscribed(subscriber, UserChannel);
+            if (!Registered(0) || !Registered(1))
+            {
+                return false;
+            }
+            try
+            {
+                var subscriber = Subscriber;
+                return IsSubscribed(subscriber, TokenChannel) && IsSubscribed(subscriber, UserChannel);
+            }
+            catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+            {
+                return false;
+            }
         }
     }
+
+    /// <summary>
+    /// A user revocation received on the user channel, raised once the cache holds it (the decision cache drops that
+    /// user's decisions). Handlers run on the client's message thread: they must return at once.
+    /// </summary>
+    public event Action<string>? UserRevoked;
 
     /// <summary>True while the cache holds everything the store holds: subscribed and resynchronised since the last disconnect.</summary>
     public bool Synchronised => _synchronised && SubscriptionLive;
@@ -123,6 +150,9 @@ public sealed class RevocationSubscriber(
         return (tokens.Count, users.Count);
     }
 
+    /// <summary>Whether our handler is registered on <c>Channels[index]</c> by a SUBSCRIBE that succeeded.</summary>
+    private bool Registered(int index) => Volatile.Read(ref _registered[index]);
+
     private async Task SubscribeAsync(CancellationToken ct)
     {
         // Subscribing while disconnected would only queue and time out; wait for the store first.
@@ -135,21 +165,27 @@ public sealed class RevocationSubscriber(
     }
 
     /// <summary>
-    /// Subscribes each channel that is not subscribed: never yet, or its SUBSCRIBE failed (refused by an ACL, timed out,
-    /// connection lost between the two channels), which the client does not retry until its next reconnect. True when both are.
+    /// Subscribes each channel that is not subscribed with our handler: never yet, unsubscribed after a failover, or its
+    /// SUBSCRIBE failed (refused by an ACL, timed out, connection lost between the two channels), which the client does not
+    /// retry until its next reconnect. True when both are.
     /// </summary>
     private async Task<bool> SubscribeMissingAsync()
     {
         await _subscriptionChanges.WaitAsync();
         try
         {
-            foreach (var channel in Channels)
+            for (var i = 0; i < Channels.Length; i++)
             {
-                if (!IsSubscribed(Subscriber, channel))
+                var channel = Channels[i];
+                if (!Registered(i) || !IsSubscribed(Subscriber, channel))
                 {
+                    Volatile.Write(ref _registered[i], false);
                     // A failed SUBSCRIBE leaves the handler registered, and the client calls a handler once per registration.
+                    // Ours being the channel's only handler, this also drops the client's subscription (UNSUBSCRIBE), so the
+                    // SUBSCRIBE below is sent anew to the node the client routes it to now, never skipped as already done.
                     await Subscriber.UnsubscribeAsync(channel, OnMessage).WaitAsync(SubscriptionTimeout);
                     await Subscriber.SubscribeAsync(channel, OnMessage).WaitAsync(SubscriptionTimeout);
+                    Volatile.Write(ref _registered[i], true);
                 }
             }
         }
@@ -176,7 +212,15 @@ public sealed class RevocationSubscriber(
     /// </summary>
     private bool AffectsSubscription(EndPoint? endpoint)
     {
-        var subscriber = Subscriber;
+        ISubscriber subscriber;
+        try
+        {
+            subscriber = Subscriber;
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            return true;
+        }
         return subscriber.SubscribedEndpoint(TokenChannel) is not { } token || subscriber.SubscribedEndpoint(UserChannel) is not { } user
             || token.Equals(endpoint) || user.Equals(endpoint);
     }
@@ -217,6 +261,17 @@ public sealed class RevocationSubscriber(
             : now + ProvisionalTokenTtl;
         // Enforced at once; the exact expiry follows from the key's TTL.
         cache.AddProvisional(message.Kind, message.Identifier, provisional);
+        if (message.Kind == RevocationKind.User && UserRevoked is { } userRevoked)
+        {
+            try
+            {
+                userRevoked(message.Identifier);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("A handler of a user revocation failed: {Error}", ex.GetType().Name);
+            }
+        }
         if (message.SourceInstance != instance.Code)
         {
             // Same-host clocks make this exact; across hosts it also carries their clock offset (NTP: milliseconds).
@@ -314,11 +369,13 @@ public sealed class RevocationSubscriber(
         await _subscriptionChanges.WaitAsync();
         try
         {
-            foreach (var channel in Channels)
+            for (var i = 0; i < Channels.Length; i++)
             {
+                var channel = Channels[i];
                 if (Subscriber.SubscribedEndpoint(channel) is { } current && !current.Equals(primary))
                 {
                     moved = true;
+                    Volatile.Write(ref _registered[i], false);
                     try
                     {
                         await Subscriber.UnsubscribeAsync(channel, OnMessage).WaitAsync(SubscriptionTimeout);
