@@ -36,6 +36,10 @@ public sealed class RevocationSubscriber(
     // Per channel (the order of Channels): our handler registered by a SUBSCRIBE that succeeded, and not unsubscribed since.
     // Until both are, the subscription is not live whatever the client says of the channel (and it is not even asked).
     private readonly bool[] _registered = new bool[Channels.Length];
+    // _synchronised and _generation change together: every event that can have cost messages bumps the generation, and a
+    // resync marks the cache synchronised only if none came since its scan began (the event's own resync decides).
+    private readonly object _syncState = new();
+    private long _generation;
     private volatile bool _synchronised;
 
     private ISubscriber Subscriber => stores.Blacklist.GetSubscriber();
@@ -127,6 +131,11 @@ public sealed class RevocationSubscriber(
     /// </summary>
     public async Task<(int Tokens, int Users)> ResyncAsync(CancellationToken ct, bool replace = false)
     {
+        long generation;
+        lock (_syncState)
+        {
+            generation = _generation;
+        }
         var scanStartedAt = clock.GetUtcNow();
         // One node for every step: the primary may change during the scan, and the ROLE checks must be of the node read.
         var node = store.ScanTarget;
@@ -143,15 +152,31 @@ public sealed class RevocationSubscriber(
             cache.MergeWith(tokens, users, scanStartedAt);
         }
         LastSync = clock.GetUtcNow();
-        _synchronised = SubscriptionLive;
-        _everSynchronised |= _synchronised;
-        DiveMetrics.RevocationSubscriberConnected.Set(SubscriptionLive ? 1 : 0);
+        var live = SubscriptionLive;
+        lock (_syncState)
+        {
+            // A connection loss or failover since the scan began may have cost messages the scan did not see (it may even
+            // have read the deposed primary): not synchronised; the resync that event requested decides.
+            _synchronised = live && _generation == generation;
+            _everSynchronised |= _synchronised;
+        }
+        DiveMetrics.RevocationSubscriberConnected.Set(live ? 1 : 0);
         logger.LogInformation("Revocation cache resynchronised from the shared store: {Tokens} tokens, {Users} users", tokens.Count, users.Count);
         return (tokens.Count, users.Count);
     }
 
     /// <summary>Whether our handler is registered on <c>Channels[index]</c> by a SUBSCRIBE that succeeded.</summary>
     private bool Registered(int index) => Volatile.Read(ref _registered[index]);
+
+    /// <summary>Messages may have been missed: not synchronised, and no resync that began before counts.</summary>
+    private void Desynchronise()
+    {
+        lock (_syncState)
+        {
+            _generation++;
+            _synchronised = false;
+        }
+    }
 
     private async Task SubscribeAsync(CancellationToken ct)
     {
@@ -235,7 +260,12 @@ public sealed class RevocationSubscriber(
                 try
                 {
                     await ResyncAsync(ct);
-                    return;
+                    // Unless a connection event or failover came during the scan: then once more, the subscription being live.
+                    if (_synchronised || !SubscriptionLive)
+                    {
+                        return;
+                    }
+                    continue;
                 }
                 catch (RevocationStoreUnavailableException ex)
                 {
@@ -301,7 +331,7 @@ public sealed class RevocationSubscriber(
     {
         if (e.ConnectionType == ConnectionType.Subscription && AffectsSubscription(e.EndPoint))
         {
-            _synchronised = false;
+            Desynchronise();
             DiveMetrics.RevocationSubscriberConnected.Set(0);
             // Each event is raised on a thread-pool work item of its own: a loss can arrive after its reconnect's
             // ConnectionRestored and resync. With the subscription live again, only another resync makes this true again.
@@ -320,7 +350,7 @@ public sealed class RevocationSubscriber(
             if (e.ConnectionType == ConnectionType.Subscription)
             {
                 DiveMetrics.RevocationPubSubReconnects.Inc();
-                _synchronised = false;
+                Desynchronise();
             }
             RequestResync();
         }
@@ -334,7 +364,7 @@ public sealed class RevocationSubscriber(
     /// </summary>
     private void OnPrimaryChanged(EndPoint primary)
     {
-        _synchronised = false;
+        Desynchronise();
         DiveMetrics.RevocationPubSubReconnects.Inc();
         _ = ResubscribeAsync();
     }
