@@ -41,6 +41,8 @@ public sealed class RevocationSubscriber(
     private readonly object _syncState = new();
     private long _generation;
     private volatile bool _synchronised;
+    // The reason of the last failed (re)subscription, logged once until it changes or the subscription is live (under _subscriptionChanges).
+    private string? _subscriptionError;
 
     private ISubscriber Subscriber => stores.Blacklist.GetSubscriber();
 
@@ -192,7 +194,7 @@ public sealed class RevocationSubscriber(
     /// <summary>
     /// Subscribes each channel that is not subscribed with our handler: never yet, unsubscribed after a failover, or its
     /// SUBSCRIBE failed (refused by an ACL, timed out, connection lost between the two channels), which the client does not
-    /// retry until its next reconnect. True when both are.
+    /// retry until its next reconnect. True when both are. A failure is logged once per reason, not at every attempt.
     /// </summary>
     private async Task<bool> SubscribeMissingAsync()
     {
@@ -218,13 +220,28 @@ public sealed class RevocationSubscriber(
         // never a reason to end the subscriber.
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
-            logger.LogWarning("Revocation subscription failed, retrying: {Error}", ex is RedisServerException ? ex.Message : ex.GetType().Name);
+            var reason = ex is RedisServerException ? ex.Message : ex.GetType().Name;
+            if (!string.Equals(reason, _subscriptionError, StringComparison.Ordinal))
+            {
+                logger.LogWarning("Revocation subscription failed, retrying every {Delay} ms (logged again when the reason changes): {Error}",
+                    RetryDelay.TotalMilliseconds, reason);
+                _subscriptionError = reason;
+            }
+        }
+        try
+        {
+            var live = SubscriptionLive;
+            if (live && _subscriptionError is { } error)
+            {
+                logger.LogInformation("Revocation subscription live again (it had failed: {Error})", error);
+                _subscriptionError = null;
+            }
+            return live;
         }
         finally
         {
             _subscriptionChanges.Release();
         }
-        return SubscriptionLive;
     }
 
     /// <summary>IsConnected alone tells whether the channel could be subscribed; SubscribedEndpoint is null until a SUBSCRIBE succeeded.</summary>
