@@ -1,20 +1,36 @@
 using System.Text.Json;
 using DiveAspire.Backend.Redis;
+using DiveAspire.Backend.Revocation;
 using StackExchange.Redis;
 
 namespace DiveAspire.Backend.Authorization;
 
 /// <summary>
 /// Applies other nodes' <c>authz:invalidate</c> messages, and invalidates a user's decisions when the revocation feature
-/// announces a logout on <c>dive-v3:user-revoked</c>. StackExchange.Redis resubscribes after a reconnect; messages sent
-/// while disconnected are lost (Redis pub/sub is not durable), which the short decision TTLs (15-120 s) bound.
-/// Subscribes in the background, retrying until the shared store answers: a backend started during a store outage
-/// still starts (not ready, see RevocationSubscriber) instead of failing its start-up.
+/// announces a logout on <c>dive-v3:user-revoked</c>. That channel is the <see cref="RevocationSubscriber"/>'s alone, which
+/// tells of each user revocation (<see cref="RevocationSubscriber.UserRevoked"/>): a second handler here would keep the
+/// client's subscription of the channel alive when the revocation subscriber unsubscribes to move it (a failover, a
+/// half-failed resubscription), and its SUBSCRIBE would then be skipped. StackExchange.Redis resubscribes after a
+/// reconnect; messages sent while disconnected are lost (Redis pub/sub is not durable), which the short decision TTLs
+/// (15-120 s) bound. Subscribes in the background, retrying until the shared store answers: a backend started during a
+/// store outage still starts (not ready, see RevocationSubscriber) instead of failing its start-up.
 /// </summary>
-public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cache, ILogger<InvalidationSubscriber> logger) : BackgroundService
+public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cache, RevocationSubscriber revocations, ILogger<InvalidationSubscriber> logger)
+    : BackgroundService
 {
-    public const string UserRevokedChannel = "dive-v3:user-revoked";
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        revocations.UserRevoked += OnUserRevoked;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        revocations.UserRevoked -= OnUserRevoked;
+        await base.StopAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,7 +43,6 @@ public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cach
                     // Taken once connected: with the HA store there is no subscriber before the Sentinels named the data nodes.
                     var subscriber = redis.Blacklist.GetSubscriber();
                     await subscriber.SubscribeAsync(RedisChannel.Literal(DecisionCache.Channel), (channel, payload) => _ = OnInvalidateAsync(payload));
-                    await subscriber.SubscribeAsync(RedisChannel.Literal(UserRevokedChannel), (channel, payload) => _ = OnUserRevokedAsync(payload));
                     return;
                 }
                 catch (Exception ex) when (RedisFailures.Is(ex))
@@ -62,20 +77,6 @@ public sealed class InvalidationSubscriber(RedisStores redis, DecisionCache cach
         }
     }
 
-    private async Task OnUserRevokedAsync(RedisValue payload)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(payload.ToString());
-            if (doc.RootElement.TryGetProperty("type", out var type) && type.GetString() == "user"
-                && doc.RootElement.TryGetProperty("identifier", out var id) && id.GetString() is { Length: > 0 } user)
-            {
-                await cache.InvalidateLocallyAsync(InvalidationScope.User, user);
-            }
-        }
-        catch (JsonException)
-        {
-            logger.LogWarning("Ignored a malformed message on {Channel}", UserRevokedChannel);
-        }
-    }
+    /// <summary>Runs on the client's message thread: the invalidation (a SCAN of the instance's Redis) goes on without it.</summary>
+    private void OnUserRevoked(string user) => _ = cache.InvalidateLocallyAsync(InvalidationScope.User, user);
 }

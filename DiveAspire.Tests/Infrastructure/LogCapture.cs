@@ -13,13 +13,16 @@ public sealed class LogCapture : ILoggerProvider
 
     public IReadOnlyList<(string Category, string Message)> Lines => _lines.ToArray();
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    /// <summary>Each line as it is logged, on the logging thread (which waits for the handlers): category, message.</summary>
+    public event Action<string, string>? Logged;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<(string, string)> lines) : ILogger
+    private sealed class Logger(string category, LogCapture capture) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -27,7 +30,9 @@ public sealed class LogCapture : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            lines.Enqueue((category, formatter(state, exception) + (exception is null ? "" : "\n" + exception)));
+            var message = formatter(state, exception) + (exception is null ? "" : "\n" + exception);
+            capture._lines.Enqueue((category, message));
+            capture.Logged?.Invoke(category, message);
         }
     }
 }

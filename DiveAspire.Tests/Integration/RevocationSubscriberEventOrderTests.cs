@@ -1,4 +1,5 @@
 using DiveAspire.Backend.Redis;
+using DiveAspire.Backend.Revocation;
 using DiveAspire.Tests.Cli;
 using DiveAspire.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -10,6 +11,7 @@ namespace DiveAspire.Tests.Integration;
 /// StackExchange.Redis raises ConnectionFailed and ConnectionRestored each on a thread-pool work item of its own, so a
 /// busy pool can deliver a lost subscription's ConnectionFailed after the reconnect's ConnectionRestored and after the
 /// resync that followed it. The subscriber must end synchronised whatever the order, not degraded until the next reconnect.
+/// And a resync already scanning when the subscription is lost must not end synchronised: its scan began before the gap.
 /// </summary>
 public sealed class RevocationSubscriberEventOrderTests(ITestOutputHelper output)
 {
@@ -58,6 +60,82 @@ public sealed class RevocationSubscriberEventOrderTests(ITestOutputHelper output
 
         await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), TimeSpan.FromSeconds(10),
             "synchronised again after the late ConnectionFailed");
+        output.WriteLine($"resyncs: first {firstSync:O}, last {client.Subscriber.LastSync:O}");
+    }
+
+    /// <summary>
+    /// A resync is held at its start (its Debug line, logged once it noted the state it began in) while the subscription
+    /// connection is killed and the client reconnects and subscribes both channels again. Messages published in that gap
+    /// were missed, and the held scan began before it: when it ends, the backend must not count itself synchronised (the
+    /// resync the reconnect requested does that), even though the subscription is live again by then.
+    /// </summary>
+    [Fact]
+    public async Task A_resync_that_began_before_a_lost_subscription_does_not_mark_the_backend_synchronised()
+    {
+        using var store = new PlainRedisServer(password: false, aof: false);
+        // Disposed after the client, whose resyncs' log lines look at it until it stopped.
+        using var release = new ManualResetEventSlim();
+        await using var client = new SharedStoreClientHost(store.Endpoint, "ROU");
+        var category = typeof(RevocationSubscriber).FullName;
+        // 0: resyncs run; 1: the next resync is held; 2: one is held (or was).
+        var holding = 0;
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heldEnded = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Logs.Logged += (logger, message) =>
+        {
+            if (logger != category)
+            {
+                return;
+            }
+            if (message.StartsWith("Resynchronising the revocation cache", StringComparison.Ordinal) && Interlocked.CompareExchange(ref holding, 2, 1) == 1)
+            {
+                held.TrySetResult();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+            else if (message.StartsWith("Revocation cache resynchronised", StringComparison.Ordinal) && release.IsSet)
+            {
+                // Logged right after the resync set the state: the held one's end comes first once it is released.
+                heldEnded.TrySetResult(client.Subscriber.Synchronised);
+            }
+        };
+        await client.StartAsync();
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), TimeSpan.FromSeconds(20), "the first resync");
+        var firstSync = client.Subscriber.LastSync;
+        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Stores.Blacklist.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Subscription)
+            {
+                restored.TrySetResult();
+            }
+        };
+
+        Volatile.Write(ref holding, 1);
+        client.Subscriber.RequestResync();
+        try
+        {
+            await held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await using (var admin = await ConnectionMultiplexer.ConnectAsync(store.Endpoint + ",allowAdmin=true"))
+            {
+                var name = RedisStores.ClientName("ROU", RedisStores.BlacklistName);
+                var server = admin.GetServer(admin.GetEndPoints()[0]);
+                var subscription = (await server.ClientListAsync()).Single(c => c.ClientType == ClientType.PubSub && c.Name == name);
+                await server.ClientKillAsync(id: subscription.Id);
+            }
+            await restored.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Subscriber.SubscriptionLive), TimeSpan.FromSeconds(10),
+                "both channels subscribed again");
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var synchronisedAfterHeld = await heldEnded.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(synchronisedAfterHeld,
+            "a resync whose scan began before the subscription connection was lost marked the backend synchronised: what was published in the gap is unknown to it");
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), TimeSpan.FromSeconds(20),
+            "synchronised by a resync that began after the reconnect");
         output.WriteLine($"resyncs: first {firstSync:O}, last {client.Subscriber.LastSync:O}");
     }
 }

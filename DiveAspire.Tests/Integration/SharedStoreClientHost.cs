@@ -1,3 +1,4 @@
+using DiveAspire.Backend.Authorization;
 using DiveAspire.Backend.Instance;
 using DiveAspire.Backend.Redis;
 using DiveAspire.Backend.Revocation;
@@ -5,6 +6,7 @@ using DiveAspire.Tests.Cli;
 using DiveAspire.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +15,8 @@ namespace DiveAspire.Tests.Integration;
 /// <summary>
 /// The backend's own shared-store client, in the test's process: the real <see cref="RedisClientSetup"/> (Aspire's keyed
 /// Redis clients, <see cref="SentinelPrimary"/>), <see cref="RevocationStore"/>, <see cref="RevocationCache"/> and
-/// <see cref="RevocationSubscriber"/> as the backend wires them, against real Redis and Sentinel processes, without HTTP,
+/// <see cref="RevocationSubscriber"/> as the backend wires them, with the decision cache's <see cref="InvalidationSubscriber"/>
+/// on the same shared-store connection, against real Redis and Sentinel processes, without HTTP,
 /// tokens or an AppHost: a test can reach the pieces it checks (the cache, the primary taken) and time them exactly.
 /// Its cache store is a password-less redis-server of its own. Stopped on Dispose.
 /// </summary>
@@ -34,10 +37,13 @@ public sealed class SharedStoreClientHost : IAsyncDisposable
             ["Dive:Federation"] = instanceCode,
         });
         builder.Logging.AddProvider(Logs);
+        // The subscriber's Debug line at the start of each resync, which a test can hold the resync on.
+        builder.Logging.AddFilter<LogCapture>(typeof(RevocationSubscriber).FullName, LogLevel.Debug);
         var instance = InstanceInfo.From(builder.Configuration);
         builder.Services.AddSingleton(instance);
         builder.AddDiveRedisClients(instance);
         builder.Services.AddDiveRevocation(builder.Configuration);
+        builder.Services.AddDecisionCache();
         _host = builder.Build();
     }
 
@@ -49,6 +55,10 @@ public sealed class SharedStoreClientHost : IAsyncDisposable
     public RevocationSubscriber Subscriber => _host.Services.GetRequiredService<RevocationSubscriber>();
     public RedisStores Stores => _host.Services.GetRequiredService<RedisStores>();
     public SentinelPrimary Sentinels => _host.Services.GetRequiredService<SentinelPrimary>();
+    public HealthCheckService Health => _host.Services.GetRequiredService<HealthCheckService>();
+
+    /// <summary>The instance's own Redis (the decision cache's store), password-less.</summary>
+    public string CacheEndpoint => _cache.Endpoint;
     public IHostApplicationLifetime Lifetime => _host.Services.GetRequiredService<IHostApplicationLifetime>();
 
     /// <summary>
