@@ -6,10 +6,11 @@ namespace DiveAspire.Backend.Errors;
 /// <summary>
 /// Turns an exception that reached the top of the pipeline into a JSON error. A client's mistake (the framework's
 /// <see cref="BadHttpRequestException"/>: binding failures, 413, 415; a malformed form or multipart body) is its 4xx with
-/// one warning line and no stack trace; a body that cannot be read is a 400; a Redis outage is a 503 (<see cref="RedisFailures"/>); anything else is a bug: 500 with no detail in the body,
-/// logged with its stack trace.
+/// one warning line and no stack trace; a body that cannot be read is a 400; a Redis outage is a 503 (<see cref="RedisFailures"/>),
+/// logged as an outage (<see cref="RedisOutageLog"/>); anything else is a bug: 500 with no detail in the body, logged with
+/// its stack trace.
 /// </summary>
-public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHandler> logger) : IExceptionHandler
+public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHandler> logger, RedisOutageLog outages) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -28,7 +29,11 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
             _ when RedisFailures.Is(exception) => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred"),
         };
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            outages.Answered503(request, exception);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "{Request} failed", request);
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace DiveAspire.Backend.Errors;
@@ -19,6 +20,8 @@ public static class JsonErrors
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
         // Binding failures throw BadHttpRequestException (with the reason) instead of answering an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RedisOutageLog>();
         builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
         return builder;
     }
@@ -27,7 +30,8 @@ public static class JsonErrors
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            // The handler logs itself: one warning line for a client's mistake, an error with the stack trace for a bug.
+            // The handler logs itself: one warning line for a client's mistake, a Redis outage as an outage (not per request),
+            // an error with the stack trace for a bug.
             SuppressDiagnosticsCallback = _ => true,
             ExceptionHandler = _ => Task.CompletedTask,
         });

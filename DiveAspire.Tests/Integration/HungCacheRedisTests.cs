@@ -95,6 +95,16 @@ public sealed class HungCacheRedisTests(ITestOutputHelper output)
                 + $"\n{Tail(backend)}");
             Assert.Contains(results, r => r.Status == HttpStatusCode.OK);
 
+            // The outage's 503s are logged as an outage: a line at once, then at most one per interval that counts the rest,
+            // never an error with a stack trace per request (one each before: thousands of lines in 25 s).
+            var refused = results.Count(r => r.Status == HttpStatusCode.ServiceUnavailable);
+            Assert.True(refused > 0, $"no route answered 503 while the Redis was hung:\n{Summary(results)}");
+            var perRequestErrors = lines.Count(l => l.Contains("fail: " + typeof(DiveAspire.Backend.Errors.ClientErrorExceptionHandler).FullName, StringComparison.Ordinal));
+            var outageLines = lines.Count(l => l.Contains("answered 503: a Redis store did not answer", StringComparison.Ordinal));
+            output.WriteLine($"{refused} responses 503; backend log: {outageLines} outage lines, {perRequestErrors} per-request errors");
+            Assert.True(perRequestErrors == 0, $"{perRequestErrors} errors logged for {refused} 503s:\n{Tail(backend)}");
+            Assert.InRange(outageLines, 1, (int)(Outage / DiveAspire.Backend.Errors.RedisOutageLog.Interval) + 3);
+
             // Back on its Redis: the limiter, the health checks and a route that stores in it.
             await HttpAssertions.EventuallyAsync(async () => !backend.HasExited
                 && await HttpAssertions.MetricAsync(http, "dive_v3_rate_limit_store{store=\"redis\"}") == 1, TimeSpan.FromSeconds(30), "rate limiting back on Redis");
