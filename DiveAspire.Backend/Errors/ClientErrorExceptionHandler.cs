@@ -26,6 +26,8 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
             InvalidDataException invalid => (StatusCodes.Status400BadRequest, "The form body is malformed: " + invalid.Message),
             // A body that ends early (e.g. multipart whose boundary never comes); the backend does no other stream I/O.
             IOException => (StatusCodes.Status400BadRequest, "The request body ended before it was complete"),
+            // The connection went away under the request (client gone, server abort): nobody reads this answer.
+            Microsoft.AspNetCore.Connections.ConnectionAbortedException => (StatusCodes.Status400BadRequest, "The connection was aborted before the request was complete"),
             _ when RedisFailures.Is(exception) => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred"),
         };

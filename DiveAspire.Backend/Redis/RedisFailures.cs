@@ -28,8 +28,10 @@ public static class RedisFailures
     public static bool Is(Exception ex) => ex switch
     {
         RedisException or TimeoutException => true,
-        // Canceled by the client itself; a cancellation someone asked for (the request aborted, the host stopping) has its token canceled.
-        OperationCanceledException canceled => !canceled.CancellationToken.IsCancellationRequested,
+        // Canceled by the client itself (a task it canceled: TaskCanceledException); a cancellation someone asked for (the
+        // request aborted, the host stopping) has its token canceled. Any other cancellation without a token, such as
+        // Kestrel's ConnectionAbortedException (the client's connection gone), is not the Redis's doing.
+        TaskCanceledException canceled => !canceled.CancellationToken.IsCancellationRequested,
         InvalidOperationException => ex.StackTrace?.Contains(ConnectionFrame, StringComparison.Ordinal) == true,
         _ => false,
     };

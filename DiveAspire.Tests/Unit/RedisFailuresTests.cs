@@ -35,6 +35,15 @@ public sealed class RedisFailuresTests
     }
 
     [Fact]
+    public void A_cancellation_that_is_not_a_canceled_task_is_not_a_Redis_failure()
+    {
+        // Kestrel's "the connection was aborted": an OperationCanceledException without a token. It was taken for a Redis
+        // outage (a 503, logged as "a Redis store did not answer").
+        Assert.False(RedisFailures.Is(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("The connection was aborted by the application.")));
+        Assert.False(RedisFailures.Is(new OperationCanceledException()));
+    }
+
+    [Fact]
     public async Task An_InvalidOperationException_that_is_not_the_Redis_connection_s_stays_a_bug()
     {
         // The same exception System.IO.Pipelines gave StackExchange.Redis's reader, thrown here by another pipe's reader.
