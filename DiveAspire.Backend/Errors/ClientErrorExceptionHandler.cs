@@ -19,6 +19,7 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
             return false;
         }
         var request = $"{context.Request.Method} {context.Request.Path}";
+        var outage = RedisFailures.Is(exception);
         var (status, message) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, ClientMessage(bad)),
@@ -28,12 +29,12 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
             IOException => (StatusCodes.Status400BadRequest, "The request body ended before it was complete"),
             // The connection went away under the request (client gone, server abort): nobody reads this answer.
             Microsoft.AspNetCore.Connections.ConnectionAbortedException => (StatusCodes.Status400BadRequest, "The connection was aborted before the request was complete"),
-            _ when RedisFailures.Is(exception) => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
+            _ when outage => (StatusCodes.Status503ServiceUnavailable, "A Redis store did not answer; try again."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred"),
         };
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        if (outage && status == StatusCodes.Status503ServiceUnavailable)
         {
-            outages.Answered503(request, exception);
+            outages.Answered503(RouteOf(context), request, exception);
         }
         else if (status >= 500)
         {
@@ -47,6 +48,10 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
         await JsonErrors.WriteAsync(context, status, message);
         return true;
     }
+
+    /// <summary>The method and route pattern of the endpoint that failed (a bounded set, unlike paths), else the method alone.</summary>
+    private static string RouteOf(HttpContext context) =>
+        $"{context.Request.Method} {(context.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)"}";
 
     /// <summary>The framework's reason, with the inner parser's detail when there is one (e.g. where the JSON breaks).</summary>
     private static string ClientMessage(BadHttpRequestException bad) =>

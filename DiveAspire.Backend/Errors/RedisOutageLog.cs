@@ -1,51 +1,109 @@
+using System.Collections.Concurrent;
+
 namespace DiveAspire.Backend.Errors;
 
 /// <summary>
-/// Requests answered 503 because a Redis store failed, logged as an outage rather than one by one: the first at once, as one
-/// warning line with the route and the failure and no stack trace (an outage is not a bug in this code), then at most one
-/// line per <see cref="Interval"/>, which counts the requests answered 503 since the line before. At thousands of requests
-/// a second, an error with a stack trace for each one drowned the log and the dashboard's structured logs, and the
-/// export cost the backend more CPU than serving the 503s.
+/// Requests answered 503 because a Redis store failed, logged as an outage rather than one by one, per route and kind of
+/// failure (so that one store's outage never hides another's): the first at once, with the failure (its stack trace
+/// once, since a timeout or cancellation can also come from elsewhere than the Redis client), then at most one line per
+/// <see cref="Interval"/> that counts the requests answered 503 since, the last of them also when no further 503 follows
+/// (<see cref="Flush"/>, every interval). At thousands of requests a second, an error with a stack trace for each one
+/// drowned the log and the dashboard's structured logs, and the export cost the backend more CPU than the 503s.
 /// </summary>
-public sealed class RedisOutageLog(ILogger<RedisOutageLog> logger, TimeProvider clock)
+public sealed class RedisOutageLog : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
     /// <summary>The failure's message is the Redis client's, one line but with its diagnostics: enough to say why.</summary>
     private const int MaxReasonLength = 300;
 
-    private readonly Lock _gate = new();
-    private DateTimeOffset _quietUntil = DateTimeOffset.MinValue;
-    private long _notLogged;
+    private readonly ILogger<RedisOutageLog> _logger;
+    private readonly TimeProvider _clock;
+    private readonly ITimer _flush;
 
-    public void Answered503(string request, Exception failure)
+    /// <summary>Keyed by route pattern (not path: bounded) and failure type.</summary>
+    private readonly ConcurrentDictionary<(string Route, string Failure), Gate> _gates = new();
+
+    public RedisOutageLog(ILogger<RedisOutageLog> logger, TimeProvider clock)
     {
-        var now = clock.GetUtcNow();
+        _logger = logger;
+        _clock = clock;
+        _flush = clock.CreateTimer(_ => Flush(), null, Interval, Interval);
+    }
+
+    private sealed class Gate
+    {
+        public readonly Lock Lock = new();
+        public DateTimeOffset QuietUntil = DateTimeOffset.MinValue;
+        public long NotLogged;
+        public string LastRequest = "";
+        public Exception? LastFailure;
+    }
+
+    /// <param name="route">the endpoint's route pattern (e.g. <c>POST /api/authz/decision/{resourceId}</c>).</param>
+    /// <param name="request">the request as received, for the line.</param>
+    public void Answered503(string route, string request, Exception failure)
+    {
+        var gate = _gates.GetOrAdd((route, failure.GetType().Name), static _ => new Gate());
+        var now = _clock.GetUtcNow();
         long before;
-        lock (_gate)
+        lock (gate.Lock)
         {
-            if (now < _quietUntil)
+            if (now < gate.QuietUntil)
             {
-                _notLogged++;
+                gate.NotLogged++;
+                gate.LastRequest = request;
+                gate.LastFailure = failure;
                 return;
             }
-            before = _notLogged;
-            _notLogged = 0;
-            _quietUntil = now + Interval;
-        }
-        var reason = failure.Message.ReplaceLineEndings(" ");
-        if (reason.Length > MaxReasonLength)
-        {
-            reason = reason[..MaxReasonLength] + "...";
+            before = gate.NotLogged;
+            gate.NotLogged = 0;
+            gate.QuietUntil = now + Interval;
         }
         if (before == 0)
         {
-            logger.LogWarning("{Request} answered 503: a Redis store did not answer ({Failure}: {Reason})", request, failure.GetType().Name, reason);
+            // A first line after a quiet interval: a new outage, with the stack trace once.
+            _logger.LogWarning(failure, "{Request} answered 503: a Redis store did not answer ({Failure}: {Reason}); further 503s of this route for this failure are counted, one line per {Seconds} s",
+                request, failure.GetType().Name, Reason(failure), Interval.TotalSeconds);
         }
         else
         {
-            logger.LogWarning("{Request} answered 503: a Redis store did not answer ({Failure}: {Reason}); {Count} more requests answered 503 for a Redis failure since the last such line",
-                request, failure.GetType().Name, reason, before);
+            Counted(before, request, failure);
         }
     }
+
+    /// <summary>Logs what each route counted since its last line (called every <see cref="Interval"/>).</summary>
+    public void Flush()
+    {
+        var now = _clock.GetUtcNow();
+        foreach (var gate in _gates.Values)
+        {
+            long count;
+            string request;
+            Exception? failure;
+            lock (gate.Lock)
+            {
+                if (gate.NotLogged == 0 || gate.LastFailure is null)
+                {
+                    continue;
+                }
+                (count, request, failure) = (gate.NotLogged, gate.LastRequest, gate.LastFailure);
+                gate.NotLogged = 0;
+                gate.QuietUntil = now + Interval;
+            }
+            Counted(count, request, failure);
+        }
+    }
+
+    private void Counted(long count, string request, Exception failure) =>
+        _logger.LogWarning("{Count} more requests answered 503 for a Redis failure since the last such line, the latest {Request} ({Failure}: {Reason})",
+            count, request, failure.GetType().Name, Reason(failure));
+
+    private static string Reason(Exception failure)
+    {
+        var reason = failure.Message.ReplaceLineEndings(" ");
+        return reason.Length > MaxReasonLength ? reason[..MaxReasonLength] + "..." : reason;
+    }
+
+    public void Dispose() => _flush.Dispose();
 }

@@ -124,15 +124,7 @@ public sealed class RevocationSubscriberHaTests(ITestOutputHelper output)
                 throw new Xunit.Sdk.XunitException($"{ex.Message}: {State()}\n{client.Log}");
             }
             var victim = $"failover-victim-{Guid.NewGuid():N}";
-            var message = new RevocationMessage(RevocationMessage.UserType, victim, "test", "BEL", DateTimeOffset.UtcNow).ToJson();
-            var receivers = 0L;
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            // Published only (no key): a resync cannot learn it, only the channel can.
-            while (!client.Cache.IsUserRevoked(victim) && DateTime.UtcNow < deadline)
-            {
-                receivers = await node1.GetSubscriber().PublishAsync(UserChannel, message);
-                await Task.Delay(200);
-            }
+            var receivers = await PublishUserRevocationUntilHeldAsync(node1.GetSubscriber(), client.Cache, victim);
             Assert.True(client.Cache.IsUserRevoked(victim),
                 $"a user revocation published on the new primary never reached the synchronised backend's cache (the last PUBLISH reached {receivers} subscribers there)");
         }
@@ -204,15 +196,7 @@ public sealed class RevocationSubscriberHaTests(ITestOutputHelper output)
             await using var instanceRedis = await ConnectionMultiplexer.ConnectAsync(client.CacheEndpoint);
             var decision = $"{DecisionCache.KeyPrefix}{victim}:USA-SECRET-001:SECRET";
             await instanceRedis.GetDatabase().StringSetAsync(decision, "{}", TimeSpan.FromMinutes(5));
-            var message = new RevocationMessage(RevocationMessage.UserType, victim, "test", "BEL", DateTimeOffset.UtcNow).ToJson();
-            var receivers = 0L;
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            // Published only (no key): a resync cannot learn it, only the channel can.
-            while (!client.Cache.IsUserRevoked(victim) && DateTime.UtcNow < deadline)
-            {
-                receivers = await node1.GetSubscriber().PublishAsync(UserChannel, message);
-                await Task.Delay(200);
-            }
+            var receivers = await PublishUserRevocationUntilHeldAsync(node1.GetSubscriber(), client.Cache, victim);
             Assert.True(client.Cache.IsUserRevoked(victim),
                 $"a user revocation published on the new primary never reached the synchronised backend's cache (the last PUBLISH reached {receivers} subscribers there): {State()}");
             await EventuallyAsync(async () => !await instanceRedis.GetDatabase().KeyExistsAsync(decision),

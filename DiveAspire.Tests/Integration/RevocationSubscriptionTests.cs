@@ -59,16 +59,9 @@ public sealed class RevocationSubscriptionTests(ITestOutputHelper output)
         await EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), "synchronised again", TimeSpan.FromSeconds(15));
 
         var victim = $"subscription-victim-{Guid.NewGuid():N}";
-        var message = new RevocationMessage(RevocationMessage.UserType, victim, "test", "BEL", DateTimeOffset.UtcNow).ToJson();
         var publisher = admin.GetSubscriber();
-        var receivers = await publisher.PublishAsync(UserChannel, "not a revocation");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        // Published only (no key): a resync cannot learn it, only the channel can. Repeated in case the first is early.
-        while (!client.Cache.IsUserRevoked(victim) && DateTime.UtcNow < deadline)
-        {
-            receivers = await publisher.PublishAsync(UserChannel, message);
-            await Task.Delay(200);
-        }
+        await publisher.PublishAsync(UserChannel, "not a revocation");
+        var receivers = await PublishUserRevocationUntilHeldAsync(publisher, client.Cache, victim);
         Assert.True(client.Cache.IsUserRevoked(victim),
             $"a user revocation published on {RevocationKeys.UserChannel} never reached the synchronised backend's cache (the last PUBLISH reached {receivers} subscribers)");
         await Task.Delay(300);
@@ -95,15 +88,7 @@ public sealed class RevocationSubscriptionTests(ITestOutputHelper output)
 
         await using var admin = await ConnectionMultiplexer.ConnectAsync(store.Endpoint);
         var victim = $"shared-channel-victim-{Guid.NewGuid():N}";
-        var message = new RevocationMessage(RevocationMessage.UserType, victim, "test", "BEL", DateTimeOffset.UtcNow).ToJson();
-        var receivers = 0L;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        // Published only (no key): a resync cannot learn it, only the channel can.
-        while (!client.Cache.IsUserRevoked(victim) && DateTime.UtcNow < deadline)
-        {
-            receivers = await admin.GetSubscriber().PublishAsync(UserChannel, message);
-            await Task.Delay(200);
-        }
+        var receivers = await PublishUserRevocationUntilHeldAsync(admin.GetSubscriber(), client.Cache, victim);
         Assert.True(client.Cache.IsUserRevoked(victim),
             $"a user revocation published on {RevocationKeys.UserChannel} never reached the synchronised backend's cache (the last PUBLISH reached {receivers} subscribers; the other handler received {Volatile.Read(ref received)})");
         Assert.True(Volatile.Read(ref received) > 0, "the other handler no longer receives the channel's messages");

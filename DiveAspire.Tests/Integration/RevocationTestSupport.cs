@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using DiveAspire.Backend.Revocation;
 using DiveAspire.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace DiveAspire.Tests.Integration;
 
@@ -58,6 +60,24 @@ public static class RevocationTestSupport
             }
             await Task.Delay(pollMs);
         }
+    }
+
+    /// <summary>
+    /// Publishes a user revocation of <paramref name="victim"/> on the user channel every 200 ms (in case the first is early)
+    /// until <paramref name="cache"/> holds it, for at most 10 s; returns how many subscribers the last PUBLISH reached. Only
+    /// the message is published, no key: a resync cannot learn it, only the channel can.
+    /// </summary>
+    public static async Task<long> PublishUserRevocationUntilHeldAsync(ISubscriber publisher, RevocationCache cache, string victim)
+    {
+        var message = new RevocationMessage(RevocationMessage.UserType, victim, "test", "BEL", DateTimeOffset.UtcNow).ToJson();
+        var receivers = 0L;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!cache.IsUserRevoked(victim) && DateTime.UtcNow < deadline)
+        {
+            receivers = await publisher.PublishAsync(RedisChannel.Literal(RevocationKeys.UserChannel), message);
+            await Task.Delay(200);
+        }
+        return receivers;
     }
 
     public static async Task<HttpStatusCode> WhoAmIAsync(FederationFixture federation, string code, string token)
