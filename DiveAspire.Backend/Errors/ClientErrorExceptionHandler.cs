@@ -49,7 +49,7 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
         return true;
     }
 
-    /// <summary>The method and route pattern of the endpoint that failed (a bounded set, unlike paths), else the method alone.</summary>
+    /// <summary>The method and route pattern of the endpoint that failed (a bounded set, unlike paths), else "(no route)".</summary>
     private static string RouteOf(HttpContext context) =>
         $"{context.Request.Method} {(context.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)"}";
 
