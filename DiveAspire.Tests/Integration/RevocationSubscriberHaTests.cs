@@ -35,9 +35,7 @@ public sealed class RevocationSubscriberHaTests(ITestOutputHelper output)
     public async Task Losing_a_replicas_connections_keeps_the_backend_synchronised_losing_the_subscribed_nodes_resyncs_it()
     {
         using var store = new SentinelStoreProcesses();
-        await using var client = new SharedStoreClientHost(store.BackendConnectionString());
-        await client.StartReadyAsync(Ready);
-        await EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), "synchronised", Ready);
+        await using var client = await SynchronisedClientAsync(store);
         var subscriber = client.Stores.Blacklist.GetSubscriber();
         Assert.Equal(store.NodePorts[0], Assert.IsType<IPEndPoint>(subscriber.SubscribedEndpoint(TokenChannel)).Port);
         Assert.Equal(store.NodePorts[0], Assert.IsType<IPEndPoint>(subscriber.SubscribedEndpoint(UserChannel)).Port);
@@ -77,9 +75,7 @@ public sealed class RevocationSubscriberHaTests(ITestOutputHelper output)
     public async Task A_failover_onto_a_node_refusing_the_user_channel_leaves_the_backend_unsynchronised_until_it_subscribed_there()
     {
         using var store = new SentinelStoreProcesses();
-        await using var client = new SharedStoreClientHost(store.BackendConnectionString());
-        await client.StartReadyAsync(Ready);
-        await EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), "synchronised", Ready);
+        await using var client = await SynchronisedClientAsync(store);
         var subscriber = client.Stores.Blacklist.GetSubscriber();
         var backendUser = RedisAcl.Backend(store.Topology.Blacklist, store.Topology.Instances.Single(i => i.Code == "USA")).Name;
         using var node1 = store.ConnectAdmin(1);
@@ -147,9 +143,7 @@ public sealed class RevocationSubscriberHaTests(ITestOutputHelper output)
     public async Task A_failover_off_a_hung_primary_moves_both_channels_and_user_revocations_published_on_the_new_primary_reach_the_caches()
     {
         using var store = new SentinelStoreProcesses();
-        await using var client = new SharedStoreClientHost(store.BackendConnectionString());
-        await client.StartReadyAsync(Ready);
-        await EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), "synchronised", Ready);
+        await using var client = await SynchronisedClientAsync(store);
         var subscriber = client.Stores.Blacklist.GetSubscriber();
         // The decision cache subscribes in the background too: in place before the primary hangs.
         await EventuallyAsync(() => Task.FromResult(subscriber.SubscribedEndpoint(RedisChannel.Literal(DecisionCache.Channel)) is not null),
@@ -295,6 +289,23 @@ public sealed class RevocationSubscriberHaTests(ITestOutputHelper output)
                     waiting.Synchronised.TrySetResult(synchronised);
                 }
             }
+        }
+    }
+
+    /// <summary>A backend's shared-store client on <paramref name="store"/>, started, ready and synchronised (disposed if it never is).</summary>
+    private static async Task<SharedStoreClientHost> SynchronisedClientAsync(SentinelStoreProcesses store)
+    {
+        var client = new SharedStoreClientHost(store.BackendConnectionString());
+        try
+        {
+            await client.StartReadyAsync(Ready);
+            await EventuallyAsync(() => Task.FromResult(client.Subscriber.Synchronised), "synchronised", Ready);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
         }
     }
 }
