@@ -62,4 +62,6 @@ builder.AddKubernetesPublishing(topology, options);
 // What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).
 builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ResourceStateFile>(sp, options));
 
+// Secrets given in the environment are read by now: nothing the AppHost starts inherits them.
+InheritedSecrets.RemoveFromEnvironment();
 builder.Build().Run();

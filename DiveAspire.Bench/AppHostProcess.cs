@@ -41,7 +41,9 @@ public sealed class AppHostProcess : IAsyncDisposable
 
     public static Uri BackendUri(string code) => new($"http://localhost:{PortPlan.Backend(NatoCatalog.Get(code))}");
 
-    public static AppHostProcess Start(string repoRoot, IReadOnlyList<string> spokeCodes, bool monitoring, IEnumerable<string> extraArgs)
+    /// <param name="secrets">secret parameters (name: value) beyond the generated ones, which they override</param>
+    public static AppHostProcess Start(string repoRoot, IReadOnlyList<string> spokeCodes, bool monitoring, IEnumerable<string> extraArgs,
+        IReadOnlyDictionary<string, string>? secrets = null)
     {
         var work = Directory.CreateTempSubdirectory("dive-bench-app-").FullName;
         var instances = Path.Combine(work, "instances");
@@ -55,20 +57,25 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
         var topology = DiveTopology.Load(instances);
         var signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-
+        var parameters = new Dictionary<string, string> { [Federation.DevSigningKeyParameter] = signingKey };
+        foreach (var store in topology.RedisStores)
+        {
+            parameters[store.PasswordParameterName] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        }
+        foreach (var (name, value) in secrets ?? new Dictionary<string, string>())
+        {
+            parameters[name] = value;
+        }
         var args = new List<string>
         {
             "run", "--project", Path.Combine(repoRoot, "DiveAspire.AppHost"), "-c", BuildConfiguration, "--launch-profile", "http", "--",
             $"Dive:InstancesPath={instances}", $"Dive:DataPath={Path.Combine(work, "data")}", "Dive:Runtime=process",
             $"Dive:Monitoring={monitoring.ToString().ToLowerInvariant()}",
-            $"Parameters:{Federation.DevSigningKeyParameter}={signingKey}",
         };
-        args.AddRange(topology.RedisStores.Select(s => $"Parameters:{s.PasswordParameterName}={Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}"));
         args.AddRange(extraArgs);
 
         var start = Stopwatch.GetTimestamp();
-        var process = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
-            ?? throw new InvalidOperationException("dotnet run did not start");
+        var process = Process.Start(StartInfo(args, parameters)) ?? throw new InvalidOperationException("dotnet run did not start");
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         void Keep(string? line)
         {
@@ -90,6 +97,21 @@ public sealed class AppHostProcess : IAsyncDisposable
         var app = new AppHostProcess(process, work, topology, signingKey, start) { _output = output };
         StopOnSignal.Register(app);
         return app;
+    }
+
+    /// <summary>
+    /// dotnet run with the secret parameters in its environment (<c>Parameters__&lt;name&gt;</c>), never in its arguments:
+    /// a command line is readable by every local user. The AppHost removes them from its own environment once read, so
+    /// the processes it starts do not inherit them (DiveAspire.AppHost/InheritedSecrets.cs).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string> secretParameters)
+    {
+        var info = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in secretParameters)
+        {
+            info.Environment[$"Parameters__{name}"] = value;
+        }
+        return info;
     }
 
     /// <summary>Waits until every backend answers /health/ready (each waited for its Redis) and monitoring is ready.</summary>

@@ -22,7 +22,7 @@ public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
         var state = AppHostState.Read(app.StatePath) ?? throw new InvalidOperationException($"the AppHost wrote no state file ({app.StatePath})");
         var pid = state.Resources.SingleOrDefault(r => r.Name == name)?.Pid
             ?? throw new InvalidOperationException($"{name} has no pid in {app.StatePath} (one replica, executable launch expected)");
-        var urls = Environment(pid).GetValueOrDefault("ASPNETCORE_URLS")
+        var urls = EnvironmentOf(pid).GetValueOrDefault("ASPNETCORE_URLS")
             ?? throw new InvalidOperationException($"{name} (pid {pid}) has no ASPNETCORE_URLS");
         var own = new Uri(urls.Split(';')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
         return new BackendProcess(code, pid, own);
@@ -60,7 +60,8 @@ public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
         return (anonymous / 1024, (rss - anonymous) / 1024);
     }
 
-    private static Dictionary<string, string> Environment(int pid) =>
+    /// <summary>The process's environment (/proc/pid/environ): readable by its own user only.</summary>
+    public static Dictionary<string, string> EnvironmentOf(int pid) =>
         File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
             .Select(v => v.Split('=', 2))
             .Where(kv => kv.Length == 2)

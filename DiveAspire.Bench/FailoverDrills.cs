@@ -56,7 +56,7 @@ public static class FailoverDrills
         {
             var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
             await using var app = AppHostProcess.Start(repoRoot, [], monitoring: false,
-                [$"{BlacklistHighAvailability.ConfigurationKey}=true", $"Parameters:{RedisStoreSpec.Blacklist.PasswordParameterName}={adminPassword}"]);
+                [$"{BlacklistHighAvailability.ConfigurationKey}=true"], new Dictionary<string, string> { [RedisStoreSpec.Blacklist.PasswordParameterName] = adminPassword });
             await app.WaitHealthyAsync(monitoring: false, TimeSpan.FromMinutes(3));
             var setup = Setup(ha, adminPassword);
             await SteadyAsync(setup);

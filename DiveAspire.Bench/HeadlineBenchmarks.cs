@@ -29,6 +29,7 @@ public static class HeadlineBenchmarks
         // The baseline answers ROU's own body for this token: the same bytes on the wire.
         var listing = await ListingAsync(token);
         await using var original = aot ? null : await OriginalStack.StartAsync(repoRoot, listing.Body);
+        await using var floor = aot ? null : await FloorServer.StartAsync(backend, listing.Body);
         var url = WrkRuns.Proxied(backend) ? $"{AppHostProcess.BackendUri(Code)} (orchestrator proxy)" : $"{AppHostProcess.BackendUri(Code)} (the backend's own port: no proxy)";
 
         var load = TimeSpan.FromSeconds(quick ? 3 : 10);
@@ -44,6 +45,15 @@ public static class HeadlineBenchmarks
             targets.Add(new("original", OriginalStack.Code, "/api/resources", OwnPort: true, WithToken: true));
             backends[OriginalStack.Code] = original.Backend;
         }
+        if (floor is not null)
+        {
+            targets.Add(new("floor", FloorServer.Code, FloorServer.LimiterAndCatalogPath, OwnPort: true, WithToken: true));
+            if (!quick)
+            {
+                targets.Add(new("floor limiter", FloorServer.Code, FloorServer.LimiterPath, OwnPort: true, WithToken: true));
+            }
+            backends[FloorServer.Code] = floor.Backend;
+        }
         // A fresh backend reaches its steady rate only after 10-20 s of load (tiered JIT and PGO, the GC's budgets): measured
         // 9,300 req/s in its first 10 s round and 13,500 in its third (docs/benchmarks.md, session 11). Node warms up too.
         // The quick run (CI, under 3 minutes) gets 5 s: past the cold first second, still short of the steady rate.
@@ -53,6 +63,10 @@ public static class HeadlineBenchmarks
         if (original is not null)
         {
             await original.DisposeAsync(); // not left running next to the paced runs
+        }
+        if (floor is not null)
+        {
+            await floor.DisposeAsync();
         }
         var health = new WrkRuns.Summary(samples["health"]);
         var full = new WrkRuns.Summary(samples["full"]);
@@ -69,6 +83,21 @@ public static class HeadlineBenchmarks
             var ratio = full.Rps / baseline.Rps;
             report.Add($"{Code} full path on the URL users reach vs the original stack's endpoint, req/s, same wrk, same rounds{build}",
                 full.Text, baseline.Text, Report.F(ratio), $">= {TargetRatioToOriginal:F1}", ratio >= TargetRatioToOriginal);
+        }
+        if (floor is not null)
+        {
+            var ceiling = new WrkRuns.Summary(samples["floor"]);
+            report.Add($"floor: a bare ASP.NET Core endpoint (Kestrel, one route, no middleware) sending only {Code}'s Redis commands (the limiter's script by EVALSHA " +
+                $"+ the catalog's HGETALL, pipelined) to {Code}'s redis-server, answering {Code}'s body; no JWT, revocation check, ACP-240, telemetry or logging, median of {rounds}",
+                ceiling.Text);
+            if (samples.TryGetValue("floor limiter", out var limiterOnly))
+            {
+                var limiter = new WrkRuns.Summary(limiterOnly);
+                report.Add($"floor with the limiter's script only (no catalog read: the least a design keeping the exact Redis limiter sends), median of {rounds}",
+                    limiter.Text);
+            }
+            report.Add($"{Code} full path vs the floor (the share of this machine's ceiling with {Code}'s Redis work that the whole request path keeps), same rounds",
+                full.Text, ceiling.Text, Report.F(full.Rps / ceiling.Rps));
         }
 
         // Paced: p99 at a rate held, not at saturation (where latency is mostly queueing).
@@ -99,6 +128,9 @@ public static class HeadlineBenchmarks
                 $"\"+ N us its Redis\" the CPU of its redis-server (for {Code}: {Code}'s redis-server, which its limiter uses). It has only the limiter and the route: " +
                 "whatever other middleware the original ran on every request is left out, so it is the original at its fastest.");
         }
+        report.Note("Floor: the bench's own executable in server mode (FloorServer.cs), a process with ROU's redis-server and credential, its GC settings " +
+            "(the AppHost's gen0 budget) and thread-pool setting, measured in the headline's rounds; its CPU per request is its own, \"+ N us its Redis\" " +
+            $"{Code}'s redis-server's. A floor under the target means no request path that sends the same Redis commands reaches the target on this machine on this day.");
         report.Note($"Headline: an app with the hub and {Code} only (as ./dive up --spokes rou), {Code} with default settings (every lever on); wrk -t{Wrk.Threads} " +
             $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run after a {warmUp.TotalSeconds:F0} s warm-up run of each target, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
             "to a schedule of rate / threads requests a second; a connection waiting for its response takes no slot, so if responses lag the load drops " +

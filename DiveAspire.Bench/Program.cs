@@ -6,6 +6,10 @@ using DiveAspire.Topology;
 
 // ./dive bench [--quick] [--startup]: measures, prints, and writes docs/benchmarks.md (whole suite only). Numbers are
 // reported, never asserted. --startup measures only start-up and memory (for checking a change to the graph).
+if (args is [FloorServer.Argument])
+{
+    return await FloorServer.ServeAsync();
+}
 if (args.Any(a => a is "-h" or "--help"))
 {
     Console.WriteLine("usage: ./dive bench [--quick] [--startup | --throughput | --failover | --memory | --scale]");

@@ -115,6 +115,45 @@ public sealed class AspireCliApp : IAsyncLifetime
     public IEnumerable<string> OperatorSecrets => Topology.RedisStores.SelectMany(s => RedisAcl.Users(s, Topology))
         .Where(u => u.Role != RedisUserRole.Backend).Select(Secrets.For);
 
+    /// <summary>
+    /// The AppHost's process and every process under it (DCP, Redis, backends, monitoring), by /proc's parent links; DCP's
+    /// API server detaches from the AppHost (its parent is init) and is found by the <c>--monitor &lt;AppHost pid&gt;</c> it runs with.
+    /// </summary>
+    public IReadOnlyList<int> AppHostProcessTree()
+    {
+        Assert.True(_appHostPid is not null, "aspire start reported no AppHost pid");
+        var parents = new Dictionary<int, int>();
+        var monitors = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(dir), out var pid))
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                    var arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                    var monitor = Array.IndexOf(arguments, "--monitor");
+                    if (monitor >= 0 && monitor + 1 < arguments.Length && int.TryParse(arguments[monitor + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var monitored))
+                    {
+                        monitors[pid] = monitored;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // exited meanwhile
+            }
+        }
+        var tree = new List<int> { _appHostPid.Value };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(p => p.Value == tree[i]).Select(p => p.Key)
+                .Concat(monitors.Where(m => m.Value == tree[i]).Select(m => m.Key)).Where(pid => !tree.Contains(pid)));
+        }
+        return tree;
+    }
+
     /// <summary>Runs the aspire CLI with this run's private HOME and passwords; by default nothing it prints may contain any of them.</summary>
     public async Task<AspireRun> RunAsync(TimeSpan timeout, IEnumerable<string> args, bool showsBackendEnvironment = false)
     {

@@ -21,6 +21,40 @@ public sealed class AspireCliTests(AspireCliApp app)
         Assert.Equal(7, health.GetProperty("passed").GetInt32());
     }
 
+    /// <summary>
+    /// The passwords reach this AppHost through its environment (as a secret manager or the README's
+    /// <c>Parameters__...</c> override gives them): no process it starts may inherit the operators' ones.
+    /// </summary>
+    [Fact]
+    public void No_process_under_the_AppHost_inherits_the_operator_passwords_given_in_its_environment()
+    {
+        var tree = app.AppHostProcessTree();
+        var operatorSecrets = app.OperatorSecrets.ToList();
+        var checkedProcesses = 0;
+        foreach (var pid in tree)
+        {
+            string environment;
+            try
+            {
+                // The AppHost itself was given them (its /proc environ is the block it started with, whatever it removed since).
+                if (File.ReadAllText($"/proc/{pid}/cmdline").Contains("DiveAspire.AppHost", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                environment = File.ReadAllText($"/proc/{pid}/environ");
+                checkedProcesses++;
+            }
+            catch (IOException)
+            {
+                continue; // exited meanwhile
+            }
+            var command = File.Exists($"/proc/{pid}/comm") ? File.ReadAllText($"/proc/{pid}/comm").Trim() : "?";
+            Assert.False(operatorSecrets.Any(environment.Contains), $"process {pid} ({command}) holds an operator password in its environment");
+            Assert.DoesNotContain("Parameters__", environment, StringComparison.OrdinalIgnoreCase);
+        }
+        Assert.True(checkedProcesses > 5, $"only {checkedProcesses} processes checked");
+    }
+
     [Fact]
     public async Task An_unknown_command_fails_with_a_non_zero_exit()
     {
