@@ -16,6 +16,8 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
 
 // ./dive up's options work here too (aspire run -- --spokes rou): see DiveUpArguments.
 var builder = DistributedApplication.CreateBuilder(DiveUpArguments.Translate(args));
+// The configuration has read the environment: secrets given there leave it before anything starts a process that would inherit them.
+InheritedSecrets.RemoveFromEnvironment();
 
 // Aspire's ResourceNotificationService prints parameter values (our passwords) at Debug and Trace: never let it.
 builder.Services.AddLogging(logging => logging.AddFilter("Aspire.Hosting.ApplicationModel.ResourceNotificationService", LogLevel.Information));
@@ -62,6 +64,4 @@ builder.AddKubernetesPublishing(topology, options);
 // What runs, for `dive ps` and `dive health`: .dive/data/apphost-state.json (see docs/CLI-GUIDE.md).
 builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ResourceStateFile>(sp, options));
 
-// Secrets given in the environment are read by now: nothing the AppHost starts inherits them.
-InheritedSecrets.RemoveFromEnvironment();
 builder.Build().Run();

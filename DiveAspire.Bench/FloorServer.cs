@@ -30,6 +30,9 @@ public sealed class FloorServer : IAsyncDisposable
     private const string RedisVariable = "DIVE_FLOOR_REDIS";
     private const string BodyVariable = "DIVE_FLOOR_BODY";
 
+    /// <summary>The floor's limiter window in ROU's Redis (the backend's ACL allows dive-v3:*).</summary>
+    public const string WindowKey = "dive-v3:bench-floor";
+
     /// <summary>The backend's environment variable with its instance Redis's connection string (Aspire's ConnectionStrings__&lt;name&gt;).</summary>
     private const string BackendRedisVariable = "ConnectionStrings__" + RedisStores.CacheName;
 
@@ -60,10 +63,12 @@ public sealed class FloorServer : IAsyncDisposable
             Console.WriteLine($"  no floor: backend {rou.Code} has no {BackendRedisVariable}");
             return null;
         }
-        // The GC settings the AppHost gives every backend (the gen0 budget): without them the floor would be slower than ROU
-        // for a reason ROU does not have.
-        var gc = environment.Where(kv => kv.Key.StartsWith("DOTNET_GC", StringComparison.Ordinal)).ToDictionary();
-        var (floor, error) = await StartAsync(redis, gc, body, rou.RedisPid);
+        // The runtime settings the AppHost gives the backend (the gen0 budget, a lever's GC or JIT switch): without them the
+        // floor would differ from ROU for a reason ROU does not have. Not where the runtime is, nor a startup hook.
+        var runtime = environment.Where(kv => kv.Key.StartsWith("DOTNET_", StringComparison.OrdinalIgnoreCase)
+            && !kv.Key.StartsWith("DOTNET_ROOT", StringComparison.OrdinalIgnoreCase)
+            && !kv.Key.Equals("DOTNET_STARTUP_HOOKS", StringComparison.OrdinalIgnoreCase)).ToDictionary();
+        var (floor, error) = await StartAsync(redis, runtime, body, rou.RedisPid);
         if (floor is null)
         {
             Console.WriteLine($"  no floor: its server did not start ({error})");
@@ -75,23 +80,33 @@ public sealed class FloorServer : IAsyncDisposable
     public static async Task<(FloorServer? Server, string? Error)> StartAsync(string redisConnectionString, IReadOnlyDictionary<string, string> environment, byte[] body, int? redisPid)
     {
         var dir = Directory.CreateTempSubdirectory("dive-bench-floor-").FullName;
-        var bodyFile = Path.Combine(dir, "body.json");
-        await File.WriteAllBytesAsync(bodyFile, body);
-        var port = LocalRedis.FreePort();
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "DiveAspire.Bench"), [Argument])
+        Process process;
+        int port;
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
+            var bodyFile = Path.Combine(dir, "body.json");
+            await File.WriteAllBytesAsync(bodyFile, body);
+            port = LocalRedis.FreePort();
+            var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "DiveAspire.Bench"), [Argument])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+            start.Environment[RedisVariable] = redisConnectionString; // the credential in the environment, never in the arguments
+            start.Environment[BodyVariable] = bodyFile;
+            process = Process.Start(start) ?? throw new InvalidOperationException("the floor server did not start");
         }
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
-        start.Environment[RedisVariable] = redisConnectionString; // the credential in the environment, never in the arguments
-        start.Environment[BodyVariable] = bodyFile;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("the floor server did not start");
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            Directory.Delete(dir, recursive: true);
+            return (null, ex.Message);
+        }
         var floor = new FloorServer(process, dir, new BackendProcess(Code, process.Id, new Uri($"http://127.0.0.1:{port}/")) { RedisPid = redisPid });
         StopOnSignal.Register(floor);
         var stderr = process.StandardError.ReadToEndAsync();
@@ -121,7 +136,8 @@ public sealed class FloorServer : IAsyncDisposable
         options.SocketManager = SocketManager.ThreadPool;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
         var db = redis.GetDatabase();
-        var window = new FixedWindow.Call(RateLimitPolicies.KeyPrefix(RateLimitPolicies.Api) + "bench-floor", new LimitRule(int.MaxValue, TimeSpan.FromMinutes(1)));
+        // Its own key, outside the limiter's prefixes: the floor never shows up as a client in ROU's rate-limit views.
+        var window = new FixedWindow.Call(WindowKey, new LimitRule(int.MaxValue, TimeSpan.FromMinutes(1)));
         var hit = window.Arguments(WindowMode.Hit, refusedLately: false);
         await FixedWindow.SendScriptAsync(db, window, hit); // caches the script: every request then sends EVALSHA, as ROU's do
 

@@ -47,7 +47,7 @@ public static class BackendResourceCommands
         {
             return AdminToken.Mint(instance.Country, signingKey);
         }
-        return Environment.GetEnvironmentVariable(AdminToken.EnvironmentVariable) is { Length: > 0 } token
+        return DiveAspire.AppHost.InheritedSecrets.Variable(AdminToken.EnvironmentVariable) is { Length: > 0 } token
             ? token
             : throw new CliException($"No admin token: in container runtime start the AppHost with {AdminToken.EnvironmentVariable} set to a Keycloak token with role dive-admin.");
     }

@@ -16,7 +16,7 @@ public static class RedisPasswordExtensions
     {
         var name = user.PasswordParameterName;
         var legacy = builder.Configuration[user.PasswordEnvironmentVariable];
-        var explicitParameter = Environment.GetEnvironmentVariable($"Parameters__{name}");
+        var explicitParameter = DiveAspire.AppHost.InheritedSecrets.Variable($"Parameters__{name}");
         if (!string.IsNullOrEmpty(legacy) && string.IsNullOrEmpty(explicitParameter))
         {
             builder.Configuration[$"Parameters:{name}"] = legacy;

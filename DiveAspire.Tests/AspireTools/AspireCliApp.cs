@@ -154,6 +154,12 @@ public sealed class AspireCliApp : IAsyncLifetime
         return tree;
     }
 
+    /// <summary>The user whose password the AppHost is also given by the original's variable (REDIS_PASSWORD_BLACKLIST_OPERATOR).</summary>
+    public RedisUser OriginalVariableUser => RedisAcl.Operator(Topology.Blacklist);
+
+    /// <summary>The AppHost's pid, as aspire start reported it.</summary>
+    public int AppHostPid => _appHostPid ?? throw new InvalidOperationException("aspire start reported no AppHost pid");
+
     /// <summary>Runs the aspire CLI with this run's private HOME and passwords; by default nothing it prints may contain any of them.</summary>
     public async Task<AspireRun> RunAsync(TimeSpan timeout, IEnumerable<string> args, bool showsBackendEnvironment = false)
     {
@@ -187,6 +193,8 @@ public sealed class AspireCliApp : IAsyncLifetime
             var eq = parameter.IndexOf('=');
             info.Environment[parameter[..eq].Replace(":", "__", StringComparison.Ordinal)] = parameter[(eq + 1)..];
         }
+        // One also by the original's variable (the same value), as the README allows.
+        info.Environment[OriginalVariableUser.PasswordEnvironmentVariable] = Secrets.For(OriginalVariableUser);
 
         using var process = Process.Start(info)!;
         process.StandardInput.Close();

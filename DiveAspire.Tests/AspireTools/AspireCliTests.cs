@@ -23,36 +23,36 @@ public sealed class AspireCliTests(AspireCliApp app)
 
     /// <summary>
     /// The passwords reach this AppHost through its environment (as a secret manager or the README's
-    /// <c>Parameters__...</c> override gives them): no process it starts may inherit the operators' ones.
+    /// <c>Parameters__...</c> and <c>REDIS_PASSWORD_...</c> overrides give them): no process it starts may inherit them.
     /// </summary>
     [Fact]
     public void No_process_under_the_AppHost_inherits_the_operator_passwords_given_in_its_environment()
     {
-        var tree = app.AppHostProcessTree();
         var operatorSecrets = app.OperatorSecrets.ToList();
+        // The AppHost itself was given them: its /proc environ is the block it started with, whatever it removed since.
+        var given = File.ReadAllText($"/proc/{app.AppHostPid}/environ");
+        Assert.True(operatorSecrets.Any(given.Contains), "the AppHost was not given the operator passwords in its environment: this test checks nothing");
+        Assert.Contains($"{app.OriginalVariableUser.PasswordEnvironmentVariable}=", given, StringComparison.Ordinal);
+
         var checkedProcesses = 0;
-        foreach (var pid in tree)
+        foreach (var pid in app.AppHostProcessTree().Where(pid => pid != app.AppHostPid))
         {
             string environment;
             try
             {
-                // The AppHost itself was given them (its /proc environ is the block it started with, whatever it removed since).
-                if (File.ReadAllText($"/proc/{pid}/cmdline").Contains("DiveAspire.AppHost", StringComparison.Ordinal))
-                {
-                    continue;
-                }
                 environment = File.ReadAllText($"/proc/{pid}/environ");
-                checkedProcesses++;
             }
             catch (IOException)
             {
                 continue; // exited meanwhile
             }
+            checkedProcesses++;
             var command = File.Exists($"/proc/{pid}/comm") ? File.ReadAllText($"/proc/{pid}/comm").Trim() : "?";
             Assert.False(operatorSecrets.Any(environment.Contains), $"process {pid} ({command}) holds an operator password in its environment");
             Assert.DoesNotContain("Parameters__", environment, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("REDIS_PASSWORD_", environment, StringComparison.OrdinalIgnoreCase);
         }
-        Assert.True(checkedProcesses > 5, $"only {checkedProcesses} processes checked");
+        Assert.True(checkedProcesses > 5, $"only {checkedProcesses} processes under the AppHost checked");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DiveAspire.Backend.Catalog;
 using DiveAspire.Bench;
 using StackExchange.Redis;
@@ -21,9 +22,29 @@ public sealed class FloorServerTests
         await admin.GetDatabase().HashSetAsync(ResourceCatalog.UploadsKey, [new("DOC-1", "{}"), new("DOC-2", "{}")]);
         var body = "{\"count\":2,\"resources\":[]}"u8.ToArray();
 
-        var (floor, error) = await FloorServer.StartAsync($"127.0.0.1:{redis.Port},password={redis.Password}",
-            new Dictionary<string, string> { ["DOTNET_GCgen0size"] = Gen0Budget }, body, redis.Pid);
-        Assert.True(floor is not null, error);
+        // A stand-in for ROU's backend: the floor takes the Redis connection string and the runtime settings from its environment.
+        using var backend = Process.Start(new ProcessStartInfo("sleep", ["120"])
+        {
+            UseShellExecute = false,
+            Environment =
+            {
+                ["ConnectionStrings__cache"] = $"127.0.0.1:{redis.Port},password={redis.Password}",
+                ["DOTNET_GCgen0size"] = Gen0Budget,
+                ["DOTNET_TieredPGO"] = "0",
+                ["DOTNET_ROOT_STAND_IN"] = "/nonexistent",
+            },
+        })!;
+        FloorServer? floor;
+        try
+        {
+            floor = await FloorServer.StartAsync(new BackendProcess("ROU", backend.Id, new Uri("http://127.0.0.1:1/")) { RedisPid = redis.Pid }, body);
+        }
+        finally
+        {
+            backend.Kill();
+            await backend.WaitForExitAsync();
+        }
+        Assert.NotNull(floor);
         int pid;
         await using (floor)
         {
@@ -48,9 +69,15 @@ public sealed class FloorServerTests
             Assert.Equal(3, afterLimiter.EvalSha - afterBoth.EvalSha);
             Assert.Equal(0, afterLimiter.HGetAll - afterBoth.HGetAll);
 
-            // The backend's GC budget reaches it; the Redis credential is in its environment, never in its command line.
+            // One window of its own, outside the limiter's prefixes: 8 requests and the start's EVAL that caches the script.
+            Assert.Equal(9, (long)await admin.GetDatabase().StringGetAsync(FloorServer.WindowKey));
+
+            // The backend's runtime settings reach it, where the runtime is does not; the Redis credential is in its
+            // environment, never in its command line.
             var environment = BackendProcess.EnvironmentOf(pid);
             Assert.Equal(Gen0Budget, environment["DOTNET_GCgen0size"]);
+            Assert.Equal("0", environment["DOTNET_TieredPGO"]);
+            Assert.False(environment.ContainsKey("DOTNET_ROOT_STAND_IN"));
             Assert.DoesNotContain(redis.Password, await File.ReadAllTextAsync($"/proc/{pid}/cmdline"));
         }
         Assert.False(Directory.Exists($"/proc/{pid}"), $"the floor server (pid {pid}) still runs after dispose");
