@@ -176,12 +176,7 @@ public sealed class FloorServer : IAsyncDisposable
     private async Task StopAsync()
     {
         StopOnSignal.Unregister(this);
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _process.KillAndDisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 }

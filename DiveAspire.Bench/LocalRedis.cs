@@ -74,12 +74,7 @@ public sealed class LocalRedis : IAsyncDisposable
     private async Task StopAsync()
     {
         StopOnSignal.Unregister(this);
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _process.KillAndDisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 }

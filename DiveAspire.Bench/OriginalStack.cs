@@ -200,12 +200,7 @@ public sealed class OriginalStack : IAsyncDisposable
     private async Task StopAsync()
     {
         StopOnSignal.Unregister(this);
-        if (!_node.HasExited)
-        {
-            _node.Kill();
-            await _node.WaitForExitAsync();
-        }
-        _node.Dispose();
+        await _node.KillAndDisposeAsync();
         await _redis.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
