@@ -17,9 +17,13 @@ public static class InheritedSecrets
     private static readonly string[] Names = [AdminToken.EnvironmentVariable, AdminToken.SigningKeyVariable];
     private static readonly Dictionary<string, string> Removed = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Case-insensitive, as configuration keys are.</summary>
-    public static bool IsSecret(string variable) =>
-        Prefixes.Any(p => variable.StartsWith(p, StringComparison.OrdinalIgnoreCase)) || Names.Contains(variable, StringComparer.OrdinalIgnoreCase);
+    /// <summary>Case-insensitive, as configuration keys are; also with the DOTNET_ prefix the builder strips, and ':' for '__'.</summary>
+    public static bool IsSecret(string variable)
+    {
+        var name = (variable.StartsWith("DOTNET_", StringComparison.OrdinalIgnoreCase) ? variable["DOTNET_".Length..] : variable)
+            .Replace(":", "__", StringComparison.Ordinal);
+        return Prefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) || Names.Contains(name, StringComparer.OrdinalIgnoreCase);
+    }
 
     /// <summary>An environment variable as the AppHost was started with it, removed or not.</summary>
     public static string? Variable(string name) => Removed.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);

@@ -111,9 +111,10 @@ public sealed class AppHostProcess : IAsyncDisposable
         {
             info.Environment[$"Parameters__{name}"] = value;
         }
-        // dotnet run may build first: no MSBuild node or build server may outlive it holding that environment.
+        // dotnet run may build first: no MSBuild node, build server or compiler server may outlive it holding that environment.
         info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        info.Environment["UseSharedCompilation"] = "false";
         return info;
     }
 

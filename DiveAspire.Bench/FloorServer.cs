@@ -30,6 +30,9 @@ public sealed class FloorServer : IAsyncDisposable
     private const string RedisVariable = "DIVE_FLOOR_REDIS";
     private const string BodyVariable = "DIVE_FLOOR_BODY";
 
+    private static readonly string[] RuntimeSettings =
+        ["DOTNET_GC", "DOTNET_gcServer", "DOTNET_Tiered", "DOTNET_TC_", "DOTNET_ReadyToRun", "DOTNET_ThreadPool_", "DOTNET_OSR_"];
+
     /// <summary>The floor's limiter window in ROU's Redis (the backend's ACL allows dive-v3:*).</summary>
     public const string WindowKey = "dive-v3:bench-floor";
 
@@ -63,11 +66,10 @@ public sealed class FloorServer : IAsyncDisposable
             Console.WriteLine($"  no floor: backend {rou.Code} has no {BackendRedisVariable}");
             return null;
         }
-        // The runtime settings the AppHost gives the backend (the gen0 budget, a lever's GC or JIT switch): without them the
-        // floor would differ from ROU for a reason ROU does not have. Not where the runtime is, nor a startup hook.
-        var runtime = environment.Where(kv => kv.Key.StartsWith("DOTNET_", StringComparison.OrdinalIgnoreCase)
-            && !kv.Key.StartsWith("DOTNET_ROOT", StringComparison.OrdinalIgnoreCase)
-            && !kv.Key.Equals("DOTNET_STARTUP_HOOKS", StringComparison.OrdinalIgnoreCase)).ToDictionary();
+        // The runtime's GC, JIT and thread-pool settings the AppHost gives the backend (the gen0 budget, a lever's switch):
+        // without them the floor would differ from ROU for a reason ROU does not have. Nothing else (not its environment
+        // name, which would bring development middleware, nor hot-reload or startup hooks).
+        var runtime = environment.Where(kv => RuntimeSettings.Any(p => kv.Key.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToDictionary();
         var (floor, error) = await StartAsync(redis, runtime, body, rou.RedisPid);
         if (floor is null)
         {
@@ -97,6 +99,8 @@ public sealed class FloorServer : IAsyncDisposable
             {
                 start.Environment[name] = value;
             }
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
             start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
             start.Environment[RedisVariable] = redisConnectionString; // the credential in the environment, never in the arguments
             start.Environment[BodyVariable] = bodyFile;

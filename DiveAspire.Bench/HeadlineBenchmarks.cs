@@ -64,6 +64,10 @@ public static class HeadlineBenchmarks
         {
             await original.DisposeAsync(); // not left running next to the paced runs
         }
+        if (floor is not null && quick)
+        {
+            await floor.DisposeAsync(); // paced only in full mode
+        }
         var health = new WrkRuns.Summary(samples["health"]);
         var full = new WrkRuns.Summary(samples["full"]);
         report.Add($"{Code} GET /health/live on {url}, hub + {Code} only{build}, median of {rounds}", health.Text);

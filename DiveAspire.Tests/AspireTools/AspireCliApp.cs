@@ -154,8 +154,11 @@ public sealed class AspireCliApp : IAsyncLifetime
         return tree;
     }
 
-    /// <summary>The user whose password the AppHost is also given by the original's variable (REDIS_PASSWORD_BLACKLIST_OPERATOR).</summary>
+    /// <summary>The user whose password the AppHost is given only by the original's variable (REDIS_PASSWORD_BLACKLIST_OPERATOR).</summary>
     public RedisUser OriginalVariableUser => RedisAcl.Operator(Topology.Blacklist);
+
+    /// <summary>The app's data directory (each Redis's ACL file, the state file).</summary>
+    public string DataPath => Path.Combine(_root, "data");
 
     /// <summary>The AppHost's pid, as aspire start reported it.</summary>
     public int AppHostPid => _appHostPid ?? throw new InvalidOperationException("aspire start reported no AppHost pid");
@@ -188,12 +191,12 @@ public sealed class AspireCliApp : IAsyncLifetime
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["NO_COLOR"] = "1";
         // The passwords reach the AppHost as Aspire parameters through the environment, never as arguments.
-        foreach (var parameter in Secrets.AsArguments(Topology))
+        foreach (var parameter in Secrets.AsArguments(Topology).Where(p => !p.StartsWith($"Parameters:{OriginalVariableUser.PasswordParameterName}=", StringComparison.Ordinal)))
         {
             var eq = parameter.IndexOf('=');
             info.Environment[parameter[..eq].Replace(":", "__", StringComparison.Ordinal)] = parameter[(eq + 1)..];
         }
-        // One also by the original's variable (the same value), as the README allows.
+        // One only by the original's variable, as the README allows.
         info.Environment[OriginalVariableUser.PasswordEnvironmentVariable] = Secrets.For(OriginalVariableUser);
 
         using var process = Process.Start(info)!;

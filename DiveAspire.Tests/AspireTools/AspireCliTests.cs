@@ -53,6 +53,11 @@ public sealed class AspireCliTests(AspireCliApp app)
             Assert.DoesNotContain("REDIS_PASSWORD_", environment, StringComparison.OrdinalIgnoreCase);
         }
         Assert.True(checkedProcesses > 5, $"only {checkedProcesses} processes under the AppHost checked");
+
+        // And it used what it was given, after moving it out of its environment: the shared store's ACL file holds the hash
+        // of the password given only as the original's variable.
+        var user = app.OriginalVariableUser;
+        Assert.Contains(user.AclLine(app.Secrets.For(user)), File.ReadAllLines(Path.Combine(app.DataPath, user.Store.ResourceName, "users.acl")));
     }
 
     [Fact]

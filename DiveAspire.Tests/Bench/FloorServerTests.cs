@@ -31,7 +31,7 @@ public sealed class FloorServerTests
                 ["ConnectionStrings__cache"] = $"127.0.0.1:{redis.Port},password={redis.Password}",
                 ["DOTNET_GCgen0size"] = Gen0Budget,
                 ["DOTNET_TieredPGO"] = "0",
-                ["DOTNET_ROOT_STAND_IN"] = "/nonexistent",
+                ["DOTNET_ENVIRONMENT"] = "Development",
             },
         })!;
         FloorServer? floor;
@@ -77,7 +77,7 @@ public sealed class FloorServerTests
             var environment = BackendProcess.EnvironmentOf(pid);
             Assert.Equal(Gen0Budget, environment["DOTNET_GCgen0size"]);
             Assert.Equal("0", environment["DOTNET_TieredPGO"]);
-            Assert.False(environment.ContainsKey("DOTNET_ROOT_STAND_IN"));
+            Assert.Equal("Production", environment["DOTNET_ENVIRONMENT"]);
             Assert.DoesNotContain(redis.Password, await File.ReadAllTextAsync($"/proc/{pid}/cmdline"));
         }
         Assert.False(Directory.Exists($"/proc/{pid}"), $"the floor server (pid {pid}) still runs after dispose");
