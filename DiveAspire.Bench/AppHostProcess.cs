@@ -104,7 +104,7 @@ public sealed class AppHostProcess : IAsyncDisposable
     /// a command line is readable by every local user. The AppHost removes them from its own environment once read, so
     /// the processes it starts do not inherit them (DiveAspire.AppHost/InheritedSecrets.cs).
     /// </summary>
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string> secretParameters)
+    private static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string> secretParameters)
     {
         var info = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var (name, value) in secretParameters)

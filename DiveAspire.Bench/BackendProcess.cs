@@ -1,4 +1,5 @@
 using System.Globalization;
+using DiveAspire.Cli;
 using DiveAspire.Cli.AppState;
 
 namespace DiveAspire.Bench;
@@ -22,7 +23,7 @@ public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
         var state = AppHostState.Read(app.StatePath) ?? throw new InvalidOperationException($"the AppHost wrote no state file ({app.StatePath})");
         var pid = state.Resources.SingleOrDefault(r => r.Name == name)?.Pid
             ?? throw new InvalidOperationException($"{name} has no pid in {app.StatePath} (one replica, executable launch expected)");
-        var urls = EnvironmentOf(pid).GetValueOrDefault("ASPNETCORE_URLS")
+        var urls = LocalProcesses.Environment(pid).GetValueOrDefault("ASPNETCORE_URLS")
             ?? throw new InvalidOperationException($"{name} (pid {pid}) has no ASPNETCORE_URLS");
         var own = new Uri(urls.Split(';')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
         return new BackendProcess(code, pid, own);
@@ -59,12 +60,4 @@ public sealed record BackendProcess(string Code, int Pid, Uri OwnUri)
         var anonymous = Kb("Anonymous:");
         return (anonymous / 1024, (rss - anonymous) / 1024);
     }
-
-    /// <summary>The process's environment (/proc/pid/environ): readable by its own user only.</summary>
-    public static Dictionary<string, string> EnvironmentOf(int pid) =>
-        File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Select(v => v.Split('=', 2))
-            .Where(kv => kv.Length == 2)
-            .GroupBy(kv => kv[0])
-            .ToDictionary(g => g.Key, g => g.First()[1]);
 }

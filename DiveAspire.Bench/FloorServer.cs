@@ -60,7 +60,7 @@ public sealed class FloorServer : IAsyncDisposable
     /// </summary>
     public static async Task<FloorServer?> StartAsync(BackendProcess rou, byte[] body)
     {
-        var environment = BackendProcess.EnvironmentOf(rou.Pid);
+        var environment = DiveAspire.Cli.LocalProcesses.Environment(rou.Pid);
         if (!environment.TryGetValue(BackendRedisVariable, out var redis))
         {
             Console.WriteLine($"  no floor: backend {rou.Code} has no {BackendRedisVariable}");

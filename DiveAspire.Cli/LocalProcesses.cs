@@ -21,6 +21,28 @@ public static class LocalProcesses
         }
     }
 
+    /// <summary>The parent's pid (/proc/pid/stat); null when the process is gone.</summary>
+    public static int? ParentPid(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The environment the process started with (/proc/pid/environ, readable by its own user and root only).</summary>
+    public static Dictionary<string, string> Environment(int pid) =>
+        File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => v.Split('=', 2))
+            .Where(kv => kv.Length == 2)
+            .GroupBy(kv => kv[0])
+            .ToDictionary(g => g.Key, g => g.First()[1]);
+
     /// <summary>Sends <paramref name="signal"/> to the one process <paramref name="pid"/>. False when no such process
     /// exists; throws when it may not be signalled. A pid of 0 or less (a process group, or every process) is refused.</summary>
     public static bool Signal(int pid, UnixSignal signal)

@@ -130,8 +130,10 @@ public sealed class AspireCliApp : IAsyncLifetime
             {
                 if (int.TryParse(Path.GetFileName(dir), out var pid))
                 {
-                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                    if (LocalProcesses.ParentPid(pid) is { } parent)
+                    {
+                        parents[pid] = parent;
+                    }
                     var arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
                     var monitor = Array.IndexOf(arguments, "--monitor");
                     if (monitor >= 0 && monitor + 1 < arguments.Length && int.TryParse(arguments[monitor + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var monitored))

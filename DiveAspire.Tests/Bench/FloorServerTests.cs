@@ -74,7 +74,7 @@ public sealed class FloorServerTests
 
             // The backend's runtime settings reach it, where the runtime is does not; the Redis credential is in its
             // environment, never in its command line.
-            var environment = BackendProcess.EnvironmentOf(pid);
+            var environment = DiveAspire.Cli.LocalProcesses.Environment(pid);
             Assert.Equal(Gen0Budget, environment["DOTNET_GCgen0size"]);
             Assert.Equal("0", environment["DOTNET_TieredPGO"]);
             Assert.Equal("Production", environment["DOTNET_ENVIRONMENT"]);

@@ -223,9 +223,8 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
     {
         var notifications = federation.App.Services.GetRequiredService<ResourceNotificationService>();
         Assert.True(notifications.TryGetCurrentState(name, out var state), $"{name} has no state");
-        var pid = state.Snapshot.Properties.Single(p => p.Name.EndsWith(".pid", StringComparison.Ordinal)).Value!.ToString();
-        var values = File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        var pid = state.Snapshot.Properties.Single(p => p.Name.EndsWith(".pid", StringComparison.Ordinal)).Value!.ToString()!;
+        var values = DiveAspire.Cli.LocalProcesses.Environment(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture));
         return Task.FromResult(values.Where(kv => !kv.Key.Contains("URLS", StringComparison.Ordinal) && !kv.Key.Contains("PORTS", StringComparison.Ordinal)
                 && !kv.Key.StartsWith("OTEL_", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key, kv => kv.Value));
