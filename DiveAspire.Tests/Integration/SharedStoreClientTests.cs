@@ -23,6 +23,11 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
+    // The two 503 bodies of a logout (RevocationStore.RevokeAsync): the primary ran the script but WAIT 1 found no
+    // replica, or the store refused the script itself (a RedisServerException such as NOREPLICAS: nothing recorded).
+    private const string NotConfirmed = "did not confirm the revocation on a replica";
+    private const string NotRecorded = "the revocation was not recorded";
+
     [Fact]
     public async Task A_stale_sentinel_answering_first_does_not_move_a_backends_writes_off_the_primary()
     {
@@ -107,10 +112,11 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
             pids.Add(await federation.ProcessIdAsync(replica));
         }
         var clock = Stopwatch.StartNew();
-        var logouts = new List<(TimeSpan SentAt, HttpStatusCode Status, TimeSpan Took)>();
-        var checks = new List<(TimeSpan SentAt, HttpStatusCode Status, TimeSpan Took)>();
+        var logouts = new List<(TimeSpan SentAt, HttpStatusCode Status, TimeSpan Took, string Body)>();
+        var checks = new List<(TimeSpan SentAt, HttpStatusCode Status, TimeSpan Took, string Body)>();
         using var stop = new CancellationTokenSource();
         TimeSpan cut;
+        string? goodReplicas;
         Task[] loops;
         try
         {
@@ -130,6 +136,8 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
             await Task.Delay(TimeSpan.FromSeconds(6));
             await stop.CancelAsync();
             await Task.WhenAll(loops);
+            // Still hung: how many replicas the primary counts for min-replicas-to-write (0 once both lag > min-replicas-max-lag).
+            goodReplicas = await GoodReplicasAsync(primary);
         }
         finally
         {
@@ -144,19 +152,35 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
         }
         var hungLogouts = logouts.Where(l => l.SentAt >= cut + TimeSpan.FromMilliseconds(200)).ToList();
         var hungChecks = checks.Where(c => c.SentAt >= cut + TimeSpan.FromMilliseconds(200)).ToList();
-        var logoutMedian = Median(hungLogouts.Select(l => l.Took));
+        // Two kinds of 503: the primary ran the script and WAIT timed out, or (once both replicas' last ack is older than
+        // min-replicas-max-lag, 5 s) the primary refused the script at once with NOREPLICAS.
+        var waited = hungLogouts.Where(l => l.Body.Contains(NotConfirmed, StringComparison.Ordinal)).ToList();
+        var refused = hungLogouts.Where(l => l.Body.Contains(NotRecorded, StringComparison.Ordinal)).ToList();
+        // The primary cannot refuse before then: the replicas' last ack is at most ~1 s before the SIGSTOP, lag counts
+        // whole seconds; one more second of slack for a late replication cron on a loaded machine.
+        var lagLimit = cut + federation.Ha.MinReplicasMaxLag - TimeSpan.FromSeconds(2);
+        var waitedMedian = Median(waited.Select(l => l.Took));
         var checkMedian = Median(hungChecks.Select(c => c.Took));
-        output.WriteLine($"replicas hung: {hungLogouts.Count} logouts ({string.Join(", ", hungLogouts.GroupBy(l => l.Status).Select(g => $"{g.Count()} x {(int)g.Key}"))}), " +
-            $"median {logoutMedian.TotalMilliseconds:F0} ms; {hungChecks.Count} checks, median {checkMedian.TotalMilliseconds:F0} ms, " +
-            $"max {hungChecks.Select(c => c.Took).DefaultIfEmpty().Max().TotalMilliseconds:F0} ms");
+        output.WriteLine($"replicas hung: {hungLogouts.Count} logouts ({string.Join(", ", hungLogouts.GroupBy(l => l.Status).Select(g => $"{g.Count()} x {(int)g.Key}"))}): " +
+            $"{waited.Count} after WAIT, median {waitedMedian.TotalMilliseconds:F0} ms; {refused.Count} refused by the primary, the first sent " +
+            $"{refused.Select(l => (l.SentAt - cut).TotalSeconds).DefaultIfEmpty(double.NaN).Min():F1} s after the cut (min_slaves_good_slaves {goodReplicas}); " +
+            $"{hungChecks.Count} checks, median {checkMedian.TotalMilliseconds:F0} ms, max {hungChecks.Select(c => c.Took).DefaultIfEmpty().Max().TotalMilliseconds:F0} ms");
 
         Assert.NotEmpty(hungLogouts);
+        // Never acknowledged while no replica answers, and every refusal is one of the two.
         Assert.All(hungLogouts, l => Assert.Equal(HttpStatusCode.ServiceUnavailable, l.Status));
-        Assert.True(logoutMedian >= TimeSpan.FromMilliseconds(900), $"a logout waits for its replica (WAIT 1 1000) before its 503: median {logoutMedian.TotalMilliseconds:F0} ms");
+        Assert.Equal(hungLogouts.Count, waited.Count + refused.Count);
+        // Every write the primary took waited out its WAIT 1 1000 before its 503, and the first logouts all did.
+        Assert.All(waited, l => Assert.True(l.Took >= TimeSpan.FromMilliseconds(900), $"a 503 after WAIT in {l.Took.TotalMilliseconds:F0} ms"));
+        Assert.Contains(waited, l => l.SentAt < lagLimit);
+        // A fast refusal only once the primary no longer counts the hung replicas (NOREPLICAS), never in the first seconds.
+        Assert.All(refused, l => Assert.True(l.SentAt + l.Took >= lagLimit,
+            $"refused by the store {(l.SentAt + l.Took - cut).TotalSeconds:F1} s after the cut, before min-replicas-max-lag could apply"));
+        Assert.True(refused.Count == 0 || goodReplicas == "0", $"fast refusals while the primary counted {goodReplicas} good replicas");
         Assert.True(hungChecks.Count >= 10, $"only {hungChecks.Count} checks ran in 6 s");
         Assert.All(hungChecks, c => Assert.Equal(HttpStatusCode.OK, c.Status));
         // Not held up behind the WAITs: a check waiting for them would take about half a second or more.
-        Assert.True(checkMedian * 4 < logoutMedian, $"revocation checks wait behind the logouts' WAIT: median {checkMedian.TotalMilliseconds:F0} ms vs {logoutMedian.TotalMilliseconds:F0} ms");
+        Assert.True(checkMedian * 4 < waitedMedian, $"revocation checks wait behind the logouts' WAIT: median {checkMedian.TotalMilliseconds:F0} ms vs {waitedMedian.TotalMilliseconds:F0} ms");
 
         // Leave the store taking revocations again (the primary counts a replica as good again only after its next ack).
         using var hub = federation.Backend("usa");
@@ -185,7 +209,7 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
         return request;
     }
 
-    private async Task LoopAsync(List<(TimeSpan, HttpStatusCode, TimeSpan)> results, Func<HttpRequestMessage> next, Stopwatch clock, CancellationToken stop)
+    private async Task LoopAsync(List<(TimeSpan, HttpStatusCode, TimeSpan, string)> results, Func<HttpRequestMessage> next, Stopwatch clock, CancellationToken stop)
     {
         using var http = federation.Backend("usa");
         http.Timeout = TimeSpan.FromSeconds(30);
@@ -194,15 +218,25 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
             using var request = next();
             var sentAt = clock.Elapsed;
             using var response = await http.SendAsync(request, CancellationToken.None);
+            var took = clock.Elapsed - sentAt;
+            var body = response.StatusCode == HttpStatusCode.OK ? "" : await response.Content.ReadAsStringAsync();
             if (response.StatusCode != HttpStatusCode.OK && results.Count < 3)
             {
-                output.WriteLine($"{(int)response.StatusCode} after {(clock.Elapsed - sentAt).TotalMilliseconds:F0} ms: {await response.Content.ReadAsStringAsync()}");
+                output.WriteLine($"{(int)response.StatusCode} after {took.TotalMilliseconds:F0} ms: {body}");
             }
             lock (results)
             {
-                results.Add((sentAt, response.StatusCode, clock.Elapsed - sentAt));
+                results.Add((sentAt, response.StatusCode, took, body));
             }
         }
+    }
+
+    /// <summary>The primary's min_slaves_good_slaves (INFO replication): the replicas it counts for min-replicas-to-write.</summary>
+    private async Task<string?> GoodReplicasAsync(string node)
+    {
+        await using var connection = await federation.ConnectAsync(node);
+        var info = await connection.GetServers()[0].InfoAsync("replication");
+        return info.SelectMany(g => g).FirstOrDefault(kv => kv.Key == "min_slaves_good_slaves").Value;
     }
 
     private static TimeSpan Median(IEnumerable<TimeSpan> values)
