@@ -15,6 +15,10 @@ namespace DiveAspire.Backend.Revocation;
 public sealed class RevocationStore(
     RedisStores stores, RevocationCache cache, InstanceInfo instance, RevocationOptions options, TimeProvider clock, ILogger<RevocationStore> logger)
 {
+    /// <summary>The 503's message when the HA store's primary refuses a write for lack of a replica in sync.</summary>
+    public const string NoReplicaInSync =
+        "The shared revocation store has no replica in sync and refused the write; the revocation was not recorded. Retry.";
+
     // For each key i: ARGV[4i-3] value, ARGV[4i-2] wanted TTL (ms), ARGV[4i-1] channel, ARGV[4i] message.
     // Returns each key's TTL in force afterwards (ms; -1 = no TTL). '#!lua' makes Redis refuse the whole script up front
     // when the store is out of memory, instead of failing half-way.
@@ -140,6 +144,12 @@ public sealed class RevocationStore(
             inForce = stores.BlacklistPrimary is null
                 ? (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!
                 : await RevokeOnPrimaryAsync(keys, args);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOREPLICAS", StringComparison.Ordinal))
+        {
+            // The primary is up but counts no replica within min-replicas-max-lag: it refused the write (HA store only).
+            logger.LogWarning("A revocation was refused by the shared store: no replica is in sync (NOREPLICAS)");
+            throw new RevocationStoreUnavailableException(NoReplicaInSync, ex);
         }
         catch (Exception ex) when (RedisFailures.Is(ex) || ex is RedisCommandException or InvalidCastException)
         {

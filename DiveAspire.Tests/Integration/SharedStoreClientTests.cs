@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
 using DiveAspire.Cli;
+using DiveAspire.Backend.Revocation;
 using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Topology;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,10 +24,9 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
-    // The two 503 bodies of a logout (RevocationStore.RevokeAsync): the primary ran the script but WAIT 1 found no
-    // replica, or the store refused the script itself (a RedisServerException such as NOREPLICAS: nothing recorded).
+    // The two 503 bodies of a logout with hung replicas (RevocationStore.RevokeAsync): the primary ran the script but
+    // WAIT 1 found no replica, or the primary refused the script itself (NOREPLICAS: nothing recorded).
     private const string NotConfirmed = "did not confirm the revocation on a replica";
-    private const string NotRecorded = "the revocation was not recorded";
 
     [Fact]
     public async Task A_stale_sentinel_answering_first_does_not_move_a_backends_writes_off_the_primary()
@@ -155,7 +155,7 @@ public sealed class SharedStoreClientTests(BlacklistHaFixture federation, ITestO
         // Two kinds of 503: the primary ran the script and WAIT timed out, or (once both replicas' last ack is older than
         // min-replicas-max-lag, 5 s) the primary refused the script at once with NOREPLICAS.
         var waited = hungLogouts.Where(l => l.Body.Contains(NotConfirmed, StringComparison.Ordinal)).ToList();
-        var refused = hungLogouts.Where(l => l.Body.Contains(NotRecorded, StringComparison.Ordinal)).ToList();
+        var refused = hungLogouts.Where(l => l.Body.Contains(RevocationStore.NoReplicaInSync, StringComparison.Ordinal)).ToList();
         // The primary cannot refuse before then: the replicas' last ack is at most ~1 s before the SIGSTOP, lag counts
         // whole seconds; one more second of slack for a late replication cron on a loaded machine.
         var lagLimit = cut + federation.Ha.MinReplicasMaxLag - TimeSpan.FromSeconds(2);
