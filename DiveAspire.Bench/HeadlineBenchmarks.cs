@@ -112,6 +112,11 @@ public static class HeadlineBenchmarks
             new("half target", Code, "/api/resources", OwnPort: false, WithToken: true, Rate: halfTarget),
             new("half measured", Code, "/api/resources", OwnPort: false, WithToken: true, Rate: halfMeasured),
         ];
+        if (!quick)
+        {
+            // The tail of the lightest request the backend answers, at the same rate: the p99 this machine gives any request.
+            paced.Add(new("health half target", Code, "/health/live", OwnPort: false, WithToken: false, Rate: halfTarget));
+        }
         if (floor is not null && !quick)
         {
             paced.Add(new("floor half target", FloorServer.Code, FloorServer.LimiterAndCatalogPath, OwnPort: true, WithToken: true, Rate: halfTarget));
@@ -128,6 +133,11 @@ public static class HeadlineBenchmarks
             target: $"p99 <= {TargetP99AtHalfMs:F0} ms at {halfTarget:F0} req/s", met: atHalfTarget.Rps >= 0.95 * halfTarget && atHalfTarget.P99Ms <= TargetP99AtHalfMs);
         report.Add($"{Code} full path paced at {halfMeasured:F0} req/s (half the rate measured above){build}, achieved rate, p50 / p99, median of {rounds}", atHalfMeasured.Text,
             target: $"p99 <= {TargetP99AtHalfMs:F0} ms", met: atHalfMeasured.Rps >= 0.95 * halfMeasured && atHalfMeasured.P99Ms <= TargetP99AtHalfMs);
+        if (pacedSamples.TryGetValue("health half target", out var healthPaced))
+        {
+            report.Add($"{Code} GET /health/live paced at {halfTarget:F0} req/s (no token, no Redis: the p99 this machine gives the lightest request at that rate){build}, achieved rate, p50 / p99, median of {rounds}",
+                new WrkRuns.Summary(healthPaced).Text);
+        }
         if (pacedSamples.TryGetValue("floor half target", out var floorPaced))
         {
             report.Add($"floor paced at {halfTarget:F0} req/s (the p99 this machine gives a request with {Code}'s Redis work at that rate), achieved rate, p50 / p99, median of {rounds}",
@@ -147,7 +157,8 @@ public static class HeadlineBenchmarks
         }
         report.Note("Floor: the bench's own executable in server mode (FloorServer.cs), a process with ROU's redis-server and credential, its GC settings " +
             "(the AppHost's gen0 budget) and thread-pool setting, measured in the headline's rounds; its CPU per request is its own, \"+ N us its Redis\" " +
-            $"{Code}'s redis-server's. A floor under the target (or, paced, a floor p99 above 5 ms) means no request path that sends the same Redis commands meets it on this machine on this day.");
+            $"{Code}'s redis-server's. A floor under the target (or, paced, a floor p99 above 5 ms) means no request path that sends the same Redis commands meets it on this machine on this day; " +
+            $"a p99 above 5 ms for {Code}'s /health/live paced at the same rate (full mode) means no request to the backend meets it.");
         report.Note($"Headline: an app with the hub and {Code} only (as ./dive up --spokes rou), {Code} with default settings (every lever on); wrk -t{Wrk.Threads} " +
             $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run after a {warmUp.TotalSeconds:F0} s warm-up run of each target, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
             "to a schedule of rate / threads requests a second; a connection waiting for its response takes no slot, so if responses lag the load drops " +
