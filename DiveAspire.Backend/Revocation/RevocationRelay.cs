@@ -1,9 +1,11 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using DiveAspire.Backend.Auth;
 using DiveAspire.Backend.Instance;
+using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -21,10 +23,25 @@ public sealed class RevocationRelay(
     HttpClient http, RelayCredentials credentials, RevocationCache cache, InstanceInfo instance, RevocationOptions options, TimeProvider clock,
     ILogger<RevocationRelay> logger)
 {
-    /// <summary>Each attempt; the whole call (retries of a refused connection or a 5xx included) ends after <see cref="TotalTimeout"/>.</summary>
+    /// <summary>Each attempt; the whole call (retries of <see cref="HubDidNotAnswer"/> included) ends after <see cref="TotalTimeout"/>.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(5);
     private const int MaxBodyBytes = 16 * 1024;
+
+    /// <summary>
+    /// Whether an attempt got no answer from the hub's backend itself, so that it is worth another: a refused or broken
+    /// connection, a timed-out attempt, or a gateway in front of the hub reporting one (502, 504, a 503 without
+    /// Retry-After). The hub's own answers are final and go to the caller as they are: its 503 (the store refused or did
+    /// not confirm the write) and its 429 (the realm's window) carry a Retry-After that would otherwise hold the retry
+    /// past the total timeout and turn them into "the hub's backend did not answer".
+    /// </summary>
+    public static bool HubDidNotAnswer(Outcome<HttpResponseMessage> attempt) => attempt switch
+    {
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Result: { } response } => response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
+            || (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null),
+        _ => false,
+    };
 
     public async Task<IResult> ForwardAsync(HttpContext context)
     {

@@ -17,8 +17,9 @@ public static class RevocationSetup
         if (options.Relay is { } hub)
         {
             // The ServiceDefaults' standard resilience handler, with bounds for a revocation the caller waits for: a
-            // refused connection or a hub 5xx is retried within the total timeout, then the caller gets 503 (a revocation
-            // sent twice is harmless: the hub's store only lengthens). RemoveAllResilienceHandlers replaces the default
+            // refused connection, a timed-out attempt or a gateway's error is retried within the total timeout, then the
+            // caller gets 503 (a revocation sent twice is harmless: the hub's store only lengthens). The hub's own answers
+            // are final and the caller's (RevocationRelay.HubDidNotAnswer). RemoveAllResilienceHandlers replaces the default
             // handler ConfigureHttpClientDefaults added rather than nesting a second one (marked experimental, EXTEXP0001).
 #pragma warning disable EXTEXP0001
             services.AddHttpClient<RevocationRelay>(http => http.BaseAddress = hub)
@@ -30,7 +31,9 @@ public static class RevocationSetup
                     resilience.TotalRequestTimeout.Timeout = RevocationRelay.TotalTimeout;
                     resilience.Retry.MaxRetryAttempts = 2;
                     resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                    resilience.Retry.ShouldHandle = attempt => ValueTask.FromResult(RevocationRelay.HubDidNotAnswer(attempt.Outcome));
                     resilience.CircuitBreaker.SamplingDuration = RevocationRelay.AttemptTimeout * 2;
+                    resilience.CircuitBreaker.ShouldHandle = attempt => ValueTask.FromResult(RevocationRelay.HubDidNotAnswer(attempt.Outcome));
                 });
         }
         services.AddSingleton<RevocationSubscriber>();

@@ -229,6 +229,38 @@ public sealed partial class JoinHubTests(JoinHubFixture join, ITestOutputHelper 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(rou, "/api/auth/logout")).Status);
     }
 
+    /// <summary>
+    /// The hub's 503 (its store refused the write) carries Retry-After: 5; the relay's retry used to wait for it, past its
+    /// 5 s total timeout, so the caller got "the hub's backend did not answer" after 5 s instead of the hub's answer.
+    /// </summary>
+    [Fact]
+    public async Task When_the_hubs_store_refuses_a_relayed_logout_the_spokes_caller_gets_the_hubs_503_at_once()
+    {
+        // A hub-realm token: its revocations do not count against ROU's realm window, which other tests use.
+        var token = join.Hub.Mint("usa", NewUser());
+        using var rou = join.Spoke.Backend("rou", token);
+        await using var admin = await join.Hub.ConnectAsync("redis-blacklist");
+        var store = admin.GetServers()[0];
+        // The hub's store has no replica: asking for one makes it refuse every write (NOREPLICAS), as an HA primary cut
+        // off from its replicas does.
+        await store.ConfigSetAsync("min-replicas-to-write", 1);
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var (status, body) = await PostAsync(rou, "/api/auth/logout");
+            output.WriteLine($"store refusing writes: the spoke answered {(int)status} after {watch.ElapsedMilliseconds} ms: {body}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal(RevocationStore.NoReplicaInSync, Message(body));
+            Assert.True(watch.Elapsed < RevocationRelay.AttemptTimeout, $"the spoke answered after {watch.ElapsedMilliseconds} ms");
+            Assert.Equal(HttpStatusCode.OK, (await rou.GetAsync("/api/auth/whoami")).StatusCode);
+        }
+        finally
+        {
+            await store.ConfigSetAsync("min-replicas-to-write", 0);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(rou, "/api/auth/logout")).Status);
+    }
+
     /// <summary>The hub's store at its network address over TLS, as the remote spoke's user; every command available on the
     /// client side, so the server alone decides (its CONFIG probes at connect are refused too).</summary>
     private async Task<ConnectionMultiplexer> ConnectAsRemoteSpokeAsync(string user, string? password)
