@@ -141,6 +141,12 @@ public static partial class RedisConnector
         {
             return new CliException($"{target} speaks TLS and its certificate did not validate against {ca} (another CA, or not issued for '{target.Host}').");
         }
+        if (text.Contains("NOREPLICAS", StringComparison.Ordinal))
+        {
+            // The HA store's primary counts no replica within min-replicas-max-lag: reachable, but it takes no write.
+            return new CliException($"{target} refused the write: no replica is in sync (NOREPLICAS, min-replicas-to-write), so nothing was written; " +
+                "check the replicas with './dive redis sentinel status', then retry.");
+        }
         var reason = ex is RedisTimeoutException or TimeoutException || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)
             ? "timed out"
             : "connection refused or closed";
