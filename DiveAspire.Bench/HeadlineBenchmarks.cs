@@ -4,7 +4,8 @@ namespace DiveAspire.Bench;
 /// The headline numbers, measured as the issue measured them: an app with the hub and ROU only (<c>./dive up --spokes
 /// rou</c>), wrk -t2 -c32 on ROU's <c>/health/live</c> and full path on the URL users reach, and (JIT) on the original
 /// stack's rate-limited endpoint in the same rounds (<see cref="OriginalStack"/>); then the full path paced at half the
-/// 13,000 req/s target and at half the rate just measured, for p99 at a rate the backend can hold.
+/// 13,000 req/s target and at half the rate just measured, for p99 at a rate the backend can hold, and (full mode) its
+/// /health/live and the floor paced at half the target, for the p99 this machine gives any request at that rate.
 /// </summary>
 public static class HeadlineBenchmarks
 {
@@ -158,7 +159,7 @@ public static class HeadlineBenchmarks
         report.Note("Floor: the bench's own executable in server mode (FloorServer.cs), a process with ROU's redis-server and credential, its GC settings " +
             "(the AppHost's gen0 budget) and thread-pool setting, measured in the headline's rounds; its CPU per request is its own, \"+ N us its Redis\" " +
             $"{Code}'s redis-server's. A floor under the target (or, paced, a floor p99 above 5 ms) means no request path that sends the same Redis commands meets it on this machine on this day; " +
-            $"a p99 above 5 ms for {Code}'s /health/live paced at the same rate (full mode) means no request to the backend meets it.");
+            $"a p99 above 5 ms for {Code}'s /health/live paced at the same rate (full mode) means no request to the backend on that URL meets it.");
         report.Note($"Headline: an app with the hub and {Code} only (as ./dive up --spokes rou), {Code} with default settings (every lever on); wrk -t{Wrk.Threads} " +
             $"-c{Wrk.Connections} --latency, {load.TotalSeconds:F0} s per run after a {warmUp.TotalSeconds:F0} s warm-up run of each target, {rounds} round(s), medians. Paced runs: wrk's delay() hook holds each of its {Wrk.Threads} threads " +
             "to a schedule of rate / threads requests a second; a connection waiting for its response takes no slot, so if responses lag the load drops " +
