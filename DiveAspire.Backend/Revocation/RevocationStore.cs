@@ -19,6 +19,20 @@ public sealed class RevocationStore(
     public const string NoReplicaInSync =
         "The shared revocation store has no replica in sync and refused the write; the revocation was not recorded. Retry.";
 
+    /// <summary>The 503's message when the store, which never evicts, is at its maxmemory and refuses every write.</summary>
+    public const string StoreFull =
+        "The shared revocation store is full (maxmemory reached; it never evicts) and refused the write; the revocation was not recorded. Retry once an operator has made room.";
+
+    /// <summary>
+    /// Refusals of the whole script before it ran (its '#!lua' header declares it a writing script, so Redis checks these
+    /// up front): nothing was recorded. The primary counting no replica within min-replicas-max-lag (HA store), or the
+    /// store at its maxmemory.
+    /// </summary>
+    private static (string Reason, string Message)? Refusal(RedisServerException ex) =>
+        ex.Message.StartsWith("NOREPLICAS", StringComparison.Ordinal) ? ("no replica is in sync (NOREPLICAS)", NoReplicaInSync)
+        : ex.Message.StartsWith("OOM", StringComparison.Ordinal) ? ("it is full (OOM: maxmemory reached, noeviction)", StoreFull)
+        : null;
+
     // For each key i: ARGV[4i-3] value, ARGV[4i-2] wanted TTL (ms), ARGV[4i-1] channel, ARGV[4i] message.
     // Returns each key's TTL in force afterwards (ms; -1 = no TTL). '#!lua' makes Redis refuse the whole script up front
     // when the store is out of memory, instead of failing half-way.
@@ -145,11 +159,10 @@ public sealed class RevocationStore(
                 ? (long[])(await Connection.GetDatabase().ScriptEvaluateAsync(RevokeScript, keys, args))!
                 : await RevokeOnPrimaryAsync(keys, args);
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOREPLICAS", StringComparison.Ordinal))
+        catch (RedisServerException ex) when (Refusal(ex) is { } refusal)
         {
-            // The primary is up but counts no replica within min-replicas-max-lag: it refused the write (HA store only).
-            logger.LogWarning("A revocation was refused by the shared store: no replica is in sync (NOREPLICAS)");
-            throw new RevocationStoreUnavailableException(NoReplicaInSync, ex);
+            logger.LogWarning("A revocation was refused by the shared store: {Reason}", refusal.Reason);
+            throw new RevocationStoreUnavailableException(refusal.Message, ex);
         }
         catch (Exception ex) when (RedisFailures.Is(ex) || ex is RedisCommandException or InvalidCastException)
         {

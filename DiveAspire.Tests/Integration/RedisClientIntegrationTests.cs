@@ -19,7 +19,7 @@ public sealed class RedisClientIntegrationTests
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
     /// <summary>A connection string as the AppHost writes it for a backend: user, password, the ACL client options.</summary>
-    private static string ConnectionString(PlainRedisServer redis) =>
+    internal static string ConnectionString(PlainRedisServer redis) =>
         $"{redis.Endpoint},user={RedisAcl.AdminUser},password={redis.Password}{RedisAcl.ClientOptions}";
 
     /// <summary>A backend process on the two Redis servers, exporting its spans to <paramref name="otlp"/>.</summary>
