@@ -29,15 +29,18 @@ public sealed class RevocationRelay(
     private const int MaxBodyBytes = 16 * 1024;
 
     /// <summary>
-    /// Whether an attempt got no answer from the hub's backend itself, so that it is worth another: a refused or broken
-    /// connection, a timed-out attempt, or a gateway in front of the hub reporting one (502, 504, a 503 without
-    /// Retry-After). The hub's own answers are final and go to the caller as they are: its 503 (the store refused or did
-    /// not confirm the write) and its 429 (the realm's window) carry a Retry-After that would otherwise hold the retry
-    /// past the total timeout and turn them into "the hub's backend did not answer".
+    /// Whether an attempt got no answer from the hub's backend itself, so that it is worth another: a refused, broken or
+    /// timed-out connection, a timed-out attempt, a gateway in front of the hub reporting one (502, 504), or a 503
+    /// without Retry-After (a gateway's, or the hub's generic outage answer; resending a revocation is harmless). The
+    /// hub's revocation answers are final and go to the caller as they are: its 503 (the store refused or did not
+    /// confirm the write) and its 429 (the realm's window) carry a Retry-After that used to hold the retry past the total
+    /// timeout and turn them into "the hub's backend did not answer".
     /// </summary>
     public static bool HubDidNotAnswer(Outcome<HttpResponseMessage> attempt) => attempt switch
     {
         { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Exception: OperationCanceledException { InnerException: TimeoutException } } => true, // a connect timeout
+
         { Result: { } response } => response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
             || (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null),
         _ => false,

@@ -32,6 +32,8 @@ public static class RevocationSetup
                     resilience.Retry.MaxRetryAttempts = 2;
                     resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
                     resilience.Retry.ShouldHandle = attempt => ValueTask.FromResult(RevocationRelay.HubDidNotAnswer(attempt.Outcome));
+                    // A gateway's Retry-After would outlast the total timeout: every retried outcome takes the short backoff.
+                    resilience.Retry.ShouldRetryAfterHeader = false;
                     resilience.CircuitBreaker.SamplingDuration = RevocationRelay.AttemptTimeout * 2;
                     resilience.CircuitBreaker.ShouldHandle = attempt => ValueTask.FromResult(RevocationRelay.HubDidNotAnswer(attempt.Outcome));
                 });

@@ -144,8 +144,8 @@ public static partial class RedisConnector
         if (text.Contains("NOREPLICAS", StringComparison.Ordinal))
         {
             // The HA store's primary counts no replica within min-replicas-max-lag: reachable, but it takes no write.
-            return new CliException($"{target} refused the write: no replica is in sync (NOREPLICAS, min-replicas-to-write), so nothing was written; " +
-                "check the replicas with './dive redis sentinel status', then retry.");
+            return new CliException($"{target} refused the write: no replica is in sync (NOREPLICAS, min-replicas-to-write); the refused command " +
+                "wrote nothing, earlier steps of a multi-step command stand; check the replicas with './dive redis sentinel status', then run it again.");
         }
         var reason = ex is RedisTimeoutException or TimeoutException || text.Contains("timeout", StringComparison.OrdinalIgnoreCase)
             ? "timed out"

@@ -20,8 +20,8 @@ public sealed class RedisRefusalMessageTests
 
         var error = RedisConnector.Describe(target, refused).Message;
 
-        Assert.Equal($"{target} refused the write: no replica is in sync (NOREPLICAS, min-replicas-to-write), so nothing was written; " +
-            "check the replicas with './dive redis sentinel status', then retry.", error);
+        Assert.Equal($"{target} refused the write: no replica is in sync (NOREPLICAS, min-replicas-to-write); the refused command " +
+            "wrote nothing, earlier steps of a multi-step command stand; check the replicas with './dive redis sentinel status', then run it again.", error);
         Assert.DoesNotContain(server.Password!, error);
     }
 }

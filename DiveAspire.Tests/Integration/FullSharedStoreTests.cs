@@ -44,11 +44,12 @@ public sealed class FullSharedStoreTests
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.Contains(RevocationStore.StoreFull, body, StringComparison.Ordinal);
             Assert.NotNull(refused.Headers.RetryAfter);
-            // Not revoked, and the store still answers reads: a check the local cache cannot answer asks it.
+            // Not revoked.
             using (var whoami = await SendAsync(backend, HttpMethod.Get, "/api/auth/whoami", token))
             {
                 Assert.Equal(HttpStatusCode.OK, whoami.StatusCode);
             }
+            // The store still answers reads: a check the local cache cannot answer asks it.
             using (var check = await SendAsync(backend, HttpMethod.Get, $"/api/auth/check-blacklist/{Guid.NewGuid()}", token))
             {
                 Assert.Equal(HttpStatusCode.OK, check.StatusCode);

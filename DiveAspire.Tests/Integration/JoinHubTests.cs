@@ -236,27 +236,38 @@ public sealed partial class JoinHubTests(JoinHubFixture join, ITestOutputHelper 
     [Fact]
     public async Task When_the_hubs_store_refuses_a_relayed_logout_the_spokes_caller_gets_the_hubs_503_at_once()
     {
-        // A hub-realm token: its revocations do not count against ROU's realm window, which other tests use.
+        // A hub-realm token (the spoke relays those as it relays its own realm's): its revocations do not count against
+        // ROU's realm window, which other tests of this class use.
         var token = join.Hub.Mint("usa", NewUser());
         using var rou = join.Spoke.Backend("rou", token);
         await using var admin = await join.Hub.ConnectAsync("redis-blacklist");
         var store = admin.GetServers()[0];
+        var previous = (await store.ConfigGetAsync("min-replicas-to-write")).Single().Value;
+        int HubRefusals() => join.Hub.Logs.Lines.Count(l => l.Message.Contains("refused by the shared store: no replica is in sync", StringComparison.Ordinal));
+        var refusalsBefore = HubRefusals();
         // The hub's store has no replica: asking for one makes it refuse every write (NOREPLICAS), as an HA primary cut
         // off from its replicas does.
         await store.ConfigSetAsync("min-replicas-to-write", 1);
         try
         {
             var watch = Stopwatch.StartNew();
-            var (status, body) = await PostAsync(rou, "/api/auth/logout");
-            output.WriteLine($"store refusing writes: the spoke answered {(int)status} after {watch.ElapsedMilliseconds} ms: {body}");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-            Assert.Equal(RevocationStore.NoReplicaInSync, Message(body));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/logout") { Content = new StringContent("", System.Text.Encoding.UTF8, "application/json") };
+            using var response = await rou.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            output.WriteLine($"store refusing writes: the spoke answered {(int)response.StatusCode} after {watch.ElapsedMilliseconds} ms: {text}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal(RevocationStore.NoReplicaInSync, Message(System.Text.Json.JsonDocument.Parse(text).RootElement));
+            Assert.NotNull(response.Headers.RetryAfter);
             Assert.True(watch.Elapsed < RevocationRelay.AttemptTimeout, $"the spoke answered after {watch.ElapsedMilliseconds} ms");
             Assert.Equal(HttpStatusCode.OK, (await rou.GetAsync("/api/auth/whoami")).StatusCode);
+            // Sent to the hub once: its answer is final, not retried.
+            await EventuallyAsync(() => Task.FromResult(HubRefusals() > refusalsBefore), "the hub logs the refusal", TimeSpan.FromSeconds(10));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Equal(refusalsBefore + 1, HubRefusals());
         }
         finally
         {
-            await store.ConfigSetAsync("min-replicas-to-write", 0);
+            await store.ConfigSetAsync("min-replicas-to-write", previous);
         }
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(rou, "/api/auth/logout")).Status);
     }
