@@ -164,9 +164,9 @@ public sealed class RecordedTraceRedisProfilerTests : IDisposable
         Assert.False(endless.IsStopped);
         Assert.Equal(0, profiler.LiveSessions);
         Assert.Contains(RedisSpansOf(endless.TraceId), span => span.ParentSpanId == endless.SpanId && span.DisplayName == "PING");
-        // Its slot is free again: the next command of the same activity starts a new session.
-        await db.PingAsync();
-        Assert.Equal(1, profiler.LiveSessions);
+        // Its slot is free again: the next command of the same activity gets a new session (asked as the client asks for
+        // each command; the count would race with the next sweep, which drains the new session too: its activity is old).
+        Assert.NotNull(profiler.CurrentSession());
     }
 
     public void Dispose()
