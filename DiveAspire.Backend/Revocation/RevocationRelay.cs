@@ -40,7 +40,6 @@ public sealed class RevocationRelay(
     {
         { Exception: HttpRequestException or TimeoutRejectedException } => true,
         { Exception: OperationCanceledException { InnerException: TimeoutException } } => true, // a connect timeout
-
         { Result: { } response } => response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
             || (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null),
         _ => false,
