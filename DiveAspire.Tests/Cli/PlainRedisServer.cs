@@ -58,6 +58,19 @@ public sealed class PlainRedisServer : IDisposable
     public string? OperatorPassword { get; }
     public string Endpoint => $"127.0.0.1:{Port}";
 
+    /// <summary>A backend's connection string to it as the AppHost writes one (user, password, the ACL client options), as admin.</summary>
+    public string BackendConnectionString => $"{Endpoint},user={RedisAcl.AdminUser},password={Password}{RedisAcl.ClientOptions}";
+
+    /// <summary>The test's own admin connection (CONFIG, CLIENT LIST ...); needs the password.</summary>
+    public async Task<StackExchange.Redis.ConnectionMultiplexer> ConnectAdminAsync()
+    {
+        var options = StackExchange.Redis.ConfigurationOptions.Parse(Endpoint);
+        options.User = RedisAcl.AdminUser;
+        options.Password = Password ?? throw new InvalidOperationException("this redis-server has no password, hence no admin user");
+        options.AllowAdmin = true;
+        return await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options);
+    }
+
     /// <summary>The redis-server's pid, to signal it (a hung Redis is a SIGSTOP).</summary>
     public int ProcessId => _process.Id;
 

@@ -6,7 +6,6 @@ using DiveAspire.Cli.Tokens;
 using DiveAspire.Tests.Cli;
 using DiveAspire.Tests.Infrastructure;
 using DiveAspire.Topology;
-using StackExchange.Redis;
 
 namespace DiveAspire.Tests.Integration;
 
@@ -24,16 +23,14 @@ public sealed class FullSharedStoreTests
         var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         using var backend = new BackendProcess(new Dictionary<string, string>
         {
-            ["ConnectionStrings__cache"] = RedisClientIntegrationTests.ConnectionString(cache),
-            ["ConnectionStrings__blacklist"] = RedisClientIntegrationTests.ConnectionString(blacklist),
+            ["ConnectionStrings__cache"] = cache.BackendConnectionString,
+            ["ConnectionStrings__blacklist"] = blacklist.BackendConnectionString,
             ["Dive__Auth__DevSigningKey"] = signingKey,
         });
         await backend.WaitReadyAsync(TimeSpan.FromSeconds(90));
         var token = DevTokenMinter.Mint(new(NatoCatalog.Hub, "full-store-user"), signingKey);
 
-        var options = ConfigurationOptions.Parse(blacklist.Endpoint);
-        (options.User, options.Password, options.AllowAdmin) = (RedisAcl.AdminUser, blacklist.Password, true);
-        await using var admin = await ConnectionMultiplexer.ConnectAsync(options);
+        await using var admin = await blacklist.ConnectAdminAsync();
         var store = admin.GetServers()[0];
         // Its memory in use is above 1 byte at once: a store that filled up.
         await store.ConfigSetAsync("maxmemory", 1);

@@ -18,17 +18,13 @@ public sealed class RedisClientIntegrationTests
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
-    /// <summary>A connection string as the AppHost writes it for a backend: user, password, the ACL client options.</summary>
-    internal static string ConnectionString(PlainRedisServer redis) =>
-        $"{redis.Endpoint},user={RedisAcl.AdminUser},password={redis.Password}{RedisAcl.ClientOptions}";
-
     /// <summary>A backend process on the two Redis servers, exporting its spans to <paramref name="otlp"/>.</summary>
     private static BackendProcess TracedBackend(PlainRedisServer cache, PlainRedisServer blacklist, OtlpTraceReceiver otlp, params (string Key, string Value)[] extra)
     {
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__cache"] = ConnectionString(cache),
-            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+            ["ConnectionStrings__cache"] = cache.BackendConnectionString,
+            ["ConnectionStrings__blacklist"] = blacklist.BackendConnectionString,
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_SERVICE_NAME"] = "backend-usa",
@@ -129,8 +125,8 @@ public sealed class RedisClientIntegrationTests
         var blacklist = new PlainRedisServer(password: true, aof: false);
         using var backend = new BackendProcess(new Dictionary<string, string>
         {
-            ["ConnectionStrings__cache"] = ConnectionString(cache),
-            ["ConnectionStrings__blacklist"] = ConnectionString(blacklist),
+            ["ConnectionStrings__cache"] = cache.BackendConnectionString,
+            ["ConnectionStrings__blacklist"] = blacklist.BackendConnectionString,
         });
         try
         {
@@ -180,7 +176,7 @@ public sealed class RedisClientIntegrationTests
         using var sentinel = new RedisSentinelProcess("dive-blacklist", primary.Port, RedisAcl.AdminUser, primary.Password!);
         using var backend = new BackendProcess(new Dictionary<string, string>
         {
-            ["ConnectionStrings__cache"] = ConnectionString(cache),
+            ["ConnectionStrings__cache"] = cache.BackendConnectionString,
             // The HA form: sentinel endpoints and the service name; StackExchange.Redis asks the sentinel for the primary.
             ["ConnectionStrings__blacklist"] = $"127.0.0.1:{sentinel.Port},serviceName=dive-blacklist,user={RedisAcl.AdminUser},password={primary.Password}{RedisAcl.ClientOptions}",
         });
@@ -192,11 +188,7 @@ public sealed class RedisClientIntegrationTests
         Assert.EndsWith($":{primary.Port}", endpoint);
         Assert.Equal("up", redis.GetProperty("details").GetProperty("blacklist").GetProperty("status").GetString());
 
-        var options = ConfigurationOptions.Parse(primary.Endpoint);
-        options.User = RedisAcl.AdminUser;
-        options.Password = primary.Password;
-        options.AllowAdmin = true;
-        await using var admin = await ConnectionMultiplexer.ConnectAsync(options);
+        await using var admin = await primary.ConnectAdminAsync();
         var clients = await admin.GetServer(primary.Endpoint).ClientListAsync();
         Assert.Contains(clients, c => c.Name == RedisStores.ClientName("USA", RedisStores.BlacklistName));
         Assert.DoesNotContain(primary.Password!, backend.Output, StringComparison.Ordinal);
